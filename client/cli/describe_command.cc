@@ -1,0 +1,125 @@
+// htsr describe PATH... : what analyze would do, from metadata alone (no weight is read).
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/analysis_flags.h"
+#include "cli/commands.h"
+#include "output/json_writer.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::cli {
+namespace {
+
+ArgParser MakeParser() {
+  ArgParser p("describe", "PATH... [options]",
+              "Lists the layers that 'htsr analyze' would analyse, and those it would skip with\n"
+              "the reason, from the checkpoint's metadata alone: no weight is read, nothing is\n"
+              "computed.");
+  p.AddFlag({"format", "table|csv|json", "output format", "table"});
+  AddSelectionFlags(p);
+  return p;
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
+
+}  // namespace
+
+int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  const ArgParser parser = MakeParser();
+  auto args = parser.Parse(argv);
+  if (!args.ok()) {
+    err << "htsr describe: " << args.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (args->Has("help")) {
+    out << parser.Help();
+    return kExitOk;
+  }
+  if (args->positionals().empty()) {
+    err << "htsr describe: no PATH given (see 'htsr describe --help')\n";
+    return kExitUsage;
+  }
+  const std::string format = args->GetOr("format", "table");
+  if (format != "table" && format != "csv" && format != "json") {
+    err << "htsr describe: --format is table, csv or json, got '" << format << "'\n";
+    return kExitUsage;
+  }
+  auto config = EngineConfigFromArgs(*args);
+  auto filter = LayerFilterFromArgs(*args);
+  for (const absl::Status& s : {config.status(), filter.status()}) {
+    if (!s.ok()) {
+      err << "htsr describe: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  bool unreadable = false;
+  if (format == "csv") out << "model,layer_id,name,tensor,dtype,shape,layer_type,N,M,rf,num_evals,action,reason\n";
+  if (format == "json") out << "{\"models\": [";
+  bool first_model = true;
+  for (const std::string& path : args->positionals()) {
+    auto reader = OpenCheckpoint(path);
+    if (!reader.ok()) {
+      err << "htsr describe: " << reader.status().message() << "\n";
+      unreadable = true;
+      continue;
+    }
+    const auto& tensors = (*reader)->Tensors();
+    std::vector<size_t> index;
+    const auto plans = PlanModel(tensors, config->options, &index);
+    int analysed = 0, skipped = 0;
+    if (format == "table") {
+      out << absl::StrFormat("%s  (%s, %d tensors)\n\n", path, (*reader)->Format(), tensors.size());
+      out << absl::StrFormat("%4s  %-40s  %-5s  %-20s  %-6s  %13s  %3s  %9s  %s\n", "id", "name",
+                             "dtype", "shape", "type", "N x M", "rf", "num_evals", "action");
+    }
+    if (format == "json") {
+      out << (first_model ? "\n" : ",\n") << "  {\"path\": " << output::JsonString(path)
+          << ", \"format\": " << output::JsonString((*reader)->Format()) << ", \"layers\": [";
+    }
+    bool first_layer = true;
+    for (size_t i = 0; i < plans.size(); ++i) {
+      const LayerPlan& p = plans[i];
+      if (!filter->Selects(p)) continue;
+      const TensorInfo& t = tensors[index[i]];
+      (p.analyse ? analysed : skipped)++;
+      const std::string action = p.analyse ? "analyse" : "skip";
+      const std::string type(LayerTypeName(p.type));
+      if (format == "table") {
+        out << absl::StrFormat("%4d  %-40s  %-5s  %-20s  %-6s  %13s  %3d  %9d  %s\n", p.layer_id,
+                               p.name, DTypeName(t.dtype), ShapeText(t.shape), type,
+                               absl::StrCat(p.N, " x ", p.M), p.rf, p.num_evals,
+                               p.analyse ? action : absl::StrCat("skip: ", p.skip_reason));
+      } else if (format == "csv") {
+        out << absl::StrCat(path, ",", p.layer_id, ",", p.name, ",", t.name, ",",
+                            std::string(DTypeName(t.dtype)), ",\"", ShapeText(t.shape), "\",", type, ",", p.N,
+                            ",", p.M, ",", p.rf, ",", p.num_evals, ",", action, ",\"",
+                            p.skip_reason, "\"\n");
+      } else {
+        out << (first_layer ? "\n" : ",\n") << "    {\"layer_id\": " << p.layer_id
+            << ", \"name\": " << output::JsonString(p.name)
+            << ", \"tensor\": " << output::JsonString(t.name)
+            << ", \"dtype\": " << output::JsonString(DTypeName(t.dtype)) << ", \"shape\": ["
+            << absl::StrJoin(t.shape, ", ") << "], \"layer_type\": " << output::JsonString(type)
+            << ", \"N\": " << p.N << ", \"M\": " << p.M << ", \"rf\": " << p.rf
+            << ", \"num_evals\": " << p.num_evals << ", \"action\": " << output::JsonString(action)
+            << ", \"reason\": " << output::JsonString(p.skip_reason) << "}";
+        first_layer = false;
+      }
+    }
+    if (format == "table") {
+      out << absl::StrFormat("\n%d layers to analyse, %d to skip; %d other tensors are not layers\n",
+                             analysed, skipped, tensors.size() - plans.size());
+    }
+    if (format == "json") out << "]}";
+    first_model = false;
+  }
+  if (format == "json") out << "\n]}\n";
+  return unreadable ? kExitUsage : kExitOk;
+}
+
+}  // namespace htsr::cli

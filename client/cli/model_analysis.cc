@@ -1,0 +1,50 @@
+#include "cli/model_analysis.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "cli/progress_bar.h"
+#include "htsr/status_macros.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::cli {
+
+absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, const Engine& engine,
+                                                      const ModelAnalysisOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
+
+  TensorSource source;
+  source.tensors = reader->Tensors();
+  const CheckpointReader* r = reader.get();
+  source.load = [r](size_t i) { return r->Load(i); };
+
+  // Progress counts the selected layers and their bytes.
+  int64_t units = 0, bytes = 0;
+  for (const LayerPlan& p : PlanModel(source.tensors, engine.config().options)) {
+    if (!options.filter.Selects(p)) continue;
+    ++units;
+    if (p.analyse) bytes += p.num_evals;  // proportional to cost, not file size
+  }
+  ProgressBar bar(options.progress, std::filesystem::path(path).filename().string(), units, bytes);
+
+  ModelCallbacks callbacks;
+  callbacks.select = [&options](const LayerPlan& p) { return options.filter.Selects(p); };
+  callbacks.on_layer = [&bar](const LayerResult& res) {
+    bar.Advance(res.plan.analyse ? res.plan.num_evals : 0, res.plan.name);
+  };
+
+  output::ModelReport report;
+  report.path = path;
+  report.format = std::string(reader->Format());
+  report.backend = std::string(engine.backend().Name());
+  report.bytes = reader->TotalBytes();
+  report.layers = AnalyzeModel(engine, source, callbacks);
+  bar.Finish();
+  report.summary = Summarize(report.layers);
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace htsr::cli

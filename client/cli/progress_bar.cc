@@ -1,0 +1,81 @@
+#include "cli/progress_bar.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace htsr::cli {
+namespace {
+
+int TerminalWidth() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  return 80;
+}
+
+std::string Duration(double s) {
+  if (s < 60) return absl::StrFormat("%.0fs", s);
+  if (s < 3600) return absl::StrFormat("%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  return absl::StrFormat("%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) / 60) % 60);
+}
+
+}  // namespace
+
+bool ProgressBar::StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+ProgressBar::ProgressBar(bool enabled, std::string label, int64_t total_units, int64_t total_bytes)
+    : enabled_(enabled && total_units > 0),
+      label_(std::move(label)),
+      total_units_(total_units),
+      total_bytes_(total_bytes),
+      start_(std::chrono::steady_clock::now()) {
+  if (enabled_) Draw();
+}
+
+ProgressBar::~ProgressBar() { Finish(); }
+
+void ProgressBar::Advance(int64_t bytes, const std::string& what) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++done_units_;
+  done_bytes_ += bytes;
+  last_ = what;
+  const auto now = std::chrono::steady_clock::now();
+  // Redraw at most ~10 times a second: cheap even for models with thousands of layers.
+  if (done_units_ == total_units_ || now - last_draw_ > std::chrono::milliseconds(100)) Draw();
+}
+
+void ProgressBar::Draw() {
+  last_draw_ = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
+  // ETA from bytes when known (layers differ wildly in cost), else from layer count.
+  const double frac = total_bytes_ > 0 ? static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_)
+                                       : static_cast<double>(done_units_) / static_cast<double>(total_units_);
+  const std::string eta = frac > 0 && frac < 1 ? Duration(elapsed * (1 - frac) / frac) : "--";
+  const int width = TerminalWidth();
+  const int bar_w = std::clamp(width / 4, 10, 30);
+  const int filled = static_cast<int>(frac * bar_w);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(static_cast<size_t>(bar_w), '.');
+  std::string line = absl::StrFormat("%s [%s] %d/%d layers  %s elapsed  ETA %s  %s", label_, bar,
+                                     done_units_, total_units_, Duration(elapsed), eta, last_);
+  if (static_cast<int>(line.size()) > width - 1) line.resize(static_cast<size_t>(width - 1));
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
+void ProgressBar::Finish() {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (finished_) return;
+  finished_ = true;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+}
+
+}  // namespace htsr::cli

@@ -1,0 +1,159 @@
+// htsr scan INPUT... : analyse many checkpoints into a resumable SQLite database.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "cli/analysis_flags.h"
+#include "cli/commands.h"
+#include "cli/progress_bar.h"
+#include "scan/checkpoint_analyzer.h"
+#include "scan/interrupt.h"
+#include "scan/manifest.h"
+#include "scan/options_key.h"
+#include "scan/server_flags.h"
+#include "scan/remote_pool.h"
+#include "scan/scan_inputs.h"
+#include "scan/scan_runner.h"
+#include "scan/scan_store.h"
+
+namespace htsr::cli {
+namespace {
+
+constexpr int kExitInterrupted = 130;
+
+ArgParser MakeParser() {
+  ArgParser p("scan", "INPUT... [--manifest FILE] [options]",
+              "Analyses many checkpoints (every epoch of a run, a model zoo) into a SQLite\n"
+              "database: one row per checkpoint (path, content hash, status, timings, server,\n"
+              "model summary) and one per layer, each checkpoint written in one transaction.\n"
+              "Run it again with the same --db and it skips checkpoints already done (same\n"
+              "content hash and options) and retries failed ones, so Ctrl-C, a crash or a\n"
+              "killed server lose nothing. INPUT is a checkpoint file, a quoted glob, or a\n"
+              "directory (searched for checkpoints). A manifest lists one checkpoint per line\n"
+              "with optional extra columns (model name, accuracy, ...) kept with the results.\n"
+              "'htsr export --db FILE' writes the tables as CSV or JSON.\n\n"
+              "Exit status: 0 all ok; 1 some checkpoints failed (listed on stderr); 2 usage or\n"
+              "database error; 130 interrupted (re-run to resume).");
+  p.AddFlag({"db", "FILE", "the SQLite database (created when missing)", "scan.sqlite"});
+  p.AddFlag({"manifest", "FILE", "checkpoints to scan, one per line (tab/comma columns)", ""});
+  p.AddFlag({"jobs", "N", "checkpoints analysed at once", "1 embedded, 4 with --server"});
+  p.AddFlag({"force", "", "re-analyse checkpoints already done", ""});
+  p.AddFlag({"quiet", "", "no progress bar and no per-checkpoint failure lines", ""});
+  scan::AddRemoteFlags(p);
+  AddAnalysisFlags(p);
+  return p;
+}
+
+}  // namespace
+
+int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  const ArgParser parser = MakeParser();
+  auto args = parser.Parse(argv);
+  if (!args.ok()) {
+    err << "htsr scan: " << args.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (args->Has("help")) {
+    out << parser.Help();
+    return kExitOk;
+  }
+  auto usage = [&err](const absl::Status& s) {
+    err << "htsr scan: " << s.message() << "\n";
+    return kExitUsage;
+  };
+  if (args->positionals().empty() && !args->Has("manifest")) {
+    err << "htsr scan: no INPUT and no --manifest (see 'htsr scan --help')\n";
+    return kExitUsage;
+  }
+  auto pool = scan::RemotePoolOptionsFromArgs(*args);
+  if (!pool.ok()) return usage(pool.status());
+  const bool remote = !pool->server.empty();
+  auto jobs = args->GetInt("jobs", remote ? 4 : 1, 1, 1024);
+  if (!jobs.ok()) return usage(jobs.status());
+  auto config = EngineConfigFromArgs(*args);
+  if (!config.ok()) return usage(config.status());
+  auto filter = LayerFilterFromArgs(*args);
+  if (!filter.ok()) return usage(filter.status());
+  // Jobs share the cores: each gets its slice unless --threads says otherwise.
+  if (!args->Has("threads")) {
+    const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    config->threads = std::max(1, hw / static_cast<int>(*jobs));
+  }
+
+  std::vector<scan::ScanItem> items;
+  if (auto m = args->Get("manifest")) {
+    auto listed = scan::ReadManifest(*m);
+    if (!listed.ok()) return usage(listed.status());
+    items = *std::move(listed);
+  }
+  if (!args->positionals().empty()) {
+    auto found = scan::ExpandInputs(args->positionals());
+    if (!found.ok()) return usage(found.status());
+    items = scan::MergeItems(std::move(items), *std::move(found));
+  }
+  if (items.empty()) {
+    err << "htsr scan: the manifest lists no checkpoints\n";
+    return kExitUsage;
+  }
+  // The database keys checkpoints by absolute path: a scan resumed from another directory
+  // must find the same rows.
+  for (scan::ScanItem& item : items) {
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(item.path, ec);
+    if (!ec) item.path = abs.lexically_normal().string();
+  }
+  items = scan::MergeItems(std::move(items), {});
+
+  const std::string db_path = args->GetOr("db", "scan.sqlite");
+  auto store = scan::ScanStore::Open(db_path);
+  if (!store.ok()) return usage(store.status());
+
+  std::unique_ptr<Engine> engine;
+  scan::CheckpointAnalyzer analyzer;
+  const bool quiet = args->Has("quiet");
+  if (remote) {
+#ifdef HTSR_HAVE_REMOTE
+    auto a = scan::MakeRemoteAnalyzer(*pool, config->options, *filter);
+    if (!a.ok()) return usage(a.status());
+    analyzer = *std::move(a);
+#else
+    err << "htsr scan: --server needs htsr built with HTSR_SERVER=ON (gRPC)\n";
+    return kExitUsage;
+#endif
+  } else {
+    auto e = Engine::Create(*config);
+    if (!e.ok()) return usage(e.status());
+    engine = *std::move(e);
+    if (!quiet && !engine->backend_note().empty()) err << "htsr: " << engine->backend_note() << "\n";
+    analyzer = scan::MakeEmbeddedAnalyzer(*engine, *filter);
+  }
+
+  scan::ScopedInterruptHandler interrupt;
+  scan::ScanOptions options;
+  options.jobs = static_cast<int>(*jobs);
+  options.options_key = scan::OptionsKey(config->options, args->GetOr("layers", ""));
+  options.force = args->Has("force");
+  options.quiet = quiet;
+  options.progress = !quiet && ProgressBar::StderrIsTerminal();
+  options.cancel = &interrupt.requested();
+  auto stats = scan::RunScan(items, **store, analyzer, options, err);
+  if (!stats.ok()) return usage(stats.status());
+
+  out << absl::StrFormat(
+      "%d checkpoints: %d ok, %d failed, %d skipped (already done)%s in %.2f s (%.2f "
+      "checkpoints/s analysed) -> %s\n",
+      stats->total, stats->ok, stats->failed, stats->skipped,
+      stats->cancelled ? absl::StrFormat(", %d not started (interrupted)", stats->not_started)
+                       : std::string(),
+      stats->seconds,
+      stats->seconds > 0 ? static_cast<double>(stats->ok + stats->failed) / stats->seconds : 0.0,
+      db_path);
+  out.flush();
+  if (stats->cancelled) return kExitInterrupted;
+  return stats->failed > 0 ? kExitLayersFailed : kExitOk;
+}
+
+}  // namespace htsr::cli

@@ -1,0 +1,81 @@
+#include "output/json_writer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "output/result_columns.h"
+#include "output/summary_fields.h"
+
+namespace htsr::output {
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string JsonNumber(double v) { return std::isfinite(v) ? FormatDouble(v) : "null"; }
+
+namespace {
+
+std::string CellJson(const Cell& c) {
+  if (std::holds_alternative<int64_t>(c)) return std::to_string(std::get<int64_t>(c));
+  if (std::holds_alternative<double>(c)) return JsonNumber(std::get<double>(c));
+  if (std::holds_alternative<std::string>(c)) return JsonString(std::get<std::string>(c));
+  if (std::holds_alternative<bool>(c)) return std::get<bool>(c) ? "true" : "false";
+  return "null";
+}
+
+}  // namespace
+
+void WriteJson(const std::vector<ModelReport>& models, std::ostream& out) {
+  std::vector<LayerResult> all;
+  for (const auto& m : models) all.insert(all.end(), m.layers.begin(), m.layers.end());
+  const auto cols = ColumnsFor(all);
+  out << "{\"htsr_version\": " << JsonString(HTSR_VERSION_STRING) << ", \"models\": [";
+  for (size_t mi = 0; mi < models.size(); ++mi) {
+    const ModelReport& m = models[mi];
+    out << (mi ? ",\n" : "\n") << "  {\"path\": " << JsonString(m.path)
+        << ", \"format\": " << JsonString(m.format) << ", \"backend\": " << JsonString(m.backend)
+        << ", \"bytes\": " << m.bytes << ", \"seconds\": " << JsonNumber(m.seconds)
+        << ",\n   \"summary\": {";
+    const auto fields = SummaryFields(m.summary);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      out << (i ? ", " : "") << JsonString(fields[i].name) << ": "
+          << (fields[i].is_count ? absl::StrCat(static_cast<int64_t>(fields[i].value))
+                                 : JsonNumber(fields[i].value));
+    }
+    out << "},\n   \"layers\": [";
+    for (size_t li = 0; li < m.layers.size(); ++li) {
+      out << (li ? ",\n    {" : "\n    {");
+      for (size_t ci = 0; ci < cols.size(); ++ci) {
+        out << (ci ? ", " : "") << JsonString(cols[ci]->name) << ": "
+            << CellJson(cols[ci]->get(m.layers[li]));
+      }
+      out << "}";
+    }
+    out << "]}";
+  }
+  out << "\n]}\n";
+}
+
+}  // namespace htsr::output

@@ -1,0 +1,24 @@
+// JSON output: {"htsr_version", "models": [{path, format, backend, seconds, summary,
+// layers: [{column: value}]}]}. Non-finite numbers become null (JSON has no inf/nan).
+#ifndef HTSR_CLIENT_OUTPUT_JSON_WRITER_H_
+#define HTSR_CLIENT_OUTPUT_JSON_WRITER_H_
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "output/model_report.h"
+
+namespace htsr::output {
+
+void WriteJson(const std::vector<ModelReport>& models, std::ostream& out);
+
+// JSON string literal with escapes (shared with other JSON emitters).
+std::string JsonString(std::string_view s);
+// A JSON number, or null where the value is not finite.
+std::string JsonNumber(double v);
+
+}  // namespace htsr::output
+
+#endif  // HTSR_CLIENT_OUTPUT_JSON_WRITER_H_

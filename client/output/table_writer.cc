@@ -1,0 +1,76 @@
+#include "output/table_writer.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "output/summary_fields.h"
+#include "trends/diagnostics.h"
+
+namespace htsr::output {
+namespace {
+
+std::string Num(double v, int prec = 3) {
+  return absl::StrFormat("%.*f", prec, v);
+}
+
+std::string HumanBytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return absl::StrFormat(u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+std::string Note(const LayerResult& r) {
+  if (r.status == LayerStatus::kSkipped) return absl::StrCat("skipped: ", r.reason);
+  if (r.status == LayerStatus::kFailed) return absl::StrCat("FAILED: ", r.reason);
+  return std::string(LayerWarningName(r.warning));
+}
+
+}  // namespace
+
+void WriteTable(const ModelReport& m, std::ostream& out) {
+  out << absl::StrFormat("%s  (%s, %s, %d layers, backend %s, %.2f s)\n\n", m.path, m.format,
+                         HumanBytes(m.bytes), m.layers.size(), m.backend, m.seconds);
+  size_t name_w = 4;
+  for (const auto& r : m.layers) name_w = std::max(name_w, r.plan.name.size());
+  name_w = std::min<size_t>(name_w, 48);
+  out << absl::StrFormat("%4s  %-*s  %-6s  %13s  %7s  %6s  %8s  %8s  %8s  %s\n", "id",
+                         static_cast<int>(name_w), "name", "type", "N x M", "alpha", "D",
+                         "alpha_w", "log_norm", "log_spec", "warning");
+  for (const auto& r : m.layers) {
+    std::string name = r.plan.name;
+    if (name.size() > name_w) name = "..." + name.substr(name.size() - (name_w - 3));
+    const std::string shape = absl::StrCat(r.plan.N, " x ", r.plan.M);
+    const bool has = r.status == LayerStatus::kSuccess;
+    out << absl::StrFormat("%4d  %-*s  %-6s  %13s  %7s  %6s  %8s  %8s  %8s  %s\n",
+                           r.plan.layer_id, static_cast<int>(name_w), name,
+                           std::string(LayerTypeName(r.plan.type)), shape,
+                           has ? Num(r.alpha) : "-", has ? Num(r.D) : "-",
+                           has ? Num(r.alpha_weighted) : "-", has ? Num(r.log_norm) : "-",
+                           has ? Num(r.log_spectral_norm) : "-", Note(r));
+  }
+  const ModelSummary& s = m.summary;
+  out << absl::StrFormat("\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > 6), "
+                         "%d over-trained (alpha < 2)\n",
+                         s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained,
+                         s.num_over_trained);
+  if (s.num_analyzed == 0) {
+    out << "  no layer could be analysed: no averages\n";
+    return;
+  }
+  for (const auto& f : SummaryFields(s)) {
+    if (f.is_count) continue;
+    out << absl::StrFormat("  %-18s %10.4f\n", f.name, f.value);
+  }
+  const trends::ModelDiagnostics d = trends::DiagnoseLayers(m.layers);
+  for (const std::string& w : trends::DiagnosticWarnings(d)) out << "  note: " << w << "\n";
+  if (d.traps_checked && d.trap_layers.empty()) out << "  note: no correlation traps\n";
+}
+
+}  // namespace htsr::output

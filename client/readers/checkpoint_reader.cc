@@ -1,0 +1,102 @@
+// Format dispatch: by magic bytes, never by extension; directories by the Hugging Face
+// file names inside them.
+#include "readers/checkpoint_reader.h"
+
+#include <sys/stat.h>
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "htsr/status_macros.h"
+#include "readers/format_readers.h"
+#include "readers/mapped_file.h"
+#include "readers/npy_format.h"
+#include "readers/zip_archive.h"
+
+namespace htsr {
+namespace readers {
+namespace {
+
+bool IsPytorchZip(const ZipArchive& zip) {
+  for (const ZipEntry& e : zip.entries()) {
+    const size_t slash = e.name.find('/');
+    if (slash == std::string::npos) continue;
+    const absl::string_view rest = absl::string_view(e.name).substr(slash + 1);
+    if (rest == "data.pkl" || rest == "constants.pkl") return true;
+  }
+  return false;
+}
+
+std::string FirstBytesHex(std::span<const std::byte> bytes) {
+  std::string hex;
+  for (size_t i = 0; i < bytes.size() && i < 8; ++i) {
+    absl::StrAppendFormat(&hex, "%02x", static_cast<unsigned>(bytes[i]));
+  }
+  return hex.empty() ? "empty file" : "first bytes " + hex;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
+                                                                 bool allow_index) {
+  const auto b = file.bytes;
+  if (LooksLikeZip(b)) {
+    ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+    if (IsPytorchZip(zip)) return OpenPytorch(std::move(file));
+    return OpenNpz(std::move(file));
+  }
+  if (LooksLikeNpy(b)) return OpenNpy(std::move(file));
+  if (!b.empty() && static_cast<uint8_t>(b[0]) == 0x80) return OpenPytorch(std::move(file));
+  // safetensors: 8-byte length, then the JSON header's '{'.
+  if (b.size() >= 9 && static_cast<char>(b[8]) == '{') return OpenSafetensors(std::move(file));
+  size_t first = 0;
+  while (first < b.size() && (static_cast<char>(b[first]) == ' ' ||
+                              static_cast<char>(b[first]) == '\n' ||
+                              static_cast<char>(b[first]) == '\r' ||
+                              static_cast<char>(b[first]) == '\t')) {
+    ++first;
+  }
+  if (first < b.size() && static_cast<char>(b[first]) == '{') {
+    if (!allow_index) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file.name, ": a JSON shard index can only be opened from a file or directory"));
+    }
+    return OpenShardedIndex(std::move(file));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
+      "); expected safetensors, PyTorch zip, .npz, .npy or a *.index.json"));
+}
+
+}  // namespace readers
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    const std::string dir = path.ends_with("/") ? path : path + "/";
+    // The reference prefers safetensors when a directory has both.
+    for (const char* name : {"model.safetensors.index.json", "model.safetensors",
+                             "pytorch_model.bin.index.json", "pytorch_model.bin"}) {
+      const std::string candidate = dir + name;
+      struct stat cst;
+      if (::stat(candidate.c_str(), &cst) == 0 && S_ISREG(cst.st_mode)) {
+        return OpenCheckpoint(candidate);
+      }
+    }
+    return absl::NotFoundError(absl::StrCat(
+        path, ": directory has none of model.safetensors.index.json, model.safetensors, "
+              "pytorch_model.bin.index.json, pytorch_model.bin"));
+  }
+  ASSIGN_OR_RETURN(readers::FileBytes file, readers::MapFile(path));
+  return readers::OpenFileBytes(std::move(file), /*allow_index=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(
+    const std::string& name, std::string bytes) {
+  return readers::OpenFileBytes(readers::BufferBytes(name, std::move(bytes)),
+                                /*allow_index=*/false);
+}
+
+}  // namespace htsr

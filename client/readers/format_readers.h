@@ -1,0 +1,30 @@
+// Per-format entry points, called by the magic-byte dispatch in checkpoint_reader.cc and by
+// the fuzz targets (which hand in memory buffers, never paths).
+#ifndef HTSR_CLIENT_READERS_FORMAT_READERS_H_
+#define HTSR_CLIENT_READERS_FORMAT_READERS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "readers/checkpoint_reader.h"
+#include "readers/mapped_file.h"
+
+namespace htsr::readers {
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenSafetensors(FileBytes file);
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpy(FileBytes file);
+// `file` is a zip archive in both (the caller has seen "PK\3\4").
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpz(FileBytes file);
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file);
+// A Hugging Face *.index.json (weight_map) and the shards beside it.
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file);
+
+// Picks the format from the first bytes; `file` is a whole file's content. A JSON index
+// is followed to its shards only when `allow_index` (never for in-memory buffers).
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
+                                                                 bool allow_index);
+
+}  // namespace htsr::readers
+
+#endif  // HTSR_CLIENT_READERS_FORMAT_READERS_H_

@@ -1,0 +1,213 @@
+// PyTorch checkpoints (torch.save's zip format since 1.6): <archive>/data.pkl is a pickled
+// (possibly nested) dict of tensors, each tensor a view into a storage stored as the raw
+// member <archive>/data/<key>. The pickle is interpreted by the restricted unpickler;
+// tensor views are bounds-checked against their storage and copied to row-major on Load
+// when they are strided or offset.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "htsr/status_macros.h"
+#include "readers/checked_math.h"
+#include "readers/format_readers.h"
+#include "readers/pytorch_reader.h"
+#include "readers/pickle_unpickler.h"
+#include "readers/reader_base.h"
+#include "readers/strided_copy.h"
+#include "readers/zip_archive.h"
+
+namespace htsr::readers {
+namespace {
+
+using pickle::Kind;
+using pickle::Object;
+
+// Where checkpoints commonly nest the weights ({"state_dict": ...}, {"model": ...}).
+constexpr absl::string_view kNestedKeys[] = {"state_dict", "model", "model_state_dict",
+                                            "module", "net", "network"};
+constexpr int kMaxNesting = 4;
+
+bool HasTensorValue(const Object* dict) {
+  for (size_t i = 1; i < dict->items.size(); i += 2) {
+    if (dict->items[i]->kind == Kind::kTensor) return true;
+  }
+  return false;
+}
+
+const Object* FindStateDict(const Object* obj, int depth) {
+  if (obj->kind != Kind::kDict || depth > kMaxNesting) return nullptr;
+  if (HasTensorValue(obj)) return obj;
+  for (absl::string_view key : kNestedKeys) {
+    for (size_t i = 0; i + 1 < obj->items.size(); i += 2) {
+      const Object* k = obj->items[i];
+      if (k->kind == Kind::kString && k->text == key) {
+        if (const Object* found = FindStateDict(obj->items[i + 1], depth + 1)) return found;
+      }
+    }
+  }
+  return nullptr;
+}
+
+absl::Status Error(const std::string& path, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<TensorView> PytorchReader::Load(size_t index) const {
+  if (index >= refs_.size()) return IndexError(index);
+  const TensorRef& ref = refs_[index];
+  const TensorInfo& info = Tensors()[index];
+  ZipBytes storage{ref.storage.direct, file_.owner};
+  if (ref.storage.zip_entry != SIZE_MAX) {
+    ASSIGN_OR_RETURN(storage, zip_->Read(zip_->entries()[ref.storage.zip_entry]));
+  }
+  const size_t elem = DTypeSize(info.dtype);
+  const std::string what = absl::StrCat(Path(), ": tensor '", info.name, "'");
+  // Checked at open against the declared size; again against what was actually read.
+  RETURN_IF_ERROR(CheckStridedBounds(info.shape, ref.stride, ref.offset, elem,
+                                     storage.bytes.size(), what));
+  const size_t nbytes = static_cast<size_t>(*CheckedByteSize(info.shape, elem));
+  TensorView view;
+  view.info = info;
+  if (nbytes == 0) {
+    view.owner = std::move(storage.owner);
+    return view;
+  }
+  if (IsRowMajorContiguous(info.shape, ref.stride)) {
+    view.bytes = storage.bytes.subspan(static_cast<size_t>(ref.offset) * elem, nbytes);
+    view.owner = std::move(storage.owner);
+    return view;
+  }
+  auto copy = std::make_shared<std::vector<std::byte>>(nbytes);
+  CopyStrided(storage.bytes, info.shape, ref.stride, ref.offset, elem, false, copy->data());
+  view.bytes = std::span<const std::byte>(copy->data(), copy->size());
+  view.owner = std::move(copy);
+  return view;
+}
+
+absl::Status PytorchReader::Build(
+    const Object* root, const std::unordered_map<std::string, StorageLocation>& storages) {
+  const Object* dict = FindStateDict(root, 0);
+  if (dict == nullptr) {
+    if (root->kind != Kind::kDict) return Error(Path(), "the pickle does not hold a dict of tensors");
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < root->items.size() && keys.size() < 10; i += 2) {
+      if (root->items[i]->kind == Kind::kString) keys.push_back(root->items[i]->text);
+    }
+    return Error(Path(), absl::StrCat("no tensors found in the pickled dict (top-level keys: ",
+                                      absl::StrJoin(keys, ", "), ")"));
+  }
+  std::unordered_map<std::string, size_t> position;  // a repeated key replaces in place
+  std::vector<TensorInfo> infos;
+  for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+    const Object* key = dict->items[i];
+    const Object* value = dict->items[i + 1];
+    if (value->kind != Kind::kTensor) continue;  // e.g. counters, strings, nested configs
+    if (key->kind != Kind::kString) return Error(Path(), "state dict key is not a string");
+    const std::string& name = key->text;
+    const Object* storage = value->storage;
+    const auto it = storages.find(storage->storage_key);
+    if (it == storages.end()) {
+      return Error(Path(), absl::StrCat("tensor '", name, "': storage '", storage->storage_key,
+                                        "' is missing"));
+    }
+    const StorageLocation& loc = it->second;
+    TensorInfo info;
+    info.name = name;
+    info.dtype = storage->dtype;
+    info.shape = value->size;
+    const size_t elem = DTypeSize(info.dtype);
+    RETURN_IF_ERROR(CheckStridedBounds(
+        info.shape, value->stride, value->storage_offset, elem,
+        loc.size_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(loc.size_bytes),
+        absl::StrCat(Path(), ": tensor '", name, "' (", loc.label, " at byte ", loc.file_offset,
+                     ")")));
+    TensorRef ref{loc, value->stride, value->storage_offset};
+    const auto [pos, inserted] = position.emplace(name, infos.size());
+    if (inserted) {
+      infos.push_back(std::move(info));
+      refs_.push_back(std::move(ref));
+    } else {
+      infos[pos->second] = std::move(info);
+      refs_[pos->second] = std::move(ref);
+    }
+  }
+  for (TensorInfo& info : infos) {
+    const uint64_t bytes = *CheckedByteSize(info.shape, DTypeSize(info.dtype));
+    AddTensor(std::move(info), bytes);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status ParseZip(PytorchReader* reader, const ZipArchive& zip) {
+  const std::string& path = reader->Path();
+  // The pickle's member: "<archive>/data.pkl" (the archive name is the file's stem).
+  const ZipEntry* pkl = nullptr;
+  bool torchscript = false;
+  for (const ZipEntry& e : zip.entries()) {
+    const size_t slash = e.name.find('/');
+    const absl::string_view rest =
+        slash == std::string::npos ? absl::string_view() : absl::string_view(e.name).substr(slash + 1);
+    if (pkl == nullptr && rest == "data.pkl") pkl = &e;
+    if (rest == "constants.pkl" || absl::StartsWith(rest, "code/")) torchscript = true;
+  }
+  if (torchscript) {
+    return Error(
+        path, "this is a TorchScript archive (torch.jit.save), not a state dict; save "
+        "model.state_dict() with torch.save instead");
+  }
+  if (pkl == nullptr) return Error(path, "zip archive has no <archive>/data.pkl: not a PyTorch checkpoint");
+  const std::string prefix = pkl->name.substr(0, pkl->name.size() - std::string("data.pkl").size());
+
+  if (const ZipEntry* bo = zip.Find(prefix + "byteorder")) {
+    ASSIGN_OR_RETURN(ZipBytes order, zip.Read(*bo));
+    const absl::string_view text(reinterpret_cast<const char*>(order.bytes.data()),
+                                order.bytes.size());
+    if (text != "little") {
+      return Error(path, absl::StrCat("byteorder '", text.substr(0, 16),
+                                "' is not supported (only little-endian checkpoints)"));
+    }
+  }
+
+  ASSIGN_OR_RETURN(ZipBytes pkl_bytes, zip.Read(*pkl));
+  pickle::Unpickler unpickler(pkl_bytes.bytes, absl::StrCat(path, ":", pkl->name));
+  ASSIGN_OR_RETURN(const Object* root, unpickler.Run());
+  std::unordered_map<std::string, StorageLocation> storages;
+  const std::string data_prefix = prefix + "data/";
+  for (size_t i = 0; i < zip.entries().size(); ++i) {
+    const ZipEntry& e = zip.entries()[i];
+    if (!absl::StartsWith(e.name, data_prefix)) continue;
+    StorageLocation loc;
+    loc.zip_entry = i;
+    loc.size_bytes = e.uncompressed_size;
+    loc.file_offset = e.data_offset;
+    loc.label = e.name;
+    storages.emplace(e.name.substr(data_prefix.size()), std::move(loc));
+  }
+  return reader->Build(root, storages);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file) {
+  if (!file.bytes.empty() && static_cast<uint8_t>(file.bytes[0]) == 0x80) {
+    return OpenLegacyPytorch(std::move(file));
+  }
+  ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+  // The archive keeps its own copy of the file's bytes and owner.
+  auto reader = std::make_unique<PytorchReader>("pytorch", file, std::move(zip));
+  // Build() reads the archive through the reader, which owns it now.
+  RETURN_IF_ERROR(ParseZip(reader.get(), reader->archive()));
+  return reader;
+}
+
+}  // namespace htsr::readers

@@ -1,0 +1,48 @@
+// The bookkeeping every format shares (path, format name, tensor list, byte total), so
+// each format file holds only its parsing and its Load.
+#ifndef HTSR_CLIENT_READERS_READER_BASE_H_
+#define HTSR_CLIENT_READERS_READER_BASE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::readers {
+
+class ReaderBase : public CheckpointReader {
+ public:
+  ReaderBase(std::string format, std::string path)
+      : format_(std::move(format)), path_(std::move(path)) {}
+
+  std::string_view Format() const override { return format_; }
+  const std::string& Path() const override { return path_; }
+  const std::vector<TensorInfo>& Tensors() const override { return tensors_; }
+  uint64_t TotalBytes() const override { return total_bytes_; }
+
+ protected:
+  // Callers have validated the byte size already (no overflow possible here).
+  void AddTensor(TensorInfo info, uint64_t bytes) {
+    tensors_.push_back(std::move(info));
+    total_bytes_ += bytes;
+  }
+  absl::Status IndexError(size_t index) const {
+    return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index,
+                                              " out of range (", tensors_.size(), " tensors)"));
+  }
+
+ private:
+  std::string format_;
+  std::string path_;
+  std::vector<TensorInfo> tensors_;
+  uint64_t total_bytes_ = 0;
+};
+
+}  // namespace htsr::readers
+
+#endif  // HTSR_CLIENT_READERS_READER_BASE_H_

@@ -1,0 +1,170 @@
+// safetensors: an 8-byte little-endian header length, a JSON header, then raw
+// little-endian row-major tensor bytes addressed by data_offsets relative to the end of
+// the header. Served zero-copy from the mapping.
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "htsr/status_macros.h"
+#include "readers/byte_reader.h"
+#include "readers/checked_math.h"
+#include "readers/format_readers.h"
+#include "readers/json_parser.h"
+#include "readers/reader_base.h"
+
+namespace htsr::readers {
+namespace {
+
+// Upstream safetensors refuses headers above 100 MB; so do we, before parsing.
+constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;
+
+std::optional<DType> DTypeFromName(absl::string_view name) {
+  if (name == "F64") return DType::kF64;
+  if (name == "F32") return DType::kF32;
+  if (name == "F16") return DType::kF16;
+  if (name == "BF16") return DType::kBF16;
+  if (name == "I64") return DType::kI64;
+  if (name == "I32") return DType::kI32;
+  if (name == "I16") return DType::kI16;
+  if (name == "I8") return DType::kI8;
+  if (name == "U8") return DType::kU8;
+  if (name == "BOOL") return DType::kBool;
+  return std::nullopt;
+}
+
+struct Entry {
+  TensorInfo info;
+  uint64_t begin = 0;  // absolute file offsets
+  uint64_t end = 0;
+};
+
+class SafetensorsReader : public ReaderBase {
+ public:
+  explicit SafetensorsReader(FileBytes file)
+      : ReaderBase("safetensors", file.name), file_(std::move(file)) {}
+
+  absl::Status Parse();
+
+  absl::StatusOr<TensorView> Load(size_t index) const override {
+    if (index >= entries_.size()) return IndexError(index);
+    const Entry& e = entries_[index];
+    TensorView view;
+    view.info = e.info;
+    view.bytes = file_.bytes.subspan(static_cast<size_t>(e.begin),
+                                     static_cast<size_t>(e.end - e.begin));
+    view.owner = file_.owner;
+    return view;
+  }
+
+ private:
+  absl::Status Error(absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(file_.name, ": ", what));
+  }
+  absl::Status ParseEntry(const std::string& name, const JsonValue& v, uint64_t data_start,
+                          Entry* out) const;
+
+  FileBytes file_;
+  std::vector<Entry> entries_;
+};
+
+absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonValue& v,
+                                           uint64_t data_start, Entry* out) const {
+  const std::string where = absl::StrCat("tensor '", name, "': ");
+  if (!v.IsObject()) return Error(where + "header entry is not an object");
+  const JsonValue* dtype = v.Find("dtype");
+  const JsonValue* shape = v.Find("shape");
+  const JsonValue* offsets = v.Find("data_offsets");
+  if (dtype == nullptr || !dtype->IsString()) return Error(where + "missing string 'dtype'");
+  if (shape == nullptr || !shape->IsArray()) return Error(where + "missing array 'shape'");
+  if (offsets == nullptr || !offsets->IsArray() || offsets->array.size() != 2) {
+    return Error(where + "'data_offsets' must be an array of two integers");
+  }
+  const std::optional<DType> dt = DTypeFromName(dtype->text);
+  if (!dt) return Error(absl::StrCat(where, "unsupported dtype '", dtype->text, "'"));
+  out->info.name = name;
+  out->info.dtype = *dt;
+  for (const JsonValue& d : shape->array) {
+    const std::optional<uint64_t> dim = d.AsUint64();
+    if (!dim || *dim > static_cast<uint64_t>(INT64_MAX)) {
+      return Error(where + "shape entries must be non-negative integers");
+    }
+    out->info.shape.push_back(static_cast<int64_t>(*dim));
+  }
+  const std::optional<uint64_t> nbytes = CheckedByteSize(out->info.shape, DTypeSize(*dt));
+  if (!nbytes) return Error(where + "shape " + ShapeString(out->info.shape) + " overflows");
+  const std::optional<uint64_t> begin = offsets->array[0].AsUint64();
+  const std::optional<uint64_t> end = offsets->array[1].AsUint64();
+  if (!begin || !end) return Error(where + "data_offsets must be non-negative integers");
+  if (*end < *begin) {
+    return Error(absl::StrCat(where, "data_offsets [", *begin, ", ", *end, "] are reversed"));
+  }
+  const uint64_t data_len = file_.bytes.size() - data_start;
+  if (*end > data_len) {
+    return absl::OutOfRangeError(absl::StrCat(
+        file_.name, ": ", where, "data_offsets end ", *end, " is past the end of the data "
+        "section (", data_len, " bytes from byte ", data_start, "; the file has ",
+        file_.bytes.size(), " bytes)"));
+  }
+  if (*end - *begin != *nbytes) {
+    return Error(absl::StrCat(where, "data_offsets [", *begin, ", ", *end, "] hold ",
+                              *end - *begin, " bytes but shape ", ShapeString(out->info.shape),
+                              " of ", dtype->text, " needs ", *nbytes));
+  }
+  out->begin = data_start + *begin;
+  out->end = data_start + *end;
+  return absl::OkStatus();
+}
+
+absl::Status SafetensorsReader::Parse() {
+  ByteReader r(file_.bytes);
+  uint64_t header_len;
+  if (!r.Read(&header_len)) {
+    return Error(absl::StrCat("file of ", file_.bytes.size(),
+                              " bytes is too short for the 8-byte header length"));
+  }
+  if (header_len > kMaxHeaderBytes) {
+    return Error(absl::StrCat("header length ", header_len, " exceeds the limit of ",
+                              kMaxHeaderBytes, " bytes"));
+  }
+  if (header_len > r.remaining()) {
+    return absl::OutOfRangeError(absl::StrCat(file_.name, ": header length ", header_len,
+                                              " is past the end of the file (",
+                                              file_.bytes.size(), " bytes)"));
+  }
+  std::span<const std::byte> header;
+  r.ReadBytes(static_cast<size_t>(header_len), &header);
+  const absl::string_view text(reinterpret_cast<const char*>(header.data()), header.size());
+  absl::StatusOr<JsonValue> json = ParseJson(text, JsonLimits{.max_depth = 8});
+  if (!json.ok()) {
+    return Error(absl::StrCat("header (starting at byte 8): ", json.status().message()));
+  }
+  if (!json->IsObject()) return Error("header is not a JSON object");
+  const uint64_t data_start = 8 + header_len;
+  for (const auto& [name, value] : json->object) {
+    if (name == "__metadata__") continue;  // free-form strings, nothing we use
+    Entry e;
+    RETURN_IF_ERROR(ParseEntry(name, value, data_start, &e));
+    entries_.push_back(std::move(e));
+  }
+  // SPEC §1: without an order of its own, a safetensors file is read in the order of its
+  // names sorted as plain byte strings — what the reference's safe_open(...).keys() yields.
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
+  for (const Entry& e : entries_) AddTensor(e.info, e.end - e.begin);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenSafetensors(FileBytes file) {
+  auto reader = std::make_unique<SafetensorsReader>(std::move(file));
+  RETURN_IF_ERROR(reader->Parse());
+  return reader;
+}
+
+}  // namespace htsr::readers

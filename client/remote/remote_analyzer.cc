@@ -1,0 +1,269 @@
+#include "remote/remote_analyzer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <set>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "convert/grpc_status.h"
+#include "convert/proto_convert.h"
+#include "htsr/status_macros.h"
+#include "htsr/v1/analysis.grpc.pb.h"
+
+namespace htsr {
+
+class RemoteChannel {
+ public:
+  explicit RemoteChannel(std::shared_ptr<grpc::Channel> channel) : channel_(std::move(channel)) {}
+  const std::shared_ptr<grpc::Channel>& get() const { return channel_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& remote) {
+  if (remote.channel) return remote.channel->get();
+  if (remote.address.empty()) return absl::InvalidArgumentError("no server address");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);  // spectra (keep_evals) can be large
+  args.SetMaxSendMessageSize(-1);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (remote.tls_ca_file.empty() && remote.tls_cert_file.empty()) {
+    creds = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    if (!remote.tls_ca_file.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadWholeFile(remote.tls_ca_file, "TLS CA file"));
+    }
+    if (!remote.tls_cert_file.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                       ReadWholeFile(remote.tls_cert_file, "TLS client certificate"));
+      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadWholeFile(remote.tls_key_file, "TLS client key"));
+    }
+    if (!remote.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(remote.tls_server_name);
+    }
+    creds = grpc::SslCredentials(ssl);
+  }
+  if (!remote.load_balancing_policy.empty()) {
+    args.SetServiceConfigJSON(absl::StrCat(R"({"loadBalancingConfig":[{")",
+                                           remote.load_balancing_policy, R"(":{}}]})"));
+  }
+  return grpc::CreateCustomChannel(remote.address, creds, args);
+}
+
+void PrepareContext(const RemoteOptions& remote, grpc::ClientContext* context) {
+  if (!remote.token.empty()) context->AddMetadata("authorization", "Bearer " + remote.token);
+  if (remote.deadline_seconds > 0) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::microseconds(
+                              static_cast<int64_t>(remote.deadline_seconds * 1e6)));
+  }
+}
+
+absl::Status CallError(const RemoteOptions& remote, const grpc::Status& status) {
+  const absl::Status s = FromGrpcStatus(status);
+  return absl::Status(s.code(), absl::StrCat("server ", remote.address, ": ", s.message()));
+}
+
+using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>;
+
+// Sends every requested tensor, one at a time, in chunks. Returns when done or when the
+// stream breaks (the reader side learns why from Finish).
+void SendTensors(Stream* stream, const TensorSource& source,
+                 const std::vector<uint32_t>& requested, size_t chunk_bytes) {
+  for (uint32_t index : requested) {
+    const TensorInfo& info = source.tensors[index];
+    absl::StatusOr<TensorView> view;
+    try {
+      view = source.load(index);
+    } catch (const std::exception& e) {
+      view = absl::InternalError(absl::StrCat("loading tensor: ", e.what()));
+    }
+    v1::AnalyzeRequest req;
+    v1::TensorChunk* chunk = req.mutable_chunk();
+    chunk->set_tensor_index(index);
+    chunk->set_name(info.name);
+    chunk->set_dtype(ToProto(info.dtype));
+    for (int64_t d : info.shape) chunk->add_shape(d);
+    if (!view.ok()) {
+      // The same row embedded AnalyzeModel reports for a load error.
+      chunk->set_client_error(std::string(view.status().message()));
+      if (!stream->Write(req)) return;
+      continue;
+    }
+    const std::span<const std::byte> bytes = view->bytes;
+    size_t offset = 0;
+    do {
+      const size_t n = std::min(chunk_bytes, bytes.size() - offset);
+      chunk->set_offset(offset);
+      chunk->set_data(reinterpret_cast<const char*>(bytes.data()) + offset, n);
+      if (!stream->Write(req)) return;
+      offset += n;
+      // Metadata only on the first chunk.
+      chunk->clear_name();
+      chunk->clear_dtype();
+      chunk->clear_shape();
+    } while (offset < bytes.size());
+  }
+  stream->WritesDone();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remote,
+                                                       const std::string& model_name,
+                                                       const AnalysisOptions& options,
+                                                       const TensorSource& source,
+                                                       const ModelCallbacks& callbacks,
+                                                       ModelSummary* summary, std::string* peer) {
+  if (remote.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
+  std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
+  grpc::ClientContext context;
+  PrepareContext(remote, &context);
+  std::unique_ptr<Stream> stream = stub->Analyze(&context);
+
+  v1::AnalyzeRequest header_msg;
+  v1::AnalyzeHeader* header = header_msg.mutable_header();
+  header->set_model_name(model_name);
+  *header->mutable_options() = ToProto(options);
+  header->set_keep_evals(remote.keep_evals);
+  for (const TensorInfo& info : source.tensors) *header->add_tensors() = ToProto(info);
+  if (callbacks.select) {
+    // Same ids as the server's plan: PlanModel is deterministic on the same metadata.
+    bool all = true;
+    std::vector<int32_t> ids;
+    for (const LayerPlan& plan : PlanModel(source.tensors, options)) {
+      if (callbacks.select(plan)) {
+        ids.push_back(plan.layer_id);
+      } else {
+        all = false;
+      }
+    }
+    if (!all && ids.empty()) return std::vector<LayerResult>{};  // nothing selected
+    if (!all) header->mutable_layer_ids()->Assign(ids.begin(), ids.end());
+  }
+  stream->Write(header_msg);  // a failure shows up as Read() == false below
+
+  v1::AnalyzeResponse response;
+  if (!stream->Read(&response)) return CallError(remote, stream->Finish());
+  if (!response.has_plan()) {
+    context.TryCancel();
+    stream->Finish();
+    return absl::InternalError(absl::StrCat("server ", remote.address,
+                                            ": first response is not the plan"));
+  }
+  const v1::ModelPlan plan = response.plan();
+  std::vector<uint32_t> requested(plan.requested_tensors().begin(),
+                                  plan.requested_tensors().end());
+  for (uint32_t index : requested) {
+    if (index >= source.tensors.size()) {
+      context.TryCancel();
+      stream->Finish();
+      return absl::InternalError(absl::StrCat("server ", remote.address,
+                                              ": plan requests tensor ", index, " of ",
+                                              source.tensors.size()));
+    }
+  }
+
+  std::thread writer(SendTensors, stream.get(), std::cref(source), std::cref(requested),
+                     remote.chunk_bytes);
+  std::vector<LayerResult> results;
+  results.reserve(plan.layers_size());
+  absl::Status protocol_error;
+  bool got_summary = false;
+  while (stream->Read(&response)) {
+    if (response.has_layer()) {
+      absl::StatusOr<LayerResult> r = FromProto(response.layer());
+      if (!r.ok()) {
+        protocol_error = r.status();
+        context.TryCancel();
+        continue;
+      }
+      if (callbacks.on_layer) callbacks.on_layer(*r);
+      results.push_back(*std::move(r));
+    } else if (response.has_summary()) {
+      if (summary != nullptr) *summary = FromProto(response.summary());
+      got_summary = true;
+    }
+  }
+  writer.join();
+  const grpc::Status status = stream->Finish();
+  if (peer != nullptr) *peer = context.peer();
+  if (!protocol_error.ok()) {
+    return absl::InternalError(absl::StrCat("server ", remote.address,
+                                            ": bad result: ", protocol_error.message()));
+  }
+  if (!status.ok()) return CallError(remote, status);
+  // Every planned layer has at least one row (several with pool = false).
+  std::set<int> seen;
+  for (const LayerResult& r : results) seen.insert(r.plan.layer_id);
+  if (!got_summary || seen.size() != static_cast<size_t>(plan.layers_size())) {
+    return absl::InternalError(absl::StrCat("server ", remote.address, ": got rows for ",
+                                            seen.size(), " of ", plan.layers_size(),
+                                            " layers", got_summary ? "" : " and no summary"));
+  }
+  std::sort(results.begin(), results.end(), [](const LayerResult& a, const LayerResult& b) {
+    return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
+           std::make_pair(b.plan.layer_id, b.slice_id.value_or(0));
+  });
+  return results;
+}
+
+absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(const RemoteOptions& remote) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
+  return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channel)));
+}
+
+absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
+  std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
+  grpc::ClientContext context;
+  PrepareContext(remote, &context);
+  v1::ServerInfo info;
+  const grpc::Status status = stub->GetServerInfo(&context, v1::GetServerInfoRequest{}, &info);
+  if (!status.ok()) return CallError(remote, status);
+  RemoteServerInfo out;
+  out.version = info.version();
+  out.api_version = info.api_version();
+  out.backend = info.backend();
+  out.backend_description = info.backend_description();
+  out.max_layer_bytes = info.limits().max_layer_bytes();
+  out.queue_bytes = info.limits().queue_bytes();
+  out.max_concurrent_calls = info.limits().max_concurrent_calls();
+  out.max_message_bytes = info.limits().max_message_bytes();
+  out.max_chunk_bytes = info.limits().max_chunk_bytes();
+  out.workers = info.limits().workers();
+  out.auth_required = info.auth_required();
+  out.tls = info.tls();
+  return out;
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, "token file"));
+  const size_t eol = text.find('\n');
+  std::string token(absl::StripAsciiWhitespace(text.substr(0, eol)));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  return token;
+}
+
+}  // namespace htsr

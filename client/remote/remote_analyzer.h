@@ -1,0 +1,90 @@
+// Remote mode: stream a model's tensors to htsr-server and get back exactly what embedded
+// AnalyzeModel returns (same plans, same layer ids, same numbers: the server runs the same
+// engine on the same bytes). No gRPC or protobuf types in this header: the CLI includes it.
+#ifndef HTSR_CLIENT_REMOTE_REMOTE_ANALYZER_H_
+#define HTSR_CLIENT_REMOTE_REMOTE_ANALYZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "htsr/engine.h"
+#include "htsr/layer.h"
+#include "htsr/options.h"
+#include "htsr/summary.h"
+
+namespace htsr {
+
+// A gRPC channel opened once and shared by many calls (OpenRemoteChannel): with a
+// load-balancing policy, consecutive calls rotate over every server the address resolves
+// to. Opaque here so this header stays free of gRPC types.
+class RemoteChannel;
+
+struct RemoteOptions {
+  std::string address;  // host:port, or any gRPC target (dns:///name:port, ipv4:a:p,b:p)
+  // gRPC load-balancing policy over every address `address` resolves to ("round_robin"
+  // for a pool of servers); empty = gRPC's default, pick_first.
+  std::string load_balancing_policy;
+  // When set, calls use this channel (from OpenRemoteChannel) instead of opening one.
+  std::shared_ptr<const RemoteChannel> channel;
+  // TLS: PEM CA bundle to verify the server (empty = plaintext, loopback/trusted networks).
+  std::string tls_ca_file;
+  // mTLS: client certificate and key (PEM), when the server requires them.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Overrides the name checked against the server certificate (tests, IP addresses).
+  std::string tls_server_name;
+  // Bearer token (the value, not a file: see ReadTokenFile). Empty = none.
+  std::string token;
+  // Whole-call deadline in seconds; 0 = none.
+  double deadline_seconds = 0;
+  // Bytes per TensorChunk (the server's max_chunk_bytes is the upper bound).
+  size_t chunk_bytes = size_t{4} << 20;
+  // Return each layer's spectrum (LayerResult::evals), as EngineConfig::keep_evals.
+  bool keep_evals = false;
+};
+
+struct RemoteServerInfo {
+  std::string version;
+  std::string api_version;
+  std::string backend;
+  std::string backend_description;
+  uint64_t max_layer_bytes = 0;
+  uint64_t queue_bytes = 0;
+  uint32_t max_concurrent_calls = 0;
+  uint64_t max_message_bytes = 0;
+  uint64_t max_chunk_bytes = 0;
+  uint32_t workers = 0;
+  bool auth_required = false;
+  bool tls = false;
+};
+
+// Analyses `source` on the server. Results are ordered by layer_id (then slice_id), like
+// AnalyzeModel; `callbacks.select` picks layers as there; `callbacks.on_layer` runs once
+// per row as results arrive (one thread, serialised).
+// A tensor that `source.load` cannot read becomes a failed row, as in embedded mode.
+// Call-level failures (unreachable server, auth, protocol, deadline) are the error.
+// `summary`, when given, receives the server's model summary.
+absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remote,
+                                                       const std::string& model_name,
+                                                       const AnalysisOptions& options,
+                                                       const TensorSource& source,
+                                                       const ModelCallbacks& callbacks = {},
+                                                       ModelSummary* summary = nullptr,
+                                                       std::string* peer = nullptr);
+
+// Opens a channel for `remote` (address, credentials, load-balancing policy) that calls
+// share through RemoteOptions::channel. `peer`, above, receives the server that answered.
+absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(const RemoteOptions& remote);
+
+absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote);
+
+// Reads a bearer token file (first line, trimmed), for --token-file.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+}  // namespace htsr
+
+#endif  // HTSR_CLIENT_REMOTE_REMOTE_ANALYZER_H_

@@ -1,0 +1,47 @@
+// The self-contained HTML report: model summaries and diagnostics in plain words, the
+// correlation-flow and depth charts (overlaid for several models), ESDs of chosen layers,
+// sortable per-layer tables, and, with accuracies, the trend table with scatter plots.
+// Everything is inline (SVG, CSS, a few lines of JS for sorting): no network access.
+#ifndef HTSR_CLIENT_REPORT_HTML_REPORT_H_
+#define HTSR_CLIENT_REPORT_HTML_REPORT_H_
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "report/svg_plot.h"
+#include "trends/diagnostics.h"
+#include "trends/model_record.h"
+#include "trends/trend_analysis.h"
+
+namespace htsr::report {
+
+struct ReportOptions {
+  std::string title = "htsr report";
+  size_t esd_count = 4;                 // worst layers per model when esd_layers is empty
+  std::vector<std::string> esd_layers;  // layer ids or names to draw the ESD of
+  trends::DiagnosticThresholds thresholds;
+};
+
+struct ReportData {
+  std::vector<trends::ModelRecord> models;
+  std::vector<trends::SeriesTrend> trends;  // empty without accuracies
+  std::string target_name = "accuracy";
+  bool target_is_error = false;
+};
+
+struct ReportFigure {
+  std::string section;  // "depth", "esd", "trend"
+  PlotSpec spec;
+  std::string model;  // the model an ESD belongs to (series for trend plots)
+};
+
+// Every chart of the report, in page order (also what `--format svg` writes).
+std::vector<ReportFigure> BuildFigures(const ReportData& data, const ReportOptions& options);
+
+void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::ostream& out);
+
+}  // namespace htsr::report
+
+#endif  // HTSR_CLIENT_REPORT_HTML_REPORT_H_

@@ -1,0 +1,31 @@
+// What a scan does to one checkpoint: analyse it, embedded or on a server pool. The scan
+// runner calls it from several jobs at once, so implementations are thread-safe.
+#ifndef HTSR_CLIENT_SCAN_CHECKPOINT_ANALYZER_H_
+#define HTSR_CLIENT_SCAN_CHECKPOINT_ANALYZER_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/layer_filter.h"
+#include "htsr/engine.h"
+#include "output/model_report.h"
+
+namespace htsr::scan {
+
+struct AnalyzedCheckpoint {
+  output::ModelReport report;
+  std::string server = "embedded";  // who computed it
+  int attempts = 1;                 // calls made (remote retries)
+};
+
+// Errors mean the checkpoint itself could not be analysed (unreadable file, or every
+// retry on every server failed); the scan records them as a failed checkpoint.
+using CheckpointAnalyzer = std::function<absl::StatusOr<AnalyzedCheckpoint>(const std::string&)>;
+
+// In-process: cli::AnalyzeCheckpoint on `engine` (which must outlive the analyzer).
+CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter);
+
+}  // namespace htsr::scan
+
+#endif  // HTSR_CLIENT_SCAN_CHECKPOINT_ANALYZER_H_

@@ -1,0 +1,40 @@
+// Analysing checkpoints on a pool of htsr-server processes (`--server`). The checkpoint is
+// read here and its tensors streamed; gRPC's round_robin spreads calls over every address
+// of the pool (see pool_target.h). A call that fails because a server went away (stream
+// broken, unavailable, deadline) is retried, with exponential backoff, and lands on another
+// server; an error that is the checkpoint's own (unreadable, refused as invalid) is not.
+// Built only with HTSR_SERVER (HTSR_HAVE_REMOTE defined); no gRPC types here.
+#ifndef HTSR_CLIENT_SCAN_REMOTE_POOL_H_
+#define HTSR_CLIENT_SCAN_REMOTE_POOL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cli/layer_filter.h"
+#include "htsr/options.h"
+#include "scan/checkpoint_analyzer.h"
+
+namespace htsr::scan {
+
+struct RemotePoolOptions {
+  std::string server;  // --server: address, comma list or DNS name
+  std::string tls_ca_file, tls_cert_file, tls_key_file, tls_server_name;
+  std::string token;
+  double deadline_seconds = 0;  // per call; 0 = none
+  int max_attempts = 4;         // calls per checkpoint, first included
+  double backoff_seconds = 0.2; // before the 2nd attempt; doubles, capped at 5 s
+};
+
+// True for the gRPC codes a retry on another server can cure.
+bool IsRetryable(const absl::Status& status);
+
+#ifdef HTSR_HAVE_REMOTE
+absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
+                                                      const AnalysisOptions& options,
+                                                      cli::LayerFilter filter);
+#endif
+
+}  // namespace htsr::scan
+
+#endif  // HTSR_CLIENT_SCAN_REMOTE_POOL_H_

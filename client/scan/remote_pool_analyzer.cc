@@ -1,0 +1,81 @@
+// Remote analysis over a server pool, with retries on another server (see remote_pool.h).
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "htsr/status_macros.h"
+#include "readers/checkpoint_reader.h"
+#include "remote/remote_analyzer.h"
+#include "scan/pool_target.h"
+#include "scan/remote_pool.h"
+
+namespace htsr::scan {
+
+absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
+                                                      const AnalysisOptions& options,
+                                                      cli::LayerFilter filter) {
+  if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
+  RemoteOptions remote;
+  ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
+  remote.load_balancing_policy = "round_robin";
+  remote.tls_ca_file = pool.tls_ca_file;
+  remote.tls_cert_file = pool.tls_cert_file;
+  remote.tls_key_file = pool.tls_key_file;
+  remote.tls_server_name = pool.tls_server_name;
+  remote.token = pool.token;
+  remote.deadline_seconds = pool.deadline_seconds;
+  // One channel for the whole scan: round_robin rotates over the pool only within a
+  // channel, and its connections are reused from call to call.
+  ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
+
+  return [remote, options, filter = std::move(filter), pool](
+             const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+    const auto start = std::chrono::steady_clock::now();
+    // A checkpoint that cannot be opened is its own failure: no server can help.
+    ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
+    TensorSource source;
+    source.tensors = reader->Tensors();
+    const CheckpointReader* r = reader.get();
+    source.load = [r](size_t i) { return r->Load(i); };
+
+    thread_local std::mt19937_64 rng(std::random_device{}());
+    double backoff = pool.backoff_seconds;
+    absl::Status last;
+    int attempt = 0;
+    while (++attempt <= pool.max_attempts) {
+      std::string peer;
+      absl::StatusOr<std::vector<LayerResult>> layers =
+          AnalyzeRemote(remote, path, options, source, {}, nullptr, &peer);
+      if (layers.ok()) {
+        AnalyzedCheckpoint out;
+        // The server plans every layer; --layers applies here, as embedded mode applies it
+        // before analysing (same ids, same rows).
+        for (LayerResult& l : *layers) {
+          if (filter.Selects(l.plan)) out.report.layers.push_back(std::move(l));
+        }
+        out.report.path = path;
+        out.report.format = std::string(reader->Format());
+        out.report.backend = absl::StrCat("remote ", peer);
+        out.report.bytes = reader->TotalBytes();
+        out.report.summary = Summarize(out.report.layers);
+        out.report.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        out.server = peer.empty() ? remote.address : peer;
+        out.attempts = attempt;
+        return out;
+      }
+      last = layers.status();
+      if (!IsRetryable(last) || attempt == pool.max_attempts) break;
+      // Jittered exponential backoff: retries of many jobs do not land on the pool at once.
+      std::uniform_real_distribution<double> jitter(0.5, 1.5);
+      std::this_thread::sleep_for(std::chrono::duration<double>(backoff * jitter(rng)));
+      backoff = std::min(backoff * 2, 5.0);
+    }
+    return absl::Status(last.code(), absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
+                                                  " attempt", attempt > 1 ? "s" : "", ")"));
+  };
+}
+
+}  // namespace htsr::scan

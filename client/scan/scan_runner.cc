@@ -1,0 +1,125 @@
+#include "scan/scan_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "scan/content_hash.h"
+#include "scan/scan_progress.h"
+
+namespace htsr::scan {
+namespace {
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore& store,
+                                  const CheckpointAnalyzer& analyzer, const ScanOptions& options,
+                                  std::ostream& log) {
+  const auto start = std::chrono::steady_clock::now();
+  ScanStats stats;
+  stats.total = static_cast<int64_t>(items.size());
+  ScanProgress progress(options.progress, stats.total);
+  std::mutex mu;  // stats, log, first_error
+  absl::Status first_error;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> next{0};
+  auto cancelled = [&] {
+    return stop.load() || (options.cancel != nullptr && options.cancel->load());
+  };
+
+  auto one = [&](const ScanItem& item) -> absl::Status {
+    CheckpointRecord rec;
+    rec.item = item;
+    rec.options_key = options.options_key;
+    const auto hash_start = std::chrono::steady_clock::now();
+    absl::StatusOr<ContentHash> hash = HashCheckpoint(item.path);
+    rec.hash_seconds = Since(hash_start);
+    absl::StatusOr<AnalyzedCheckpoint> result;
+    if (!hash.ok()) {
+      result = hash.status();
+    } else {
+      rec.content_hash = hash->sha256;
+      rec.bytes = hash->bytes;
+      if (!options.force) {
+        absl::StatusOr<bool> done = store.IsDone(item.path, hash->sha256, options.options_key);
+        if (!done.ok()) return done.status();
+        if (*done) {
+          std::lock_guard<std::mutex> lock(mu);
+          ++stats.skipped;
+          stats.bytes += rec.bytes;
+          progress.Finished(ScanProgress::Outcome::kSkipped, rec.bytes);
+          return absl::OkStatus();
+        }
+      }
+      const auto analyze_start = std::chrono::steady_clock::now();
+      try {
+        result = analyzer(item.path);
+      } catch (const std::exception& e) {
+        // No exception crosses a job boundary: it is this checkpoint's failure.
+        result = absl::InternalError(absl::StrCat("analysis threw: ", e.what()));
+      }
+      rec.analyze_seconds = Since(analyze_start);
+    }
+    if (result.ok()) {
+      rec.ok = true;
+      rec.report = &result->report;
+      rec.server = result->server;
+      rec.attempts = result->attempts;
+    } else {
+      rec.ok = false;
+      rec.error = std::string(result.status().message());
+    }
+    if (absl::Status s = store.Record(rec); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu);
+    stats.bytes += rec.bytes;
+    if (rec.ok) {
+      ++stats.ok;
+    } else {
+      ++stats.failed;
+      if (!options.quiet) {
+        if (options.progress) log << "\r\033[K";
+        log << item.path << ": failed: " << rec.error << "\n";
+      }
+    }
+    progress.Finished(rec.ok ? ScanProgress::Outcome::kDone : ScanProgress::Outcome::kFailed,
+                      rec.bytes);
+    return absl::OkStatus();
+  };
+
+  auto worker = [&] {
+    for (;;) {
+      if (cancelled()) return;
+      const size_t i = next.fetch_add(1);
+      if (i >= items.size()) return;
+      absl::Status s = one(items[i]);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = s;
+        stop = true;
+        return;
+      }
+    }
+  };
+
+  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(items.size())));
+  std::vector<std::thread> pool;
+  for (int j = 1; j < jobs; ++j) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  progress.Finish();
+
+  if (!first_error.ok()) return first_error;
+  stats.not_started = stats.total - stats.ok - stats.failed - stats.skipped;
+  stats.cancelled = stats.not_started > 0;
+  stats.seconds = Since(start);
+  return stats;
+}
+
+}  // namespace htsr::scan

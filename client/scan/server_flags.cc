@@ -1,0 +1,67 @@
+#include "scan/server_flags.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "htsr/status_macros.h"
+
+namespace htsr::scan {
+
+void AddRemoteFlags(cli::ArgParser& p) {
+  p.AddFlag({"server", "ADDR",
+             "analyse on htsr-server instead of in-process: host:port, a comma list of IP:port, "
+             "or a DNS name resolving to many servers (round_robin over all)",
+             ""});
+  p.AddFlag({"tls-ca", "FILE", "PEM CA bundle to verify the servers (enables TLS)", ""});
+  p.AddFlag({"tls-cert", "FILE", "client certificate (PEM) for mTLS", ""});
+  p.AddFlag({"tls-key", "FILE", "client key (PEM) for mTLS", ""});
+  p.AddFlag({"tls-server-name", "NAME", "name to check the server certificate against", ""});
+  p.AddFlag({"token-file", "FILE", "file whose first line is the bearer token", ""});
+  p.AddFlag({"deadline", "SECONDS", "deadline of one remote call", "none"});
+  p.AddFlag({"retries", "N", "retries of a checkpoint whose server failed", "3"});
+}
+
+absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArgs& args) {
+  RemotePoolOptions o;
+  o.server = args.GetOr("server", "");
+  o.tls_ca_file = args.GetOr("tls-ca", "");
+  o.tls_cert_file = args.GetOr("tls-cert", "");
+  o.tls_key_file = args.GetOr("tls-key", "");
+  o.tls_server_name = args.GetOr("tls-server-name", "");
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (auto f = args.Get("token-file")) {
+    std::ifstream in(*f);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --token-file ", *f));
+    std::string line;
+    std::getline(in, line);
+    o.token = std::string(absl::StripAsciiWhitespace(line));
+    if (o.token.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--token-file ", *f, " is empty"));
+    }
+  }
+  if (auto d = args.Get("deadline")) {
+    if (!absl::SimpleAtod(*d, &o.deadline_seconds) || !(o.deadline_seconds > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--deadline expects seconds > 0, got '", *d, "'"));
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t retries, args.GetInt("retries", 3, 0, 100));
+  o.max_attempts = static_cast<int>(retries) + 1;
+  if (o.server.empty()) {
+    for (const char* f : {"tls-ca", "tls-cert", "tls-key", "tls-server-name", "token-file",
+                          "deadline", "retries"}) {
+      if (args.Has(f)) {
+        return absl::InvalidArgumentError(absl::StrCat("--", f, " needs --server"));
+      }
+    }
+  }
+  return o;
+}
+
+}  // namespace htsr::scan

@@ -1,0 +1,132 @@
+#include "trends/diagnostics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace htsr::trends {
+namespace {
+
+std::string IdList(const std::vector<int>& ids) {
+  constexpr size_t kShown = 12;
+  std::vector<int> shown(ids.begin(), ids.begin() + std::min(ids.size(), kShown));
+  std::string s = absl::StrJoin(shown, ", ");
+  if (ids.size() > kShown) absl::StrAppend(&s, ", ... (", ids.size() - kShown, " more)");
+  return s;
+}
+
+}  // namespace
+
+ModelDiagnostics DiagnoseLayers(const std::vector<LayerResult>& layers,
+                                const DiagnosticThresholds& t) {
+  ModelDiagnostics d;
+  double alpha_sum = 0;
+  for (const LayerResult& l : layers) {
+    if (l.num_traps || l.rand_num_spikes) {
+      d.traps_checked = true;
+      const int64_t traps = l.num_traps.value_or(l.rand_num_spikes.value_or(0));
+      if (traps > 0) {
+        d.trap_layers.push_back(l.plan.layer_id);
+        d.total_traps += traps;
+      }
+    }
+    if (l.status == LayerStatus::kFailed) ++d.failed;
+    if (l.status != LayerStatus::kSuccess) continue;
+    ++d.analysed;
+    alpha_sum += l.alpha;
+    if (l.alpha > t.alpha_high) d.under_trained.push_back(l.plan.layer_id);
+    if (l.alpha < t.alpha_low) d.over_trained.push_back(l.plan.layer_id);
+  }
+  if (d.analysed > 0) d.mean_alpha = alpha_sum / static_cast<double>(d.analysed);
+  return d;
+}
+
+std::optional<ScaleCollapse> CompareScale(const ModelRecord& model, const ModelRecord& reference,
+                                          const DiagnosticThresholds& t) {
+  const auto n1 = model.Metric("log_norm"), n0 = reference.Metric("log_norm");
+  const auto s1 = model.Metric("log_spectral_norm"), s0 = reference.Metric("log_spectral_norm");
+  const auto a1 = model.Metric("alpha"), a0 = reference.Metric("alpha");
+  if (!n1 || !n0 || !s1 || !s0 || !a1 || !a0) return std::nullopt;
+  ScaleCollapse c;
+  c.model = model.name;
+  c.reference = reference.name;
+  c.d_log_norm = *n1 - *n0;
+  c.d_log_spectral_norm = *s1 - *s0;
+  c.d_alpha = *a1 - *a0;
+  c.collapsed = c.d_log_norm < -t.norm_drop && c.d_log_spectral_norm < -t.norm_drop &&
+                c.d_alpha >= -t.alpha_tolerance;
+  return c;
+}
+
+std::vector<ScaleCollapse> FindScaleCollapse(const std::vector<ModelRecord>& records,
+                                             bool target_is_error, const DiagnosticThresholds& t) {
+  std::vector<ScaleCollapse> out;
+  for (const ModelRecord& m : records) {
+    for (const ModelRecord& ref : records) {
+      if (&m == &ref) continue;
+      const bool same_shape = m.has_layers && ref.has_layers &&
+                              m.report.summary.num_analyzed == ref.report.summary.num_analyzed &&
+                              m.report.summary.num_analyzed > 0;
+      // With accuracies for both, they decide: a better model whose norms fall is simply
+      // better (batch norm, more depth). Without, only one architecture is comparable.
+      if (m.target && ref.target) {
+        const bool worse = target_is_error ? *m.target > *ref.target : *m.target < *ref.target;
+        if (!worse) continue;
+      } else if (!same_shape) {
+        continue;
+      }
+      auto c = CompareScale(m, ref, t);
+      if (c && c->collapsed) out.push_back(*c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
+                                            const DiagnosticThresholds& t) {
+  std::vector<std::string> w;
+  if (d.analysed == 0) {
+    w.push_back("No layer could be analysed, so nothing can be said about this model.");
+    return w;
+  }
+  if (!d.under_trained.empty()) {
+    w.push_back(absl::StrFormat(
+        "%d of %d layers have alpha above %g (layers %s). Their eigenvalue spectra look close to "
+        "those of random matrices: these layers learned little structure, as in an "
+        "under-trained network or layers that training barely moved.",
+        d.under_trained.size(), d.analysed, t.alpha_high, IdList(d.under_trained)));
+  }
+  if (!d.over_trained.empty()) {
+    w.push_back(absl::StrFormat(
+        "%d of %d layers have alpha below %g (layers %s). A few very large eigenvalues dominate "
+        "these layers: a sign of over-fitting, or of a layer driven by a handful of spikes.",
+        d.over_trained.size(), d.analysed, t.alpha_low, IdList(d.over_trained)));
+  }
+  if (d.mean_alpha > t.alpha_high) {
+    w.push_back(absl::StrFormat(
+        "The average alpha is %.2f: the model as a whole looks poorly trained.", d.mean_alpha));
+  }
+  if (d.failed > 0) {
+    w.push_back(absl::StrFormat("%d layers could not be fitted; they are left out of the averages.",
+                                d.failed));
+  }
+  if (d.traps_checked && !d.trap_layers.empty()) {
+    w.push_back(absl::StrFormat(
+        "%d layers contain correlation traps (%d in total; layers %s): even after their "
+        "weights were shuffled, eigenvalues stand out of the random bulk, so a few unusually "
+        "large weights dominate them. Such layers can come from too large a learning rate and "
+        "can distort their alpha.",
+        d.trap_layers.size(), d.total_traps, IdList(d.trap_layers)));
+  }
+  return w;
+}
+
+std::string DescribeScaleCollapse(const ScaleCollapse& c) {
+  return absl::StrFormat(
+      "%s shows scale collapse against %s: log norm %+.2f and log spectral norm %+.2f fall, "
+      "while alpha does not (%+.2f). Norm metrics would call %s better; its alpha says it is "
+      "not better trained, as for poorly trained or distilled models in the paper.",
+      c.model, c.reference, c.d_log_norm, c.d_log_spectral_norm, c.d_alpha, c.model);
+}
+
+}  // namespace htsr::trends

@@ -1,0 +1,69 @@
+// Model-level diagnostics the paper names, computed from per-layer results or model
+// summaries: under- and over-trained layer counts (alpha outside [2, 6]), correlation traps
+// (after --randomize: layers whose shuffled weights still have eigenvalues above the random
+// bulk), and scale collapse (norm metrics that fall while alpha does not, between comparable
+// models). Each comes with a sentence in plain words for reports and the terminal.
+#ifndef HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_
+#define HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "htsr/layer.h"
+#include "trends/model_record.h"
+
+namespace htsr::trends {
+
+struct DiagnosticThresholds {
+  double alpha_low = 2.0;   // below: over-trained (very heavy tail)
+  double alpha_high = 6.0;  // above: under-trained (close to random)
+  // Scale collapse: both log10 norm averages fall by more than this...
+  double norm_drop = 0.05;
+  // ...while the alpha average falls by no more than this (0: "does not fall").
+  double alpha_tolerance = 0.0;
+};
+
+struct ModelDiagnostics {
+  int64_t analysed = 0, failed = 0;
+  std::vector<int> under_trained;  // layer ids, alpha > alpha_high
+  std::vector<int> over_trained;   // layer ids, alpha < alpha_low
+  double mean_alpha = 0;
+  // Correlation traps: known only when the randomized analysis ran on some layer.
+  bool traps_checked = false;
+  std::vector<int> trap_layers;  // layer ids with num_traps > 0
+  int64_t total_traps = 0;
+};
+
+ModelDiagnostics DiagnoseLayers(const std::vector<LayerResult>& layers,
+                                const DiagnosticThresholds& t = {});
+
+// Model `name` against `reference` (a base model, an earlier checkpoint, the teacher).
+struct ScaleCollapse {
+  std::string model, reference;
+  double d_log_norm = 0, d_log_spectral_norm = 0, d_alpha = 0;  // model - reference
+  bool collapsed = false;
+};
+
+// Needs log_norm, log_spectral_norm and alpha in both; nullopt otherwise.
+std::optional<ScaleCollapse> CompareScale(const ModelRecord& model, const ModelRecord& reference,
+                                          const DiagnosticThresholds& t = {});
+
+// Scale collapse between comparable pairs of `records`. With accuracies for both models:
+// any pair where the collapsed model is the *worse* one (the norms then point the wrong
+// way, the paper's warning). Without: only models with the same number of analysed layers
+// (one architecture: checkpoints of a run, base vs fine-tuned or distilled). Only collapsed
+// pairs are returned.
+std::vector<ScaleCollapse> FindScaleCollapse(const std::vector<ModelRecord>& records,
+                                             bool target_is_error,
+                                             const DiagnosticThresholds& t = {});
+
+// Plain-words warnings for one model (empty when nothing is worth saying).
+std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
+                                            const DiagnosticThresholds& t = {});
+std::string DescribeScaleCollapse(const ScaleCollapse& c);
+
+}  // namespace htsr::trends
+
+#endif  // HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_

@@ -1,0 +1,42 @@
+// One model as trend analysis and reports see it, whatever file it came from: its layers
+// when the input has them, its model-level metrics by name, and its accuracy or error.
+#ifndef HTSR_CLIENT_TRENDS_MODEL_RECORD_H_
+#define HTSR_CLIENT_TRENDS_MODEL_RECORD_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "output/model_report.h"
+
+namespace htsr::trends {
+
+struct ModelRecord {
+  std::string name;    // how users refer to it: the model column, or the file's stem
+  std::string series;  // empty unless an input names it
+  std::string source;  // file it was read from
+  std::string kind;    // "htsr-json", "htsr-csv", "ww-csv", "ww-summary", "summary-csv", "model"
+  bool has_layers = false;
+  output::ModelReport report;  // layers (when has_layers) and the summary
+  // Model-level values by name: our summary names (log_norm, log_spectral_norm,
+  // alpha_weighted, log_alpha_norm, alpha, ...) plus any other key the input had
+  // (weightwatcher's lognorm_compound, ...). First occurrence wins.
+  std::vector<std::pair<std::string, double>> metrics;
+  std::optional<double> target;  // accuracy or error, once attached
+
+  std::optional<double> Metric(absl::string_view metric_name) const {
+    for (const auto& [k, v] : metrics) {
+      if (k == metric_name) return v;
+    }
+    return std::nullopt;
+  }
+  void SetMetric(const std::string& metric_name, double v) {
+    if (!Metric(metric_name)) metrics.emplace_back(metric_name, v);
+  }
+};
+
+}  // namespace htsr::trends
+
+#endif  // HTSR_CLIENT_TRENDS_MODEL_RECORD_H_

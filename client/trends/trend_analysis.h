@@ -1,0 +1,60 @@
+// Trends within model series (the paper's Table 1 and its "good-better-best" analysis):
+// per series and per model-level metric, a least-squares line of accuracy (or error) on
+// the metric, its RMSE, R^2 and Kendall tau, the models off the trend, and the layers whose
+// alpha leaves the [2, 6] band of well-trained layers.
+#ifndef HTSR_CLIENT_TRENDS_TREND_ANALYSIS_H_
+#define HTSR_CLIENT_TRENDS_TREND_ANALYSIS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trends/model_record.h"
+#include "trends/regression.h"
+
+namespace htsr::trends {
+
+// The paper's metrics, in Table 1's order, then average alpha.
+const std::vector<std::string>& DefaultTrendMetrics();
+
+struct TrendOptions {
+  std::vector<std::string> metrics = DefaultTrendMetrics();
+  bool target_is_error = false;  // targets are errors (tau is reported against accuracy)
+  std::string target_name = "accuracy";
+  double outlier_threshold = 2.0;  // |studentized residual|
+  double alpha_low = 2.0, alpha_high = 6.0;
+};
+
+struct MetricTrend {
+  std::string metric;
+  std::vector<std::string> models;  // the points used, in input order
+  std::vector<double> x, y;
+  std::optional<LinearFit> fit;  // nullopt when it could not be fitted (see error)
+  std::string error;
+  // Kendall tau between the metric and *accuracy* (an error target is ranked reversed), as
+  // the paper reports it: negative when a smaller metric goes with a better model.
+  double kendall_tau = 0;
+  std::vector<std::string> outliers;  // models whose value disagrees with the series trend
+};
+
+struct LayerFlag {
+  std::string model;
+  int layer_id = 0;
+  std::string layer;
+  double alpha = 0;
+};
+
+struct SeriesTrend {
+  std::string series;  // "" when the inputs name none
+  std::vector<MetricTrend> metrics;
+  std::vector<LayerFlag> layers_outside;  // alpha outside [alpha_low, alpha_high]
+  std::vector<std::string> models_without_target;
+};
+
+// Groups records by series (input order of first appearance) and analyses each group.
+std::vector<SeriesTrend> AnalyzeTrends(const std::vector<ModelRecord>& records,
+                                       const TrendOptions& options);
+
+}  // namespace htsr::trends
+
+#endif  // HTSR_CLIENT_TRENDS_TREND_ANALYSIS_H_

@@ -1,0 +1,20 @@
+// The command-line flags `htsr compare` and `htsr report` share: where accuracies come
+// from (--accuracy, --target-column), which series, which metrics, the outlier rule.
+#ifndef HTSR_CLIENT_TRENDS_TREND_FLAGS_H_
+#define HTSR_CLIENT_TRENDS_TREND_FLAGS_H_
+
+#include "absl/status/statusor.h"
+#include "cli/arg_parser.h"
+#include "trends/trend_analysis.h"
+#include "trends/trend_inputs.h"
+
+namespace htsr::trends {
+
+void AddTrendFlags(cli::ArgParser& parser);
+
+// Fills `spec` (the target's source) and returns the fit options; usage errors otherwise.
+absl::StatusOr<TrendOptions> TrendOptionsFromArgs(const cli::ParsedArgs& args, TargetSpec& spec);
+
+}  // namespace htsr::trends
+
+#endif  // HTSR_CLIENT_TRENDS_TREND_FLAGS_H_

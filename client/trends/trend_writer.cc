@@ -1,0 +1,154 @@
+#include "trends/trend_writer.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "output/json_writer.h"
+#include "output/result_columns.h"
+
+namespace htsr::trends {
+namespace {
+
+enum class Style { kGeneral, kThree, kFixed3, kFixed2 };
+
+std::string Cell(double v, Style style = Style::kGeneral) {
+  if (!std::isfinite(v)) return "-";
+  switch (style) {
+    case Style::kGeneral:
+      return absl::StrFormat("%.4g", v);
+    case Style::kThree:
+      return absl::StrFormat("%.3g", v);
+    case Style::kFixed3:
+      return absl::StrFormat("%.3f", v);
+    case Style::kFixed2:
+      return absl::StrFormat("%.2f", v);
+  }
+  return "";
+}
+
+std::string CsvQuote(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+void WriteTrendTable(const std::vector<SeriesTrend>& trends, const TrendOptions& o,
+                     const std::vector<ScaleCollapse>& collapse, std::ostream& out) {
+  for (size_t si = 0; si < trends.size(); ++si) {
+    const SeriesTrend& s = trends[si];
+    if (si) out << "\n";
+    size_t n = 0;
+    for (const auto& m : s.metrics) n = std::max(n, m.models.size());
+    out << absl::StrFormat(
+        "series %s: %d models with a value of %s (%s); Kendall tau against accuracy\n",
+        s.series.empty() ? "(all)" : s.series, n, o.target_name,
+        o.target_is_error ? "an error" : "an accuracy");
+    out << absl::StrFormat("  %-20s %4s %10s %10s %9s %7s %7s  %s\n", "metric", "n", "slope",
+                           "intercept", "RMSE", "R^2", "tau", "off the trend");
+    for (const MetricTrend& m : s.metrics) {
+      if (!m.fit) {
+        out << absl::StrFormat("  %-20s  not fitted: %s\n", m.metric, m.error);
+        continue;
+      }
+      out << absl::StrFormat("  %-20s %4d %10s %10s %9s %7s %7s  %s\n", m.metric, m.fit->n,
+                             Cell(m.fit->slope), Cell(m.fit->intercept),
+                             Cell(m.fit->rmse, Style::kThree), Cell(m.fit->r2, Style::kFixed3),
+                             Cell(m.kendall_tau, Style::kFixed2), absl::StrJoin(m.outliers, ", "));
+      if (!m.error.empty()) out << "      note: " << m.error << "\n";
+    }
+    if (!s.models_without_target.empty()) {
+      out << "  without a " << o.target_name
+          << " value: " << absl::StrJoin(s.models_without_target, ", ") << "\n";
+    }
+    if (!s.layers_outside.empty()) {
+      out << absl::StrFormat("  %d layers with alpha outside [%g, %g]:", s.layers_outside.size(),
+                             o.alpha_low, o.alpha_high);
+      const size_t shown = std::min<size_t>(s.layers_outside.size(), 10);
+      for (size_t i = 0; i < shown; ++i) {
+        const LayerFlag& f = s.layers_outside[i];
+        const bool named = f.layer != absl::StrCat("layer ", f.layer_id);
+        out << absl::StrFormat("%s %s layer %d%s%s (%.2f)", i ? "," : "", f.model, f.layer_id,
+                               named ? " " : "", named ? f.layer : "", f.alpha);
+      }
+      if (shown < s.layers_outside.size()) out << ", ...";
+      out << "\n";
+    }
+  }
+  for (const ScaleCollapse& c : collapse) out << "\n" << DescribeScaleCollapse(c) << "\n";
+}
+
+void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out) {
+  out << "series,metric,n,slope,intercept,rmse,r2,kendall_tau,outliers,error\n";
+  for (const SeriesTrend& s : trends) {
+    for (const MetricTrend& m : s.metrics) {
+      out << CsvQuote(s.series) << "," << CsvQuote(m.metric) << ",";
+      if (m.fit) {
+        out << m.fit->n << "," << output::FormatDouble(m.fit->slope) << ","
+            << output::FormatDouble(m.fit->intercept) << "," << output::FormatDouble(m.fit->rmse)
+            << "," << output::FormatDouble(m.fit->r2) << "," << output::FormatDouble(m.kendall_tau)
+            << ",";
+      } else {
+        out << m.models.size() << ",,,,,,";
+      }
+      out << CsvQuote(absl::StrJoin(m.outliers, ";")) << "," << CsvQuote(m.error) << "\n";
+    }
+  }
+}
+
+void WriteTrendJson(const std::vector<SeriesTrend>& trends, const TrendOptions& o,
+                    const std::vector<ScaleCollapse>& collapse, std::ostream& out) {
+  using output::JsonNumber;
+  using output::JsonString;
+  auto strings = [](const std::vector<std::string>& v) {
+    std::vector<std::string> q;
+    for (const auto& s : v) q.push_back(JsonString(s));
+    return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
+  };
+  out << "{\"target\": " << JsonString(o.target_name)
+      << ", \"target_is_error\": " << (o.target_is_error ? "true" : "false") << ", \"series\": [";
+  for (size_t si = 0; si < trends.size(); ++si) {
+    const SeriesTrend& s = trends[si];
+    out << (si ? ",\n" : "\n") << "  {\"series\": " << JsonString(s.series) << ", \"metrics\": [";
+    for (size_t mi = 0; mi < s.metrics.size(); ++mi) {
+      const MetricTrend& m = s.metrics[mi];
+      out << (mi ? ",\n" : "\n") << "    {\"metric\": " << JsonString(m.metric)
+          << ", \"models\": " << strings(m.models);
+      if (m.fit) {
+        out << ", \"n\": " << m.fit->n << ", \"slope\": " << JsonNumber(m.fit->slope)
+            << ", \"intercept\": " << JsonNumber(m.fit->intercept)
+            << ", \"rmse\": " << JsonNumber(m.fit->rmse) << ", \"r2\": " << JsonNumber(m.fit->r2)
+            << ", \"kendall_tau\": " << JsonNumber(m.kendall_tau);
+      }
+      out << ", \"outliers\": " << strings(m.outliers) << ", \"error\": " << JsonString(m.error)
+          << "}";
+    }
+    out << "],\n   \"layers_outside_alpha_band\": [";
+    for (size_t i = 0; i < s.layers_outside.size(); ++i) {
+      const LayerFlag& f = s.layers_outside[i];
+      out << (i ? ", " : "") << "{\"model\": " << JsonString(f.model)
+          << ", \"layer_id\": " << f.layer_id << ", \"name\": " << JsonString(f.layer)
+          << ", \"alpha\": " << JsonNumber(f.alpha) << "}";
+    }
+    out << "],\n   \"models_without_target\": " << strings(s.models_without_target) << "}";
+  }
+  out << "\n], \"scale_collapse\": [";
+  for (size_t i = 0; i < collapse.size(); ++i) {
+    const ScaleCollapse& c = collapse[i];
+    out << (i ? ", " : "") << "{\"model\": " << JsonString(c.model)
+        << ", \"reference\": " << JsonString(c.reference)
+        << ", \"d_log_norm\": " << JsonNumber(c.d_log_norm)
+        << ", \"d_log_spectral_norm\": " << JsonNumber(c.d_log_spectral_norm)
+        << ", \"d_alpha\": " << JsonNumber(c.d_alpha) << "}";
+  }
+  out << "]}\n";
+}
+
+}  // namespace htsr::trends

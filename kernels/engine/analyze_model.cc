@@ -1,0 +1,111 @@
+// Whole models: planning (layer ids) and the worker pool that analyses every layer.
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "htsr/cpu_backend.h"
+#include "htsr/engine.h"
+
+namespace htsr {
+namespace {
+
+// Layers with at least this many Gram flops (N * M^2 per slice, summed) are solved one at
+// a time with every BLAS thread; smaller ones run side by side, one BLAS thread each.
+// 2^28 ~ a 650 x 650 matrix: below it OpenBLAS threading gains little.
+constexpr double kLargeLayerFlops = 268435456.0;
+
+double GramFlops(const LayerPlan& plan) {
+  return static_cast<double>(plan.N) * static_cast<double>(plan.M) *
+         static_cast<double>(plan.M) * static_cast<double>(plan.rf);
+}
+
+}  // namespace
+
+std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
+                                 const AnalysisOptions& options,
+                                 std::vector<size_t>* tensor_index) {
+  std::vector<LayerPlan> plans;
+  if (tensor_index != nullptr) tensor_index->clear();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (!IsLayerCandidate(tensors[i], options)) continue;
+    plans.push_back(PlanLayer(tensors[i], static_cast<int>(plans.size()) + 1, options));
+    if (tensor_index != nullptr) tensor_index->push_back(i);
+  }
+  return plans;
+}
+
+std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& source,
+                                      const ModelCallbacks& callbacks) {
+  std::vector<size_t> index;
+  const std::vector<LayerPlan> plans = PlanModel(source.tensors, engine.config().options, &index);
+  std::vector<std::vector<LayerResult>> rows(plans.size());
+  std::mutex callback_mu;
+  auto finish = [&](size_t k, std::vector<LayerResult> r) {
+    std::lock_guard<std::mutex> lock(callback_mu);
+    rows[k] = std::move(r);
+    if (callbacks.on_layer) {
+      for (const LayerResult& row : rows[k]) callbacks.on_layer(row);
+    }
+  };
+  auto run = [&](size_t k) {
+    const LayerPlan& plan = plans[k];
+    if (!plan.analyse) {
+      finish(k, engine.AnalyzeLayerRows(plan, TensorView{}));
+      return;
+    }
+    absl::StatusOr<TensorView> view;
+    try {
+      view = source.load(index[k]);
+    } catch (const std::exception& e) {
+      view = absl::InternalError(absl::StrCat("loading tensor: ", e.what()));
+    }
+    if (view.ok()) {
+      finish(k, engine.AnalyzeLayerRows(plan, *view));
+      return;
+    }
+    LayerResult r;
+    r.plan = plan;
+    r.status = LayerStatus::kFailed;
+    r.warning = LayerWarning::kFailed;
+    r.reason = std::string(view.status().message());
+    if (!engine.config().options.pool) r.slice_id = 0;
+    finish(k, {std::move(r)});
+  };
+
+  const int threads = engine.config().threads > 0 ? engine.config().threads
+                                                  : cpu::HardwareThreads();
+  // Large layers first, one at a time, each with every BLAS thread (a 4096 x 4096 layer
+  // keeps all cores busy inside dsyrk/dsytrd); then the small ones in parallel, one per
+  // worker with one BLAS thread each, where layer-level parallelism beats BLAS threading.
+  std::vector<size_t> large, small;
+  for (size_t k = 0; k < plans.size(); ++k) {
+    (plans[k].analyse && GramFlops(plans[k]) >= kLargeLayerFlops ? large : small).push_back(k);
+  }
+  cpu::SetBlasThreads(threads);
+  for (size_t k : large) run(k);
+  if (!small.empty()) {
+    const int workers = static_cast<int>(std::min<size_t>(threads, small.size()));
+    if (workers > 1) cpu::SetBlasThreads(1);
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next.fetch_add(1); i < small.size(); i = next.fetch_add(1)) run(small[i]);
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& th : pool) th.join();
+    cpu::SetBlasThreads(threads);
+  }
+  std::vector<LayerResult> results;
+  for (std::vector<LayerResult>& r : rows) {
+    for (LayerResult& row : r) results.push_back(std::move(row));
+  }
+  return results;
+}
+
+}  // namespace htsr

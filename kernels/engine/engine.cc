@@ -1,0 +1,290 @@
+// The engine's per-layer work: one layer tensor -> its LayerResult row(s).
+#include "htsr/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "htsr/cpu_backend.h"
+#include "htsr/metrics.h"
+#include "htsr/mp_fit.h"
+#include "htsr/powerlaw_fit.h"
+#include "htsr/randomize.h"
+
+namespace htsr {
+namespace {
+
+LayerResult Failed(LayerResult r, std::string reason) {
+  r.status = LayerStatus::kFailed;
+  r.warning = LayerWarning::kFailed;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// The reference's weight scaling (apply_normalize_Wmats): conv2d slices by sqrt(1/2)
+// (conv2d_norm); `normalize` REPLACES it by 1/sqrt(N) (the reference overrides, it does not
+// multiply). conv1d is not scaled: the reference's conv2d_norm applies to CONV2D only.
+double WeightScale(const LayerPlan& plan, const AnalysisOptions& options) {
+  if (options.normalize) return 1.0 / std::sqrt(static_cast<double>(plan.N));
+  if (plan.type == LayerType::kConv2d) return std::sqrt(0.5);
+  return 1.0;
+}
+
+// Copies the slices of a (out, in, s...) tensor into `rf` contiguous out x in matrices,
+// slice order = row-major order of the trailing dims (i outer, j inner for conv2d).
+std::vector<float> ExtractSlices(std::vector<float> w, const LayerPlan& plan) {
+  if (plan.rf == 1) return w;  // already the one matrix
+  std::vector<float> out(w.size());
+  const int64_t rows = plan.rows, cols = plan.cols, rf = plan.rf;
+  for (int64_t o = 0; o < rows; ++o) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const float* src = w.data() + (o * cols + c) * rf;
+      for (int64_t s = 0; s < rf; ++s) out[(s * rows + o) * cols + c] = src[s];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+Engine::~Engine() = default;
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& config) {
+  std::unique_ptr<Engine> engine(new Engine(config));
+  std::string note;
+  absl::StatusOr<std::unique_ptr<Backend>> backend =
+      CreateBackend(config.device, config.threads, &note);
+  if (!backend.ok()) return backend.status();
+  engine->backend_ = *std::move(backend);
+  engine->backend_note_ = std::move(note);
+  if (engine->backend_->Name() != "cpu") engine->cpu_fallback_ = CreateCpuBackend(config.threads);
+  cpu::SetBlasThreads(config.threads);
+  return engine;
+}
+
+namespace {
+
+// Validates the tensor against its plan, converts it to float32, rejects NaN/Inf and lays
+// the matrices out as `rf` contiguous rows x cols slices. Errors are the failed row's reason.
+absl::StatusOr<std::vector<float>> LoadSlices(const LayerPlan& plan, const TensorView& tensor) {
+  const TensorInfo& info = tensor.info;
+  if (!IsFloating(info.dtype)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor ", info.name, ": dtype ", std::string(DTypeName(info.dtype)), " is not floating"));
+  }
+  const std::optional<int64_t> numel = info.NumElements();
+  if (!numel.has_value() || *numel != plan.rows * plan.cols * plan.rf) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", info.name, ": shape [",
+                                                   absl::StrJoin(info.shape, ", "),
+                                                   "] does not match the layer plan"));
+  }
+  const size_t want = static_cast<size_t>(*numel) * DTypeSize(info.dtype);
+  if (tensor.bytes.size() != want) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", info.name, ": expected ", want,
+                                                   " bytes, got ", tensor.bytes.size()));
+  }
+  std::vector<float> w(static_cast<size_t>(*numel));
+  ConvertToFloat32(info.dtype, tensor.bytes.data(), w.size(), w.data());
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (!std::isfinite(w[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor has NaN/Inf values at element ", i));
+    }
+  }
+  return ExtractSlices(std::move(w), plan);
+}
+
+// The reference multiplies the float32 array by a Python float: numpy keeps float32
+// (value-based casting), so the scaled weights are rounded to f32 before the f64 SVD.
+// Doing the same keeps conv2d spectra identical to ~1e-15 instead of ~1e-8.
+void ScaleInF32(std::vector<float>& slices, double scale) {
+  const float s = static_cast<float>(scale);
+  if (s == 1.0f) return;
+  for (float& v : slices) v *= s;
+}
+
+// Everything after the weights are in place: spectrum of `count` (already scaled) matrices
+// of the plan's shape, fit, metrics and the optional analyses. r.plan.num_evals must be
+// count * M.
+LayerResult AnalyzeMatrices(Backend& backend, Backend* fallback, const EngineConfig& config,
+                            LayerResult r, const std::vector<float>& slices, int64_t count) {
+  const LayerPlan& plan = r.plan;
+  const AnalysisOptions& opt = config.options;
+  r.Q = static_cast<double>(plan.N) / static_cast<double>(plan.M);
+  const MatrixBatch batch{slices.data(), count, plan.rows, plan.cols};
+  std::vector<double> per_slice(static_cast<size_t>(count * plan.M));
+  absl::Status st = backend.SquaredSingularValues(batch, 1.0, opt.precision, per_slice);
+  if (st.code() == absl::StatusCode::kResourceExhausted && fallback != nullptr) {
+    st = fallback->SquaredSingularValues(batch, 1.0, opt.precision, per_slice);
+  }
+  if (!st.ok()) return Failed(std::move(r), absl::StrCat("eigen solver: ", st.message()));
+  std::vector<double> pooled = per_slice;
+  std::sort(pooled.begin(), pooled.end());
+  r.has_esd = true;
+
+  ComputeSpectrumStats(per_slice, count, plan.M, pooled, plan.N, &r);
+  const PowerLawFit fit = FitPowerLaw(pooled, opt, backend);
+  r.alpha = fit.alpha;
+  r.D = fit.D;
+  r.sigma = fit.sigma;
+  r.xmin = fit.xmin;
+  r.xmax = fit.xmax;
+  r.num_pl_spikes = fit.num_pl_spikes;
+  if (opt.fix_fingers == FixFingers::kClipXmax) {
+    r.num_fingers = fit.num_fingers;
+    r.raw_alpha = fit.raw_alpha;
+  }
+  if (fit.ok) {
+    r.status = LayerStatus::kSuccess;
+    r.warning = fit.alpha < 2.0   ? LayerWarning::kOverTrained
+                : fit.alpha > 6.0 ? LayerWarning::kUnderTrained
+                                  : LayerWarning::kNone;
+  } else {
+    r.status = LayerStatus::kFailed;
+    r.warning = LayerWarning::kFailed;
+    r.reason = fit.failure;
+  }
+  ComputeNormMetrics(pooled, plan.N, &r);
+
+  if (opt.mp_fit) {
+    const MpFitResult mp = FitMarchenkoPastur(pooled, plan.N, plan.M);
+    r.num_spikes = mp.num_spikes;
+    r.sigma_mp = mp.sigma_mp;
+    r.mp_softrank = mp.mp_softrank;
+    r.bulk_min = mp.bulk_min;
+    r.bulk_max = mp.bulk_max;
+    r.W_scale = mp.W_scale;
+  }
+  if (opt.randomize) {
+    // Reference apply_random_esd: 5 replicas when there are < 100 eigenvalues for
+    // max_rand_eval and the MP fit, then one fresh replica for the distance/soft rank.
+    const int64_t n = count * plan.M;
+    const int replicas = n < 100 ? 5 : 1;
+    auto random_spectrum = [&](int replica, std::vector<double>* out) -> absl::Status {
+      std::vector<float> shuffled = slices;
+      const int64_t stride = plan.rows * plan.cols;
+      for (int64_t s = 0; s < count; ++s) {
+        const uint64_t seed = opt.seed * 0x9E3779B97F4A7C15ull +
+                              static_cast<uint64_t>(plan.layer_id) * 1000003ull +
+                              static_cast<uint64_t>(r.slice_id.value_or(0)) * 131ull +
+                              static_cast<uint64_t>(replica) * 7919ull + static_cast<uint64_t>(s);
+        ShuffleElements(std::span<float>(shuffled.data() + s * stride, stride), seed);
+      }
+      const MatrixBatch rb{shuffled.data(), count, plan.rows, plan.cols};
+      const size_t base = out->size();
+      out->resize(base + static_cast<size_t>(n));
+      return backend.SquaredSingularValues(
+          rb, 1.0, opt.precision, std::span<double>(out->data() + base, static_cast<size_t>(n)));
+    };
+    std::vector<double> rand_evals, rand_one;
+    for (int rep = 0; rep < replicas && st.ok(); ++rep) st = random_spectrum(rep, &rand_evals);
+    if (st.ok()) st = random_spectrum(replicas, &rand_one);
+    if (!st.ok()) return Failed(std::move(r), absl::StrCat("randomize: ", st.message()));
+    std::sort(rand_evals.begin(), rand_evals.end());
+    std::sort(rand_one.begin(), rand_one.end());
+    r.max_rand_eval = rand_evals.back();
+    r.rand_distance = JensenShannonDistance(pooled, rand_one);
+    r.ww_softrank = rand_one.back() / pooled.back();
+    const MpFitResult mp = FitMarchenkoPastur(rand_evals, plan.N, plan.M);
+    r.rand_num_spikes = mp.num_spikes;
+    r.rand_sigma_mp = mp.sigma_mp;
+    r.rand_mp_softrank = mp.mp_softrank;
+    r.rand_bulk_max = mp.bulk_max;
+  }
+  if (opt.detx) {
+    const DetX d = ComputeDetX(pooled);
+    r.detX_num = d.num;
+    r.detX_val = d.val;
+  }
+  if (config.keep_evals) r.evals = std::move(pooled);
+  return r;
+}
+
+// Runs `body` and turns an escaping exception into a failed row: none is thrown on
+// purpose, but none may cross a layer boundary (ARCHITECTURE rule 4) — e.g. bad_alloc, or
+// std::system_error when a scan thread cannot start.
+template <typename Body>
+LayerResult Guarded(LayerResult proto, Body body) {
+  const auto start = std::chrono::steady_clock::now();
+  LayerResult r;
+  try {
+    r = body(proto);
+  } catch (const std::bad_alloc&) {
+    r = Failed(std::move(proto), "out of memory");
+  } catch (const std::exception& e) {
+    r = Failed(std::move(proto), absl::StrCat("internal error: ", e.what()));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace
+
+LayerResult Engine::AnalyzeLayer(const LayerPlan& plan, const TensorView& tensor) const {
+  LayerResult r;
+  r.plan = plan;
+  if (!plan.analyse) {
+    r.status = LayerStatus::kSkipped;
+    r.reason = plan.skip_reason;
+    return r;
+  }
+  return Guarded(std::move(r), [&](LayerResult proto) {
+    absl::StatusOr<std::vector<float>> slices = LoadSlices(plan, tensor);
+    if (!slices.ok()) return Failed(std::move(proto), std::string(slices.status().message()));
+    ScaleInF32(*slices, WeightScale(plan, config_.options));
+    return AnalyzeMatrices(*backend_, cpu_fallback_.get(), config_, std::move(proto), *slices,
+                           plan.rf);
+  });
+}
+
+std::vector<LayerResult> Engine::AnalyzeLayerRows(const LayerPlan& plan,
+                                                  const TensorView& tensor) const {
+  const AnalysisOptions& opt = config_.options;
+  if (opt.pool) return {AnalyzeLayer(plan, tensor)};
+  // pool = false (reference WW2xSliceIterator): one row per slice, slice_id 0 for dense.
+  if (plan.rf == 1 || !plan.analyse) {
+    LayerResult r = AnalyzeLayer(plan, tensor);
+    r.slice_id = 0;
+    return {std::move(r)};
+  }
+  LayerResult proto;
+  proto.plan = plan;
+  proto.plan.num_evals = plan.M;
+  absl::StatusOr<std::vector<float>> slices;
+  LayerResult load_row = Guarded(proto, [&](LayerResult p) {
+    slices = LoadSlices(plan, tensor);
+    if (!slices.ok()) return Failed(std::move(p), std::string(slices.status().message()));
+    return p;
+  });
+  if (load_row.status == LayerStatus::kFailed) {
+    load_row.slice_id = 0;
+    return {std::move(load_row)};
+  }
+  // The reference scales every slice by sqrt(rf / 2) here (conv2d_count = number of
+  // slices), not sqrt(1/2) as when pooling; normalize replaces it by 1/sqrt(N).
+  const double scale = opt.normalize ? 1.0 / std::sqrt(static_cast<double>(plan.N))
+                       : plan.type == LayerType::kConv2d
+                           ? std::sqrt(static_cast<double>(plan.rf) / 2.0)
+                           : 1.0;
+  const size_t stride = static_cast<size_t>(plan.rows * plan.cols);
+  std::vector<LayerResult> rows;
+  for (int64_t s = 0; s < plan.rf; ++s) {
+    LayerResult r = proto;
+    r.slice_id = s;
+    rows.push_back(Guarded(std::move(r), [&](LayerResult p) {
+      std::vector<float> one(slices->begin() + s * stride, slices->begin() + (s + 1) * stride);
+      ScaleInF32(one, scale);
+      return AnalyzeMatrices(*backend_, cpu_fallback_.get(), config_, std::move(p), one, 1);
+    }));
+  }
+  return rows;
+}
+
+}  // namespace htsr

@@ -1,0 +1,72 @@
+// The compute backend interface: the only seam between the engine and CPU/CUDA code.
+// No CUDA, protobuf or gRPC types may appear here (ARCHITECTURE rule 2).
+#ifndef HTSR_BACKEND_H_
+#define HTSR_BACKEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "htsr/options.h"
+
+namespace htsr {
+
+// `count` same-shape matrices, each `rows x cols` float32, row-major, stored one after
+// another. (Read column-major, each is its transpose: same singular values.)
+struct MatrixBatch {
+  const float* data = nullptr;
+  int64_t count = 0;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+// Result of the KS scan over all candidate xmins (SPEC §3) on one sorted spectrum.
+struct PowerLawScan {
+  int64_t best_index = -1;  // index i of xmin in the sorted input; -1 when no fit
+  double alpha = -1;
+  double D = -1;
+};
+
+enum class Device : uint8_t { kAuto, kCpu, kCuda };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "cpu" or "cuda".
+  virtual std::string_view Name() const = 0;
+  // Human-readable description of the device (CPU model / GPU name and memory).
+  virtual std::string Description() const = 0;
+
+  // Squared singular values of (scale * W) for every W in `batch`. `out` holds
+  // count * min(rows, cols) values; matrix b's values are out[b*min .. (b+1)*min), ascending.
+  // Precision kF64 meets SPEC §2's accuracy bound; kF32 is the fast mode.
+  // kResourceExhausted means "too large for this device": the caller may fall back to CPU.
+  virtual absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale,
+                                             Precision precision, std::span<double> out) = 0;
+
+  // KS scan over every candidate xmin of `sorted` (ascending, all > ks::kFitThreshold,
+  // size >= 2): the first index with the smallest D (SPEC §3).
+  virtual absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) = 0;
+};
+
+// Number of usable CUDA devices; 0 when built without CUDA, with no driver or no device.
+// Never fails (ARCHITECTURE rule 3).
+int CudaDeviceCount();
+
+// The one place that picks a backend (ARCHITECTURE rule 1). kAuto: CUDA when a device is
+// visible, else CPU, and `note` says so. kCuda without a device: FailedPrecondition.
+// `cpu_threads` bounds the CPU backend's BLAS/LAPACK and scan threads (0 = all cores).
+absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(Device device, int cpu_threads,
+                                                       std::string* note);
+
+// Always available; the reference backend.
+std::unique_ptr<Backend> CreateCpuBackend(int threads);
+
+}  // namespace htsr
+
+#endif  // HTSR_BACKEND_H_

@@ -1,0 +1,46 @@
+// The reference's default power-law fit (SPEC §3): threshold, KS scan, fix_fingers,
+// xmax = -k, on the pooled spectrum of one layer.
+#ifndef HTSR_POWERLAW_FIT_H_
+#define HTSR_POWERLAW_FIT_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "htsr/backend.h"
+#include "htsr/options.h"
+
+namespace htsr {
+
+// Below this many points the reference (WWFit) switches to its small-N variant: bias
+// corrected alpha = 1 + (k-1)/sum ln(x/xmin), candidates only with >= 8 tail points. The
+// final pick is still the first argmin of D (its J objective is overwritten by the caller).
+inline constexpr int64_t kSmallNCutoff = 20;
+inline constexpr int64_t kSmallNMinTail = 8;
+
+// One fit of sorted data (ascending, every value > the fit threshold).
+struct TailFit {
+  double alpha = -1, D = -1, sigma = -1, xmin = -1, xmax = -1;
+};
+
+// InvalidArgument when data has fewer than 2 points (the reference raises and reports a
+// failed fit). Uses backend.ScanPowerLaw for the standard (n >= 20) path.
+absl::StatusOr<TailFit> FitTail(std::span<const double> data, Backend& backend);
+
+struct PowerLawFit {
+  bool ok = false;
+  std::string failure;  // why !ok
+  double alpha = -1, D = -1, sigma = -1, xmin = -1, xmax = -1;
+  int64_t num_pl_spikes = -1;
+  int64_t num_fingers = 0;  // fix_fingers only
+  double raw_alpha = -1;    // fix_fingers only: alpha of the unclipped fit
+};
+
+// `evals`: the layer's pooled eigenvalues, ascending, zeros kept.
+PowerLawFit FitPowerLaw(std::span<const double> evals, const AnalysisOptions& options,
+                        Backend& backend);
+
+}  // namespace htsr
+
+#endif  // HTSR_POWERLAW_FIT_H_

@@ -1,0 +1,146 @@
+// One Analyze call: a gRPC callback reactor that only moves bytes. It validates the
+// stream, assembles requested tensors into buffers reserved from the MemoryBudget, hands
+// them to the WorkQueue and streams results back as workers finish them.
+//
+// Concurrency: reactions (reads, writes, cancel) and worker deliveries run on different
+// threads; all state is under mu_. gRPC operations (StartRead/StartWrite/Finish) and
+// budget calls that may run other reactors' callbacks are made with mu_ released, so two
+// reactors can never wait on each other. Writes and Finish are serialised by one "writing"
+// token: Finish is only issued when no write is in flight.
+#ifndef HTSR_SERVER_ANALYZE_REACTOR_H_
+#define HTSR_SERVER_ANALYZE_REACTOR_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "htsr/engine.h"
+#include "htsr/v1/analysis.pb.h"
+#include "server/engine_cache.h"
+#include "server/memory_budget.h"
+#include "server/server_config.h"
+#include "server/work_queue.h"
+
+namespace htsr::server {
+
+// What all calls share; owned by the server, outlives every reactor's use of it through
+// the calls' lifetimes (the server shuts gRPC down before destroying it).
+struct CallEnvironment {
+  const ServerConfig* config = nullptr;
+  MemoryBudget* budget = nullptr;
+  WorkQueue* queue = nullptr;
+  EngineCache* engines = nullptr;
+  std::atomic<uint32_t>* active_calls = nullptr;  // decremented when a call is done
+};
+
+class AnalyzeReactor final
+    : public grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse>,
+      public LayerSink,
+      public std::enable_shared_from_this<AnalyzeReactor> {
+ public:
+  // Creates the reactor and issues the first read. The reactor keeps itself alive until
+  // OnDone (and then as long as queued work still references it).
+  static AnalyzeReactor* Start(grpc::CallbackServerContext* context, CallEnvironment env,
+                               uint64_t call_id);
+
+  ~AnalyzeReactor() override;
+
+  // LayerSink (worker threads).
+  const Engine& engine() const override { return *engine_; }
+  bool Abandoned() const override { return abandoned_.load(std::memory_order_acquire); }
+  void OnLayerDone(std::vector<LayerResult> rows) override;
+
+  // gRPC reactions.
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  enum class ReadAction { kContinue, kWait, kStop };
+  enum class TensorState : uint8_t { kNotRequested, kRequested, kReceiving, kReceived };
+
+  // The tensor being assembled (chunks of one tensor arrive consecutively).
+  struct Assembly {
+    bool active = false;
+    size_t index = 0;
+    uint64_t expected = 0;
+    uint64_t received = 0;
+    uint64_t reserved = 0;  // bytes held in the budget for `buffer`
+    std::shared_ptr<std::byte[]> buffer;
+  };
+
+  AnalyzeReactor(grpc::CallbackServerContext* context, CallEnvironment env, uint64_t call_id);
+
+  ReadAction HandleRequestLocked();
+  absl::Status HandleHeaderLocked(const v1::AnalyzeHeader& header);
+  absl::StatusOr<ReadAction> HandleChunkLocked(const v1::TensorChunk& chunk);
+  absl::Status AppendLocked(const v1::TensorChunk& chunk);
+  void SubmitLocked();
+  void OnBytesGranted(uint64_t bytes);
+
+  // The rows of one planned layer; the summary follows the last layer.
+  void AddLayerLocked(std::vector<LayerResult> rows);
+  LayerResult FailedRowLocked(const LayerPlan& plan, std::string reason) const;
+  void EnqueueLocked(v1::AnalyzeResponse response);
+  // Ends the call with `status` (first one wins); frees every byte the call holds.
+  void FailLocked(const absl::Status& status);
+  void ReleaseResourcesLocked();
+  absl::Status CheckDurationLocked() const;
+
+  // With mu_ released: budget releases/withdrawals collected under the lock.
+  void FlushBudget();
+  // With mu_ released: starts the next write, or Finish once nothing is left to write.
+  void Pump();
+
+  grpc::CallbackServerContext* const context_;
+  const CallEnvironment env_;
+  const uint64_t call_id_;
+  const absl::Time start_time_;
+  std::string peer_;
+  std::shared_ptr<AnalyzeReactor> self_;  // released in OnDone
+  std::atomic<bool> abandoned_{false};
+
+  std::mutex mu_;
+  v1::AnalyzeRequest request_;  // target of the single outstanding read
+  v1::AnalyzeResponse write_;   // target of the single outstanding write
+  bool writing_ = false;
+  bool finish_issued_ = false;
+  bool done_ = false;
+  bool waiting_for_bytes_ = false;
+  std::optional<grpc::Status> finish_status_;
+  std::deque<v1::AnalyzeResponse> outbox_;
+
+  bool header_seen_ = false;
+  std::string model_name_;
+  std::shared_ptr<const Engine> engine_;
+  std::vector<TensorInfo> tensors_;
+  std::vector<TensorState> tensor_state_;
+  std::vector<LayerPlan> plan_of_tensor_;  // indexed by tensor, valid where requested
+  size_t layers_expected_ = 0;
+  size_t small_layers_ = 0;  // plans that are not "large" (for RunsWithAllThreads)
+  size_t tensors_outstanding_ = 0;  // requested, not yet fully received
+  Assembly assembly_;
+  size_t layers_done_ = 0;
+  std::vector<LayerResult> results_;  // rows, for the summary (evals dropped)
+
+  uint64_t release_pending_ = 0;  // bytes to give back to the budget outside mu_
+  bool cancel_wait_pending_ = false;
+  uint64_t bytes_received_ = 0;
+  int64_t tensors_received_ = 0;
+};
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_ANALYZE_REACTOR_H_

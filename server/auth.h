@@ -1,0 +1,30 @@
+// Bearer-token check for AnalysisService calls. The token is compared in constant time
+// and never logged or echoed in an error.
+#ifndef HTSR_SERVER_AUTH_H_
+#define HTSR_SERVER_AUTH_H_
+
+#include <string>
+#include <string_view>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace htsr::server {
+
+// Reads a token file: the first line, surrounding whitespace removed. Empty is an error.
+absl::StatusOr<std::string> LoadTokenFile(const std::string& path);
+
+// Compares without an early exit, so timing reveals nothing about where they differ (only
+// whether the lengths differ, which the token format does not keep secret anyway).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// OK when `expected` is empty or the call's `authorization` metadata is
+// "Bearer <expected>"; UNAUTHENTICATED otherwise.
+absl::Status CheckBearerToken(const grpc::ServerContextBase& context,
+                              const std::string& expected);
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_AUTH_H_

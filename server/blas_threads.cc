@@ -1,0 +1,39 @@
+#include "server/blas_threads.h"
+
+#include "htsr/cpu_backend.h"
+
+namespace htsr::server {
+
+bool IsLargeLayer(const LayerPlan& plan) {
+  constexpr double kLargeLayerFlops = 268435456.0;  // 2^28, as engine.cc
+  if (!plan.analyse) return false;
+  return static_cast<double>(plan.N) * static_cast<double>(plan.M) *
+             static_cast<double>(plan.M) * static_cast<double>(plan.rf) >=
+         kLargeLayerFlops;
+}
+
+bool RunsWithAllThreads(const LayerPlan& plan, size_t small_layers) {
+  return IsLargeLayer(plan) || small_layers == 1;
+}
+
+void BlasThreads::RunLayer(bool all_threads, const std::function<void()>& fn) {
+  if (all_threads) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    cpu::SetBlasThreads(large_threads_);
+    fn();
+    cpu::SetBlasThreads(1);
+  } else {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    // Someone else in the process (an embedded AnalyzeModel in tests) may have changed it.
+    if (cpu::BlasThreads() != 1) cpu::SetBlasThreads(1);
+    fn();
+  }
+}
+
+void BlasThreads::RunExclusive(const std::function<void()>& fn) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  fn();
+  cpu::SetBlasThreads(1);
+}
+
+}  // namespace htsr::server

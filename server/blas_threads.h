@@ -1,0 +1,46 @@
+// OpenBLAS has one process-wide thread count. Embedded AnalyzeModel solves "large" layers
+// one at a time with every BLAS thread and small ones side by side with one thread each;
+// OpenBLAS's results depend (in the last bits) on its thread count, so the server follows
+// the same policy to return bit-identical results: a large layer runs alone (exclusive
+// lock) with all threads, small layers run concurrently (shared lock) with one thread.
+#ifndef HTSR_SERVER_BLAS_THREADS_H_
+#define HTSR_SERVER_BLAS_THREADS_H_
+
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+
+#include "htsr/layer.h"
+
+namespace htsr::server {
+
+// Same threshold as kernels/engine/engine.cc (kLargeLayerFlops, N*M^2*rf >= 2^28): keep
+// them equal, or large layers stop being bit-identical to embedded mode.
+bool IsLargeLayer(const LayerPlan& plan);
+
+// Whether embedded AnalyzeModel runs this layer with all BLAS threads: large layers, and
+// also the only "small" layer of a model (engine.cc keeps all threads when it has just
+// one small layer, skipped ones included, to run). `small_layers` counts the model's
+// plans that are not large.
+bool RunsWithAllThreads(const LayerPlan& plan, size_t small_layers);
+
+class BlasThreads {
+ public:
+  // `large_threads` <= 0: all cores (as embedded mode with --threads 0).
+  explicit BlasThreads(int large_threads) : large_threads_(large_threads) {}
+
+  // all_threads: RunsWithAllThreads() of the layer.
+  void RunLayer(bool all_threads, const std::function<void()>& fn);
+  // For anything that sets the global count itself (Engine::Create): runs alone, then
+  // restores the one-thread setting small layers expect.
+  void RunExclusive(const std::function<void()>& fn);
+
+ private:
+  const int large_threads_;
+  std::shared_mutex mu_;
+};
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_BLAS_THREADS_H_

@@ -1,0 +1,115 @@
+#include "server/htsr_server.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "htsr/status_macros.h"
+
+namespace htsr::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " file ", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerConfig& c) {
+  if (c.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "--tls-key"));
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "--tls-cert"));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!c.tls_client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(c.tls_client_ca_file, "--tls-client-ca"));
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig config) {
+  RETURN_IF_ERROR(ValidateConfig(config));
+  if (config.workers <= 0) {
+    config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  std::unique_ptr<HtsrServer> s(new HtsrServer());
+  s->config_ = std::move(config);
+  const ServerConfig& c = s->config_;
+
+  EngineConfig base;
+  base.device = c.device;
+  base.threads = c.engine_threads;
+  s->blas_ = std::make_unique<BlasThreads>(c.large_layer_threads);
+  s->engines_ = std::make_unique<EngineCache>(base, 16, s->blas_.get());
+  // Creating the default engine up front validates --device and names the backend.
+  ASSIGN_OR_RETURN(std::shared_ptr<const Engine> probe, s->engines_->Get(AnalysisOptions{}, false));
+  s->backend_.name = std::string(probe->backend().Name());
+  s->backend_.description = probe->backend().Description();
+
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, MakeCredentials(c));
+
+  s->budget_ = std::make_unique<MemoryBudget>(c.queue_bytes);
+  s->queue_ = std::make_unique<WorkQueue>();
+  s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
+                                          c.workers,
+                                          c.max_batch);
+  CallEnvironment env;
+  env.config = &s->config_;
+  env.budget = s->budget_.get();
+  env.queue = s->queue_.get();
+  env.engines = s->engines_.get();
+  s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(c.listen, creds, &s->port_);
+  builder.RegisterService(s->service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(c.max_message_bytes));
+  builder.SetMaxSendMessageSize(-1);
+  // Dead peers must not hold memory forever: keepalive pings detect them.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  if (c.transport_window_bytes > 0) {
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  }
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    s->pool_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", c.listen));
+  }
+  return s;
+}
+
+void HtsrServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  // Health first, so load balancers stop sending before the listener closes.
+  if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_->Wait();
+  pool_.reset();  // drains: abandoned calls' items are skipped, their bytes released
+}
+
+HtsrServer::~HtsrServer() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+}
+
+}  // namespace htsr::server

@@ -1,0 +1,56 @@
+// The assembled server: gRPC (AnalysisService, health, reflection), memory budget, work
+// queue and worker pool. main.cc adds flags and signals; tests start it in-process.
+#ifndef HTSR_SERVER_HTSR_SERVER_H_
+#define HTSR_SERVER_HTSR_SERVER_H_
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/analysis_service.h"
+#include "server/engine_cache.h"
+#include "server/memory_budget.h"
+#include "server/server_config.h"
+#include "server/work_queue.h"
+#include "server/worker_pool.h"
+
+namespace htsr::server {
+
+class HtsrServer {
+ public:
+  // Validates the config, creates the backend (fails for --device cuda without a GPU),
+  // reads TLS files and starts listening.
+  static absl::StatusOr<std::unique_ptr<HtsrServer>> Start(ServerConfig config);
+  ~HtsrServer();
+
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+  const ServerConfig& config() const { return config_; }
+  const BackendInfo& backend() const { return backend_; }
+  const MemoryBudget& budget() const { return *budget_; }
+
+  // Stops accepting calls, lets in-flight calls finish for up to `grace`, cancels the rest,
+  // then drains the workers. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  HtsrServer() = default;
+
+  ServerConfig config_;
+  BackendInfo backend_;
+  int port_ = 0;
+  std::unique_ptr<BlasThreads> blas_;
+  std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<WorkQueue> queue_;
+  std::unique_ptr<EngineCache> engines_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<AnalysisService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  bool shut_down_ = false;
+};
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_HTSR_SERVER_H_

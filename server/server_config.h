@@ -1,0 +1,64 @@
+// Everything htsr-server is configured with (flags in main.cc fill it in).
+#ifndef HTSR_SERVER_SERVER_CONFIG_H_
+#define HTSR_SERVER_SERVER_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "htsr/backend.h"
+
+namespace htsr::server {
+
+struct ServerConfig {
+  // host:port; port 0 picks a free port (tests). Without TLS only loopback is allowed
+  // unless insecure_listen.
+  std::string listen = "127.0.0.1:50051";
+  bool insecure_listen = false;
+
+  // TLS: PEM files. With tls_client_ca_file, clients must present a certificate it signs.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+
+  // Bearer token every AnalysisService call must carry; empty = no auth. Never logged.
+  std::string auth_token;
+
+  uint64_t queue_bytes = uint64_t{2} << 30;      // memory budget for tensor bytes
+  uint64_t max_layer_bytes = uint64_t{1} << 30;  // <= queue_bytes
+  uint32_t max_concurrent_calls = 64;
+  uint64_t max_chunk_bytes = uint64_t{4} << 20;
+  uint64_t max_message_bytes = (uint64_t{4} << 20) + (uint64_t{1} << 20);  // chunk + slack
+  // Per-stream HTTP/2 receive window. 0 = gRPC's adaptive (BDP) window, fastest on
+  // high-latency links but it may buffer several MiB per stream beyond the budget; a
+  // fixed window bounds the transport's share of memory to about calls * window.
+  uint64_t transport_window_bytes = 0;
+  // Server-side upper bound on a call's duration (the client's deadline applies when
+  // shorter). Zero = none.
+  absl::Duration max_call_duration = absl::Hours(6);
+
+  int workers = 0;         // engine worker threads (0 = hardware concurrency)
+  // Threads of the engine's KS scan, and of BLAS for large layers (which run one at a
+  // time, as in embedded mode); small layers run one per worker with one BLAS thread.
+  // 0 = all cores, as embedded mode's default.
+  int engine_threads = 0;
+  int large_layer_threads = 0;
+  size_t max_batch = 8;    // same-shape layers one worker takes at once
+  Device device = Device::kAuto;
+
+  absl::Duration grace = absl::Seconds(30);  // SIGTERM: time for in-flight calls
+  bool log_calls = true;                     // one JSON line per call on stderr
+};
+
+// Rejects inconsistent limits and a non-loopback listen address without TLS (unless
+// insecure_listen).
+absl::Status ValidateConfig(const ServerConfig& config);
+
+// True for 127.0.0.0/8, ::1, localhost and unix: addresses.
+bool IsLoopbackAddress(const std::string& listen);
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_SERVER_CONFIG_H_

@@ -1,0 +1,69 @@
+// Assembled layers waiting for the engine, from all calls. Bounded in bytes by the
+// MemoryBudget (reserved before a layer is assembled), not by count.
+//
+// PopBatch hands a worker the oldest layer plus further queued layers of the same matrix
+// shape and dtype: the seam where the CUDA backend will batch same-shape matrices from
+// concurrent calls into one batched eigen solve. The CPU worker runs them one by one.
+#ifndef HTSR_SERVER_WORK_QUEUE_H_
+#define HTSR_SERVER_WORK_QUEUE_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "htsr/engine.h"
+#include "htsr/layer.h"
+#include "htsr/tensor.h"
+
+namespace htsr::server {
+
+// Where a finished layer goes (the call's reactor). Implementations are thread-safe.
+class LayerSink {
+ public:
+  virtual ~LayerSink() = default;
+  virtual const Engine& engine() const = 0;
+  // True once the call is cancelled or finished: its queued work is pointless.
+  virtual bool Abandoned() const = 0;
+  // The rows of one layer (one, or one per conv slice with pool = false).
+  virtual void OnLayerDone(std::vector<LayerResult> rows) = 0;
+};
+
+struct WorkItem {
+  uint64_t call_id = 0;
+  std::shared_ptr<LayerSink> sink;
+  LayerPlan plan;
+  TensorView tensor;   // owns the assembled bytes
+  uint64_t bytes = 0;  // reserved in the MemoryBudget; released when the item is dropped
+  bool all_blas_threads = false;  // see RunsWithAllThreads (blas_threads.h)
+};
+
+class WorkQueue {
+ public:
+  void Push(WorkItem item);
+
+  // Blocks until work is queued or Shutdown(). Returns the oldest item and up to
+  // max_batch - 1 more with the same (rows, cols, rf, dtype), oldest first; empty after
+  // Shutdown() once the queue is drained.
+  std::vector<WorkItem> PopBatch(size_t max_batch);
+
+  // Removes every queued item of a call (cancelled or failed) and returns them so that
+  // the caller releases their memory at once.
+  std::vector<WorkItem> RemoveCall(uint64_t call_id);
+
+  void Shutdown();
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WorkItem> items_;
+  bool shutdown_ = false;
+};
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_WORK_QUEUE_H_

@@ -1,0 +1,58 @@
+#include "server/worker_pool.h"
+
+#include <exception>
+#include <new>
+#include <optional>
+#include <utility>
+
+namespace htsr::server {
+
+WorkerPool::WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
+                       size_t max_batch)
+    : queue_(queue), budget_(budget), blas_(blas), max_batch_(max_batch == 0 ? 1 : max_batch) {
+  if (workers < 1) workers = 1;
+  threads_.reserve(workers);
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+WorkerPool::~WorkerPool() {
+  queue_->Shutdown();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas) {
+  std::optional<std::vector<LayerResult>> rows;
+  if (!item.sink->Abandoned()) {
+    // AnalyzeLayer reports bad data as a failed row; only allocation failure can throw,
+    // and no exception may cross a worker thread (ARCHITECTURE rule 4).
+    try {
+      blas->RunLayer(item.all_blas_threads, [&] {
+        rows = item.sink->engine().AnalyzeLayerRows(item.plan, item.tensor);
+      });
+    } catch (const std::exception& e) {
+      LayerResult failed;
+      failed.plan = item.plan;
+      failed.status = LayerStatus::kFailed;
+      failed.warning = LayerWarning::kFailed;
+      failed.reason = std::string("server error: ") + e.what();
+      rows.emplace();
+      rows->push_back(std::move(failed));
+    }
+  }
+  item.tensor.bytes = {};
+  item.tensor.owner.reset();
+  budget->Release(item.bytes);
+  item.bytes = 0;
+  if (rows.has_value()) item.sink->OnLayerDone(std::move(*rows));
+  item.sink.reset();
+}
+
+void WorkerPool::Loop() {
+  for (;;) {
+    std::vector<WorkItem> batch = queue_->PopBatch(max_batch_);
+    if (batch.empty()) return;
+    for (WorkItem& item : batch) RunItem(item, budget_, blas_);
+  }
+}
+
+}  // namespace htsr::server

@@ -1,0 +1,43 @@
+// Threads that take batches from the WorkQueue and run the engine on them.
+#ifndef HTSR_SERVER_WORKER_POOL_H_
+#define HTSR_SERVER_WORKER_POOL_H_
+
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+#include "server/blas_threads.h"
+#include "server/memory_budget.h"
+#include "server/work_queue.h"
+
+namespace htsr::server {
+
+class WorkerPool {
+ public:
+  // Starts `workers` threads. `max_batch` is how many same-shape layers one pop may take.
+  WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
+             size_t max_batch);
+  // Shuts the queue down and joins: queued work is finished first (drained).
+  ~WorkerPool();
+
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs one item: the engine (unless the call was abandoned), then frees the tensor
+  // bytes and releases the budget before handing the result on, so a stalled reader
+  // resumes as early as possible. Never throws.
+  static void RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas);
+
+ private:
+  void Loop();
+
+  WorkQueue* queue_;
+  MemoryBudget* budget_;
+  BlasThreads* blas_;
+  size_t max_batch_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace htsr::server
+
+#endif  // HTSR_SERVER_WORKER_POOL_H_

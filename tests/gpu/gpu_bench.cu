@@ -1,0 +1,182 @@
+// GPU benchmarks of the CUDA backend (not a test; ARCHITECTURE rule 10): the KS scan at
+// n = 4096 and 16384 (device time by CUDA events around the device-resident scan, and the
+// host wall time of Backend::ScanPowerLaw), and one 4096 x 4096 layer end to end (eigen +
+// scan) in f64 and f32 against the CPU backend on the same machine. Every line names the
+// device. Usage: gpu_bench [--reps N] [--layer N]
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../../kernels/cuda/cuda_backend.h"
+#include "../../kernels/cuda/cuda_handles.cuh"
+#include "../../kernels/cuda/device_buffer.cuh"
+#include "../../kernels/cuda/ks_scan.cuh"
+#include "htsr/backend.h"
+#include "htsr/ks_math.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// A layer-like spectrum: a bulk plus a power-law tail, sorted, all > threshold.
+std::vector<double> Spectrum(size_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> x(n);
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = i < n * 9 / 10 ? 0.05 + 2.0 * u(rng) * u(rng) : 2.0 * std::pow(1.0 - u(rng), -1.0 / 1.5);
+  }
+  std::sort(x.begin(), x.end());
+  return x;
+}
+
+int Fail(const absl::Status& s, const char* what) {
+  std::fprintf(stderr, "gpu_bench: %s failed: %s\n", what, std::string(s.message()).c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 20;
+  int64_t layer = 4096;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--reps") == 0) reps = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--layer") == 0) layer = std::max(2, std::atoi(argv[i + 1]));
+  }
+  if (htsr::CudaDeviceCountImpl() == 0) {
+    std::printf("gpu_bench: no CUDA device, nothing to measure\n");
+    return 0;
+  }
+  auto gpu_or = htsr::CreateCudaBackend(0);
+  if (!gpu_or.ok()) return Fail(gpu_or.status(), "CreateCudaBackend");
+  std::unique_ptr<htsr::Backend> gpu = *std::move(gpu_or);
+  std::unique_ptr<htsr::Backend> cpu = htsr::CreateCpuBackend(0);
+  const std::string dev = gpu->Description();
+  std::printf("device: %s\ncpu: %s (%u hardware threads)\n", dev.c_str(),
+              cpu->Description().c_str(), std::thread::hardware_concurrency());
+
+  // --- KS scan ---
+  auto stream_or = htsr::cuda::CreateStream();
+  auto start_or = htsr::cuda::CreateEvent(true);
+  auto stop_or = htsr::cuda::CreateEvent(true);
+  if (!stream_or.ok() || !start_or.ok() || !stop_or.ok()) {
+    return Fail(absl::InternalError("stream/event"), "setup");
+  }
+  cudaStream_t stream = stream_or->get();
+  for (int64_t n : {int64_t{4096}, int64_t{16384}}) {
+    const std::vector<double> x = Spectrum(static_cast<size_t>(n), 7);
+    auto d_or = htsr::cuda::DeviceBuffer<double>::Allocate(x.size());
+    if (!d_or.ok()) return Fail(d_or.status(), "alloc");
+    cudaMemcpy(d_or->data(), x.data(), x.size() * sizeof(double), cudaMemcpyHostToDevice);
+    std::vector<double> device_ms, call_ms, cpu_ms;
+    htsr::PowerLawScan g{}, c{};
+    for (int r = -3; r < reps; ++r) {
+      cudaEventRecord(start_or->get(), stream);
+      auto res = htsr::cuda::KsScanDevice(d_or->data(), n, stream);
+      cudaEventRecord(stop_or->get(), stream);
+      cudaEventSynchronize(stop_or->get());
+      if (!res.ok()) return Fail(res.status(), "KsScanDevice");
+      float ms = 0;
+      cudaEventElapsedTime(&ms, start_or->get(), stop_or->get());
+      const auto t0 = Clock::now();
+      auto scan = gpu->ScanPowerLaw(x);
+      const double wall = MsSince(t0);
+      if (!scan.ok()) return Fail(scan.status(), "ScanPowerLaw");
+      g = *scan;
+      if (r >= 0) {
+        device_ms.push_back(ms);
+        call_ms.push_back(wall);
+      }
+    }
+    for (int r = 0; r < std::min(reps, 5); ++r) {
+      const auto t0 = Clock::now();
+      auto scan = cpu->ScanPowerLaw(x);
+      cpu_ms.push_back(MsSince(t0));
+      if (!scan.ok()) return Fail(scan.status(), "cpu ScanPowerLaw");
+      c = *scan;
+    }
+    std::printf(
+        "ks_scan n=%lld: device %.3f ms (cudaEvent, median of %d), ScanPowerLaw call %.3f ms, "
+        "cpu %.3f ms | idx gpu %lld cpu %lld, alpha rel diff %.2e [%s]\n",
+        static_cast<long long>(n), Median(device_ms), reps, Median(call_ms), Median(cpu_ms),
+        static_cast<long long>(g.best_index), static_cast<long long>(c.best_index),
+        std::fabs(g.alpha - c.alpha) / std::fabs(c.alpha), dev.c_str());
+  }
+
+  // --- One layer end to end: eigenvalues + filter + KS scan ---
+  std::vector<float> w(static_cast<size_t>(layer * layer));
+  {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    for (float& v : w) v = normal(rng);
+  }
+  const htsr::MatrixBatch batch{w.data(), 1, layer, layer};
+  auto run_layer = [&](htsr::Backend& b, htsr::Precision p, std::vector<double>& evals,
+                       htsr::PowerLawScan& scan) -> absl::Status {
+    evals.assign(static_cast<size_t>(layer), 0.0);
+    absl::Status s = b.SquaredSingularValues(batch, 1.0, p, evals);
+    if (!s.ok()) return s;
+    std::vector<double> fit;
+    for (double v : evals) {
+      if (v > htsr::ks::kFitThreshold) fit.push_back(v);
+    }
+    auto r = b.ScanPowerLaw(fit);
+    if (!r.ok()) return r.status();
+    scan = *r;
+    return absl::OkStatus();
+  };
+  const int layer_reps = std::max(1, std::min(reps, 5));
+  std::vector<double> ref;
+  htsr::PowerLawScan ref_scan{};
+  std::vector<double> cpu_ms;
+  for (int r = 0; r < 2; ++r) {
+    const auto t0 = Clock::now();
+    absl::Status s = run_layer(*cpu, htsr::Precision::kF64, ref, ref_scan);
+    cpu_ms.push_back(MsSince(t0));
+    if (!s.ok()) return Fail(s, "cpu layer");
+  }
+  std::printf("layer %lldx%lld cpu f64: %.1f ms (median of 2), alpha %.6f [%s]\n",
+              static_cast<long long>(layer), static_cast<long long>(layer), Median(cpu_ms),
+              ref_scan.alpha, cpu->Description().c_str());
+  for (htsr::Precision p : {htsr::Precision::kF64, htsr::Precision::kF32}) {
+    std::vector<double> evals, ms;
+    htsr::PowerLawScan scan{};
+    for (int r = -1; r < layer_reps; ++r) {
+      const auto t0 = Clock::now();
+      absl::Status s = run_layer(*gpu, p, evals, scan);
+      if (!s.ok()) return Fail(s, "gpu layer");
+      if (r >= 0) ms.push_back(MsSince(t0));
+    }
+    double worst = 0;
+    const double lmax = ref.back();
+    for (size_t i = 0; i < ref.size(); ++i) {
+      worst = std::max(worst, std::fabs(evals[i] - ref[i]) / (std::fabs(ref[i]) + 1e-12 * lmax));
+    }
+    std::printf(
+        "layer %lldx%lld gpu %s: %.1f ms (median of %d) = %.1fx cpu; alpha %.6f (cpu %.6f), "
+        "max eig err vs cpu %.2e (rel + 1e-12 lmax) [%s]\n",
+        static_cast<long long>(layer), static_cast<long long>(layer),
+        p == htsr::Precision::kF64 ? "f64" : "f32", Median(ms), layer_reps,
+        Median(cpu_ms) / Median(ms), scan.alpha, ref_scan.alpha, worst, dev.c_str());
+  }
+  return 0;
+}

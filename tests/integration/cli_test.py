@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Behaviour of the htsr command line: exit codes, formats, --layers, describe, bad input.
+
+Fixtures are written here with the stdlib (safetensors is a JSON header plus raw bytes), so
+the expectations are independent of htsr's own readers.
+
+    cli_test.py HTSR_BIN
+"""
+import json
+import math
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HTSR = None
+FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "synthetic", "fixtures")
+
+
+def write_safetensors(path, tensors):
+    """tensors: list of (name, shape, list_of_floats) stored as F32."""
+    header, blobs, off = {}, [], 0
+    for name, shape, values in tensors:
+        b = struct.pack(f"<{len(values)}f", *values)
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def gaussian(n, seed):
+    rng = random.Random(seed)
+    return [rng.gauss(0, 1) for _ in range(n)]
+
+
+def run(*args):
+    return subprocess.run([HTSR, *args], capture_output=True, text=True, timeout=300)
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.good = os.path.join(cls.tmp.name, "good.safetensors")
+        write_safetensors(cls.good, [("a.weight", (60, 40), gaussian(2400, 1)),
+                                     ("b.weight", (50, 30), gaussian(1500, 2)),
+                                     ("small.weight", (5, 30), gaussian(150, 3)),
+                                     ("a.bias", (60,), gaussian(60, 4))])
+        cls.nan = os.path.join(cls.tmp.name, "nan.safetensors")
+        bad = gaussian(2400, 5)
+        bad[123] = math.nan
+        write_safetensors(cls.nan, [("a.weight", (60, 40), bad), ("b.weight", (50, 30), gaussian(1500, 6))])
+
+    def test_help_and_usage(self):
+        p = run("--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("analyze", p.stdout)
+        p = run("analyze", "--help")
+        self.assertEqual(p.returncode, 0)
+        for flag in ("--format", "--layers", "--fix-fingers", "--mp-fit", "--randomize", "--device"):
+            self.assertIn(flag, p.stdout)
+        self.assertEqual(run("analyze").returncode, 2)
+        p = run("analyze", self.good, "--bogus")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--bogus", p.stderr)
+        self.assertEqual(run("frobnicate").returncode, 2)
+
+    def test_unreadable_input_exit_2_names_file(self):
+        missing = os.path.join(self.tmp.name, "nope.safetensors")
+        p = run("analyze", missing)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("nope.safetensors", p.stderr)
+        trunc = os.path.join(self.tmp.name, "trunc.safetensors")
+        with open(self.good, "rb") as f, open(trunc, "wb") as g:
+            g.write(f.read()[:500])
+        p = run("analyze", trunc)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("trunc.safetensors", p.stderr)
+
+    def test_csv_rows_and_skips(self):
+        p = run("analyze", self.good, "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.strip().splitlines()
+        header = lines[0].split(",")
+        self.assertEqual(header[:2], ["layer_id", "name"])
+        for col in ("alpha", "alpha_weighted", "log_norm", "log_spectral_norm", "D", "xmin"):
+            self.assertIn(col, header)
+        rows = [dict(zip(header, l.split(","))) for l in lines[1:]]
+        self.assertEqual([r["name"] for r in rows], ["a", "b", "small"])
+        self.assertEqual(rows[2]["status"], "skipped")
+        self.assertIn("min_evals", rows[2]["reason"])
+        # N, M from the shape: max and min.
+        self.assertEqual((rows[0]["N"], rows[0]["M"]), ("60", "40"))
+
+    def test_json_is_valid_and_has_summary(self):
+        out = os.path.join(self.tmp.name, "out.json")
+        p = run("analyze", self.good, "--format", "json", "--out", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        m = doc["models"][0]
+        self.assertEqual(m["summary"]["num_analyzed"], 2)
+        self.assertEqual(m["summary"]["num_skipped"], 1)
+        alphas = [l["alpha"] for l in m["layers"] if l["status"] == "success"]
+        self.assertAlmostEqual(m["summary"]["alpha"], sum(alphas) / len(alphas), places=12)
+
+    def test_layers_filter(self):
+        p = run("analyze", self.good, "--format", "csv", "--layers", "!a")
+        names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
+        self.assertEqual(names, ["b", "small"])
+        p = run("analyze", self.good, "--format", "csv", "--layers", "1")
+        names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
+        self.assertEqual(names, ["a"])
+
+    def test_nan_layer_is_one_failed_row(self):
+        p = run("analyze", self.nan, "--format", "csv")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("a.weight", p.stderr)
+        lines = p.stdout.strip().splitlines()
+        header = lines[0].split(",")
+        rows = [dict(zip(header, l.split(","))) for l in lines[1:]]
+        self.assertEqual(rows[0]["status"], "failed")
+        self.assertEqual(rows[1]["status"], "success")
+
+    def test_describe_reads_no_weights(self):
+        p = run("describe", self.good)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("skip", p.stdout)
+        self.assertIn("2 layers to analyse, 1 to skip", p.stdout)
+        p = run("describe", self.good, "--format", "json")
+        doc = json.loads(p.stdout)
+        self.assertEqual([l["action"] for l in doc["models"][0]["layers"]], ["analyse", "analyse", "skip"])
+
+    def test_table_output(self):
+        p = run("analyze", self.good)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("summary: 2 analysed, 1 skipped, 0 failed", p.stdout)
+        self.assertIn("alpha_weighted", p.stdout)
+
+    def test_several_paths_csv_has_model_column(self):
+        p = run("analyze", self.good, os.path.join(FIX, "named_arrays.npz"), "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("model,layer_id,name"))
+
+    def test_device_cuda_without_gpu_is_an_error(self):
+        if os.path.exists("/dev/nvidia0"):
+            self.skipTest("a GPU is present")
+        p = run("analyze", self.good, "--device", "cuda")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("cuda", p.stderr.lower())
+        p = run("analyze", self.good, "--device", "auto", "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
+if __name__ == "__main__":
+    HTSR = sys.argv.pop(1)
+    unittest.main(verbosity=2)

@@ -1,0 +1,123 @@
+// Format dispatch, directories and sharded Hugging Face checkpoints.
+#include "readers/checkpoint_reader.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "reader_test_util.h"
+
+namespace htsr::readers::testing {
+namespace {
+
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "htsr_readers_XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& bytes) const {
+    const std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(CheckpointReaderTest, DispatchesOnMagicNotExtension) {
+  TempDir dir;
+  const std::string st = Safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                                     FloatBytes({1}));
+  auto r = OpenCheckpoint(dir.Write("weights.npy", st));  // misleading extension
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Format(), "safetensors");
+  EXPECT_EQ((*r)->Path(), dir.path() + "/weights.npy");
+  auto u = OpenCheckpoint(dir.Write("junk.bin", "hello world, not a checkpoint"));
+  ASSERT_FALSE(u.ok());
+  EXPECT_HAS(u.status().message(), "unrecognized checkpoint format");
+  EXPECT_FALSE(OpenCheckpoint(dir.Write("empty", "")).ok());
+  auto missing = OpenCheckpoint(dir.path() + "/nope.safetensors");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_HAS(missing.status().message(), "nope.safetensors");
+  EXPECT_FALSE(OpenCheckpoint(dir.path()).ok());  // a directory without known files
+  EXPECT_FALSE(OpenCheckpoint("/dev/null").ok());  // not a regular file
+}
+
+TEST(CheckpointReaderTest, DirectoryWithASingleFile) {
+  TempDir dir;
+  dir.Write("model.safetensors",
+            Safetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                        FloatBytes({1, 2})));
+  auto r = OpenCheckpoint(dir.path());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(TensorBytes(**r, 0), FloatBytes({1, 2}));
+}
+
+TEST(CheckpointReaderTest, ShardedDirectoriesMatchTheSingleFile) {
+  auto single = OpenCheckpoint(DataPath("readers/views.npz"));
+  ASSERT_TRUE(single.ok()) << single.status();
+  for (const char* sub : {"readers/sharded_safetensors", "readers/sharded_pytorch"}) {
+    auto r = OpenCheckpoint(DataPath(sub));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_HAS((*r)->Format(), "sharded");
+    ASSERT_EQ((*r)->Tensors().size(), (*single)->Tensors().size()) << sub;
+    for (size_t i = 0; i < (*r)->Tensors().size(); ++i) {
+      // Shards are split in the original order and the index keeps it.
+      EXPECT_EQ((*r)->Tensors()[i].name, (*single)->Tensors()[i].name) << sub;
+      EXPECT_EQ(TensorBytes(**r, i), TensorBytes(**single, i)) << sub;
+    }
+  }
+}
+
+TEST(CheckpointReaderTest, HostileIndexes) {
+  TempDir dir;
+  const std::string shard = Safetensors(
+      R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", FloatBytes({1}));
+  dir.Write("s1.safetensors", shard);
+  auto open_index = [&](const std::string& json) {
+    return OpenCheckpoint(dir.Write("model.safetensors.index.json", json)).status();
+  };
+  EXPECT_HAS(open_index(R"({"weight_map":{"w":"../../etc/passwd"}})").message(), "not a file name");
+  EXPECT_HAS(open_index(R"({"weight_map":{"x":"s1.safetensors"}})").message(), "does not contain");
+  EXPECT_FALSE(open_index(R"({"weight_map":{"w":"missing.safetensors"}})").ok());
+  EXPECT_FALSE(open_index(R"({"no_map":{}})").ok());
+  EXPECT_FALSE(open_index(R"({"weight_map":{"w":"model.safetensors.index.json"}})").ok());
+  EXPECT_TRUE(open_index(R"({"weight_map":{"w":"s1.safetensors"}})").ok());
+  // The directory form prefers the safetensors index.
+  auto r = OpenCheckpoint(dir.path());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Format(), "sharded safetensors");
+  // Buffers never follow an index to the filesystem.
+  EXPECT_FALSE(OpenCheckpointFromBuffer("idx.json", R"({"weight_map":{"w":"s1.safetensors"}})")
+                   .ok());
+}
+
+TEST(CheckpointReaderTest, EveryFixtureOpensAndLoads) {
+  for (const char* f :
+       {"synthetic/fixtures/mixed.safetensors", "synthetic/fixtures/degenerate.safetensors",
+        "synthetic/fixtures/named_arrays.npz", "synthetic/fixtures/single.npy",
+        "synthetic/fixtures/single_npy_as.npz", "synthetic/fixtures/state_dict.pt",
+        "synthetic/fixtures/nested_state_dict.pt"}) {
+    auto r = OpenCheckpoint(DataPath(f));
+    ASSERT_TRUE(r.ok()) << f << ": " << r.status();
+    uint64_t total = 0;
+    for (size_t i = 0; i < (*r)->Tensors().size(); ++i) {
+      auto v = (*r)->Load(i);
+      ASSERT_TRUE(v.ok()) << f << ": " << v.status();
+      EXPECT_EQ(v->info.name, (*r)->Tensors()[i].name);
+      total += v->bytes.size();
+    }
+    EXPECT_EQ(total, (*r)->TotalBytes()) << f;
+  }
+}
+
+}  // namespace
+}  // namespace htsr::readers::testing

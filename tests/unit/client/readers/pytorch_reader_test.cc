@@ -1,0 +1,208 @@
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "reader_test_util.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::readers::testing {
+namespace {
+
+
+std::string DictPickle(const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string p = pk::Proto() + pk::OrderedDict() + "(";
+  for (const auto& [k, v] : items) p += pk::Str(k) + v;
+  return p + "u.";
+}
+
+TEST(PytorchReaderTest, InsertionOrderViewsAndOffsets) {
+  // Storage "0": 12 floats 0..11. A 3x4 contiguous tensor, its transpose, a row slice at
+  // offset 4, and a column slice with stride (4, 1).
+  std::vector<float> s0(12);
+  for (int i = 0; i < 12; ++i) s0[i] = static_cast<float>(i);
+  const std::string pkl = DictPickle({
+      {"z.weight", pk::Tensor("FloatStorage", "0", 12, 0, {3, 4}, {4, 1})},
+      {"t.weight", pk::Tensor("FloatStorage", "0", 12, 0, {4, 3}, {1, 4})},
+      {"rows.weight", pk::Tensor("FloatStorage", "0", 12, 4, {2, 4}, {4, 1})},
+      {"cols.weight", pk::Tensor("FloatStorage", "0", 12, 1, {3, 2}, {4, 1})},
+      {"epoch", pk::Int(3)},
+  });
+  auto r = OpenCheckpointFromBuffer("m.pt", TorchZip(pkl, {{"0", FloatBytes(s0)}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Format(), "pytorch");
+  ASSERT_EQ((*r)->Tensors().size(), 4u);
+  EXPECT_EQ((*r)->Tensors()[0].name, "z.weight");
+  EXPECT_EQ((*r)->Tensors()[1].name, "t.weight");
+  EXPECT_EQ((*r)->Tensors()[1].shape, (std::vector<int64_t>{4, 3}));
+  EXPECT_EQ(TensorBytes(**r, 0), FloatBytes(s0));
+  EXPECT_EQ(TensorBytes(**r, 1), FloatBytes({0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}));
+  EXPECT_EQ(TensorBytes(**r, 2), FloatBytes({4, 5, 6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(TensorBytes(**r, 3), FloatBytes({1, 2, 5, 6, 9, 10}));
+  EXPECT_EQ((*r)->TotalBytes(), (12u + 12u + 8u + 6u) * 4u);
+}
+
+TEST(PytorchReaderTest, ViewsPastTheirStorageAreRefused) {
+  std::vector<float> s0(12, 1.0f);
+  for (const std::string& bad : {
+           pk::Tensor("FloatStorage", "0", 12, 1, {3, 4}, {4, 1}),    // one past the end
+           pk::Tensor("FloatStorage", "0", 12, 0, {4, 4}, {1, 4}),    // stride walks off
+           pk::Tensor("FloatStorage", "0", 12, -1, {2}, {1}),         // negative offset
+           pk::Tensor("FloatStorage", "0", 12, 0, {2, 2}, {-1, 1}),   // negative stride
+           pk::Tensor("FloatStorage", "0", 12, 0, {2147483647, 2147483647, 2147483647},
+                      {2147483647, 2147483647, 1}),                   // overflow
+           pk::Tensor("FloatStorage", "9", 12, 0, {2}, {1}),          // missing storage
+           pk::Tensor("DoubleStorage", "0", 12, 0, {7}, {1}),         // wider dtype
+       }) {
+    auto r = OpenCheckpointFromBuffer("v.pt", TorchZip(DictPickle({{"w", bad}}),
+                                                        {{"0", FloatBytes(s0)}}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_HAS(r.status().message(), "'w'");
+  }
+}
+
+TEST(PytorchReaderTest, NestedDictsAndRefusals) {
+  const std::string inner = pk::OrderedDict() + "(" + pk::Str("w") +
+                            pk::Tensor("FloatStorage", "0", 2, 0, {2}, {1}) + "u";
+  const std::string nested =
+      pk::Proto() + "}(" + pk::Str("epoch") + pk::Int(1) + pk::Str("state_dict") + inner + "u.";
+  auto r = OpenCheckpointFromBuffer("n.pt", TorchZip(nested, {{"0", FloatBytes({1, 2})}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)->Tensors().size(), 1u);
+  EXPECT_EQ(TensorBytes(**r, 0), FloatBytes({1, 2}));
+
+  const std::string none = pk::Proto() + "}(" + pk::Str("epoch") + pk::Int(1) + "u.";
+  auto e = OpenCheckpointFromBuffer("e.pt", TorchZip(none, {}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_HAS(e.status().message(), "no tensors");
+
+  const std::string evil = pk::Proto() + pk::Global("os", "system") + pk::Str("id") + "\x85R.";
+  auto ev = OpenCheckpointFromBuffer("evil.pt", TorchZip(evil, {}));
+  ASSERT_FALSE(ev.ok());
+  EXPECT_HAS(ev.status().message(), "refusing to execute pickle global 'os.system' in "
+                        "evil.pt:archive/data.pkl at offset 2");
+
+  auto legacy = OpenCheckpointFromBuffer("old.pt", std::string("\x80\x02\x8a\x0a", 4));
+  ASSERT_FALSE(legacy.ok());
+  EXPECT_HAS(legacy.status().message(), "_use_new_zipfile_serialization=True");
+
+  ZipWriter ts;
+  ts.Add("m/constants.pkl", pk::Proto() + ").");
+  ts.Add("m/code/__torch__.py", "x");
+  ts.Add("m/data.pkl", pk::Proto() + "}.");
+  auto script = OpenCheckpointFromBuffer("ts.pt", ts.Finish());
+  ASSERT_FALSE(script.ok());
+  EXPECT_HAS(script.status().message(), "TorchScript");
+
+  ZipWriter be;
+  be.Add("a/data.pkl", nested);
+  be.Add("a/byteorder", "big");
+  be.Add("a/data/0", FloatBytes({1, 2}));
+  EXPECT_HAS(OpenCheckpointFromBuffer("be.pt", be.Finish()).status().message(), "byteorder");
+}
+
+TEST(PytorchReaderTest, EveryTruncationIsAnError) {
+  const std::string full = ReadFileOrDie(DataPath("readers/views.pt"));
+  ASSERT_GT(full.size(), 1000u);
+  for (size_t n = 0; n < full.size(); ++n) {
+    EXPECT_FALSE(OpenCheckpointFromBuffer("cut.pt", full.substr(0, n)).ok()) << n;
+  }
+}
+
+// The fixture's views must equal the contiguous copies that safetensors.torch wrote.
+TEST(PytorchReaderTest, ViewsFixtureMatchesSafetensorsByteForByte) {
+  auto pt = OpenCheckpoint(DataPath("readers/views.pt"));
+  auto st = OpenCheckpoint(DataPath("readers/views.safetensors"));
+  ASSERT_TRUE(pt.ok()) << pt.status();
+  ASSERT_TRUE(st.ok()) << st.status();
+  std::istringstream order(ReadFileOrDie(DataPath("readers/views.pt.order.txt")));
+  std::string name;
+  size_t i = 0;
+  while (std::getline(order, name)) {
+    ASSERT_LT(i, (*pt)->Tensors().size());
+    EXPECT_EQ((*pt)->Tensors()[i].name, name);
+    const size_t j = IndexOf(**st, name);
+    ASSERT_NE(j, SIZE_MAX) << name;
+    EXPECT_EQ((*pt)->Tensors()[i].dtype, (*st)->Tensors()[j].dtype) << name;
+    EXPECT_EQ((*pt)->Tensors()[i].shape, (*st)->Tensors()[j].shape) << name;
+    EXPECT_EQ(TensorBytes(**pt, i), TensorBytes(**st, j)) << name;
+    ++i;
+  }
+  EXPECT_EQ(i, (*pt)->Tensors().size());
+  auto nested = OpenCheckpoint(DataPath("readers/nested_model.pt"));
+  ASSERT_TRUE(nested.ok()) << nested.status();
+  ASSERT_EQ((*nested)->Tensors().size(), (*pt)->Tensors().size());
+  for (size_t k = 0; k < (*pt)->Tensors().size(); ++k) {
+    EXPECT_EQ(TensorBytes(**nested, k), TensorBytes(**pt, k));
+  }
+}
+
+TEST(PytorchReaderTest, SyntheticStateDictLayout) {
+  auto r = OpenCheckpoint(DataPath("synthetic/fixtures/state_dict.pt"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& t = (*r)->Tensors();
+  ASSERT_EQ(t.size(), 14u);
+  EXPECT_EQ(t[0].name, "embed.weight");
+  EXPECT_EQ(t[1].name, "layers.2.attn.weight");
+  EXPECT_EQ(t[4].name, "layers.10.mlp.weight");
+  EXPECT_EQ(t[13].name, "num_batches_tracked");
+  EXPECT_EQ(t[13].shape.size(), 0u);
+  EXPECT_EQ(t[13].dtype, DType::kI64);
+  EXPECT_EQ(t[IndexOf(**r, "half.weight")].dtype, DType::kF16);
+  EXPECT_EQ(t[IndexOf(**r, "bhalf.weight")].dtype, DType::kBF16);
+  // Tied weights share a storage and read the same bytes.
+  EXPECT_EQ(TensorBytes(**r, IndexOf(**r, "lm_head.weight")), TensorBytes(**r, 0));
+  // Every tensor, views included, equals torch's own contiguous copy.
+  auto c = OpenCheckpoint(DataPath("readers/state_dict_contiguous.safetensors"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ((*c)->Tensors().size(), t.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    const size_t j = IndexOf(**c, t[i].name);
+    ASSERT_NE(j, SIZE_MAX) << t[i].name;
+    EXPECT_EQ(t[i].shape, (*c)->Tensors()[j].shape) << t[i].name;
+    EXPECT_EQ(TensorBytes(**r, i), TensorBytes(**c, j)) << t[i].name;
+  }
+  for (size_t i = 0; i < t.size(); ++i) ASSERT_TRUE((*r)->Load(i).ok()) << t[i].name;
+}
+
+// The legacy (non-zip) file holds the same state dict as the nested zip one.
+TEST(PytorchReaderTest, LegacyFixtureMatchesItsZipTwin) {
+  auto legacy = OpenCheckpoint(DataPath("synthetic/fixtures/legacy_state_dict.pt"));
+  auto zip = OpenCheckpoint(DataPath("synthetic/fixtures/nested_state_dict.pt"));
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  EXPECT_EQ((*legacy)->Format(), "pytorch");
+  ASSERT_EQ((*legacy)->Tensors().size(), (*zip)->Tensors().size());
+  ASSERT_GT((*legacy)->Tensors().size(), 3u);
+  for (size_t i = 0; i < (*zip)->Tensors().size(); ++i) {
+    EXPECT_EQ((*legacy)->Tensors()[i].name, (*zip)->Tensors()[i].name);
+    EXPECT_EQ((*legacy)->Tensors()[i].shape, (*zip)->Tensors()[i].shape);
+    EXPECT_EQ(TensorBytes(**legacy, i), TensorBytes(**zip, i)) << (*zip)->Tensors()[i].name;
+  }
+}
+
+TEST(PytorchReaderTest, LegacyViewsMatchTorchsContiguousCopies) {
+  auto legacy = OpenCheckpoint(DataPath("readers/legacy_small.pt"));
+  auto st = OpenCheckpoint(DataPath("readers/legacy_small.safetensors"));
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ((*legacy)->Tensors().size(), 3u);
+  EXPECT_EQ((*legacy)->Tensors()[1].name, "t.weight");
+  EXPECT_EQ((*legacy)->Tensors()[1].shape, (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ((*legacy)->Tensors()[2].dtype, DType::kF16);
+  for (size_t i = 0; i < 3; ++i) {
+    const size_t j = IndexOf(**st, (*legacy)->Tensors()[i].name);
+    ASSERT_NE(j, SIZE_MAX);
+    EXPECT_EQ(TensorBytes(**legacy, i), TensorBytes(**st, j));
+  }
+}
+
+TEST(PytorchReaderTest, EveryLegacyTruncationIsAnError) {
+  const std::string full = ReadFileOrDie(DataPath("synthetic/fixtures/legacy_state_dict.pt"));
+  ASSERT_GT(full.size(), 1000u);
+  for (size_t n = 0; n < full.size(); ++n) {
+    EXPECT_FALSE(OpenCheckpointFromBuffer("cut.pt", full.substr(0, n)).ok()) << n;
+  }
+}
+
+}  // namespace
+}  // namespace htsr::readers::testing

@@ -1,0 +1,140 @@
+#include <string>
+
+#include "gtest/gtest.h"
+#include "reader_test_util.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::readers::testing {
+namespace {
+
+
+std::string TwoTensorFile() {
+  const std::string header =
+      R"({"b.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("a.weight":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
+      R"("__metadata__":{"format":"pt"}})";
+  std::string data = FloatBytes({1, 2, 3, 4}) + LE<uint16_t>(0x3c00) + LE<uint16_t>(0x4000) +
+                     LE<uint16_t>(0xc000);
+  return Safetensors(header, data);
+}
+
+TEST(SafetensorsReaderTest, ReadsTensorsSortedByName) {
+  auto r = OpenCheckpointFromBuffer("mem.safetensors", TwoTensorFile());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Format(), "safetensors");
+  ASSERT_EQ((*r)->Tensors().size(), 2u);
+  EXPECT_EQ((*r)->Tensors()[0].name, "a.weight");
+  EXPECT_EQ((*r)->Tensors()[0].dtype, DType::kF16);
+  EXPECT_EQ((*r)->Tensors()[0].shape, (std::vector<int64_t>{3}));
+  EXPECT_EQ((*r)->Tensors()[1].name, "b.weight");
+  EXPECT_EQ((*r)->TotalBytes(), 22u);
+  EXPECT_EQ(TensorBytes(**r, 1), FloatBytes({1, 2, 3, 4}));
+  EXPECT_EQ(TensorBytes(**r, 0).size(), 6u);
+  EXPECT_FALSE((*r)->Load(2).ok());
+}
+
+TEST(SafetensorsReaderTest, ViewOutlivesReader) {
+  auto r = OpenCheckpointFromBuffer("mem.safetensors", TwoTensorFile());
+  ASSERT_TRUE(r.ok());
+  auto v = (*r)->Load(1);
+  ASSERT_TRUE(v.ok());
+  r->reset();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(v->bytes.data()), v->bytes.size()),
+            FloatBytes({1, 2, 3, 4}));
+}
+
+TEST(SafetensorsReaderTest, EveryTruncationIsAnError) {
+  const std::string full = TwoTensorFile();
+  for (size_t n = 0; n < full.size(); ++n) {
+    auto r = OpenCheckpointFromBuffer("cut.safetensors", full.substr(0, n));
+    EXPECT_FALSE(r.ok()) << "prefix of " << n << " bytes was accepted";
+  }
+}
+
+absl::Status OpenHeader(const std::string& header, size_t data_bytes) {
+  return OpenCheckpointFromBuffer("bad.safetensors",
+                                  Safetensors(header, std::string(data_bytes, '\0')))
+      .status();
+}
+
+TEST(SafetensorsReaderTest, HostileHeaders) {
+  // Header length that overflows / exceeds the file.
+  auto s = OpenCheckpointFromBuffer("h.safetensors", LE<uint64_t>(~uint64_t{0}) + "{}");
+  EXPECT_FALSE(s.ok());
+  s = OpenCheckpointFromBuffer("h.safetensors", LE<uint64_t>(1000) + "{}" + std::string(10, ' '));
+  EXPECT_HAS(s.status().message(), "past the end");
+  // Data offsets past EOF.
+  auto st = OpenHeader(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8);
+  EXPECT_HAS(st.message(), "tensor 'w'");
+  EXPECT_HAS(st.message(), "past the end");
+  // shape * dtype size disagrees with the offsets.
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", 16);
+  EXPECT_HAS(st.message(), "needs 12");
+  // Shape product overflows.
+  st = OpenHeader(
+      R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}})", 16);
+  EXPECT_HAS(st.message(), "overflows");
+  // Offsets that overflow uint64 or are reversed or negative.
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551616]}})",
+                  4);
+  EXPECT_FALSE(st.ok());
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}})", 4);
+  EXPECT_HAS(st.message(), "reversed");
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4);
+  EXPECT_FALSE(st.ok());
+  // Unknown dtype.
+  st = OpenHeader(R"({"w":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", 1);
+  EXPECT_HAS(st.message(), "unsupported dtype 'F8_E4M3'");
+  // Deep nesting, non-object header, missing fields, duplicate keys.
+  st = OpenHeader("{\"__metadata__\":" + std::string(5000, '[') + std::string(5000, ']') + "}", 0);
+  EXPECT_HAS(st.message(), "nesting");
+  EXPECT_FALSE(OpenHeader("[1]", 0).ok());
+  EXPECT_FALSE(OpenHeader(R"({"w":{"dtype":"F32","shape":[1]}})", 4).ok());
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                  R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+  EXPECT_HAS(st.message(), "duplicate");
+}
+
+TEST(SafetensorsReaderTest, OverlappingRangesAreTolerated) {
+  auto r = OpenCheckpointFromBuffer(
+      "o.safetensors",
+      Safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                  R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                  FloatBytes({1, 2, 3})));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(TensorBytes(**r, 1), FloatBytes({2, 3}));
+}
+
+TEST(SafetensorsReaderTest, MixedFixtureUsesPlainStringOrder) {
+  auto r = OpenCheckpoint(DataPath("synthetic/fixtures/mixed.safetensors"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& t = (*r)->Tensors();
+  for (size_t i = 1; i < t.size(); ++i) EXPECT_LT(t[i - 1].name, t[i].name);
+  const size_t l10 = IndexOf(**r, "layers.10.weight");
+  const size_t l2 = IndexOf(**r, "layers.2.weight");
+  ASSERT_NE(l10, SIZE_MAX);
+  ASSERT_NE(l2, SIZE_MAX);
+  EXPECT_LT(l10, l2);
+  const size_t bf = IndexOf(**r, "dtype.bf16.weight");
+  ASSERT_NE(bf, SIZE_MAX);
+  EXPECT_EQ(t[bf].dtype, DType::kBF16);
+  EXPECT_EQ(t[bf].shape, (std::vector<int64_t>{96, 160}));
+  EXPECT_EQ(t[IndexOf(**r, "buffers.position_ids")].dtype, DType::kI64);
+  for (size_t i = 0; i < t.size(); ++i) ASSERT_TRUE((*r)->Load(i).ok()) << t[i].name;
+}
+
+TEST(SafetensorsReaderTest, OrderMatchesSafeOpenKeys) {
+  auto r = OpenCheckpoint(DataPath("readers/views.safetensors"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::istringstream order(ReadFileOrDie(DataPath("readers/views.safetensors.order.txt")));
+  std::string name;
+  size_t i = 0;
+  while (std::getline(order, name)) {
+    ASSERT_LT(i, (*r)->Tensors().size());
+    EXPECT_EQ((*r)->Tensors()[i++].name, name);
+  }
+  EXPECT_EQ(i, (*r)->Tensors().size());
+}
+
+}  // namespace
+}  // namespace htsr::readers::testing

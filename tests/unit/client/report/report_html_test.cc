@@ -1,0 +1,94 @@
+// The HTML report's content: sections, diagnostics in words, the sortable table, the trend
+// table, and nothing that reaches the network.
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "report/html_report.h"
+#include "trends/layer_rows.h"
+
+namespace htsr::report {
+namespace {
+
+trends::ModelRecord Model(const std::string& name, double shift, double target) {
+  trends::ModelRecord m;
+  m.name = name;
+  m.source = name + ".json";
+  m.has_layers = true;
+  for (int i = 1; i <= 6; ++i) {
+    LayerResult l;
+    l.plan.layer_id = i;
+    l.plan.name = "block" + std::to_string(i) + "<b>";
+    l.plan.type = i % 2 ? LayerType::kConv2d : LayerType::kDense;
+    l.plan.N = 64;
+    l.plan.M = 32;
+    l.alpha = 2.5 + shift + 0.3 * i;
+    l.alpha_weighted = l.alpha * 0.5;
+    l.log_norm = 1 + 0.1 * i - shift;
+    l.log_spectral_norm = 0.5 - shift;
+    l.num_traps = i == 3 ? 2 : 0;
+    m.report.layers.push_back(l);
+  }
+  m.report.layers.back().alpha = 7.5;  // under-trained
+  m.report.summary = Summarize(m.report.layers);
+  trends::AddSummaryMetrics(m.report.summary, m);
+  m.target = target;
+  return m;
+}
+
+TEST(HtmlReportTest, OneModel) {
+  ReportData data;
+  data.models.push_back(Model("net", 0, 70));
+  ReportOptions opt;
+  opt.title = "T & T";
+  std::ostringstream out;
+  WriteHtmlReport(data, opt, out);
+  const std::string html = out.str();
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<title>T &amp; T</title>"), std::string::npos);
+  EXPECT_NE(html.find("id=\"correlation_flow\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"log_spectral_norm_by_depth\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"alpha_weighted_by_depth\""), std::string::npos);
+  EXPECT_NE(html.find("1 of 6 layers have alpha above 6 (layers 6)"), std::string::npos);
+  EXPECT_NE(html.find("correlation traps (2 in total; layers 3)"), std::string::npos);
+  EXPECT_NE(html.find("block1&lt;b&gt;"), std::string::npos);  // names are escaped
+  EXPECT_EQ(html.find("block1<b>"), std::string::npos);
+  EXPECT_NE(html.find("<table class=\"sortable\">"), std::string::npos);
+  EXPECT_NE(html.find("No eigenvalues to draw"), std::string::npos);
+  // Self-contained: the only URL is the SVG namespace.
+  size_t urls = 0, ns = 0;
+  for (size_t p = html.find("http"); p != std::string::npos; p = html.find("http", p + 1)) ++urls;
+  for (size_t p = html.find("http://www.w3.org/2000/svg"); p != std::string::npos;
+       p = html.find("http://www.w3.org/2000/svg", p + 1)) {
+    ++ns;
+  }
+  EXPECT_EQ(urls, ns);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+}
+
+TEST(HtmlReportTest, SeriesWithTrendsAndOverlays) {
+  ReportData data;
+  for (int i = 0; i < 4; ++i)
+    data.models.push_back(Model("m" + std::to_string(i), 0.2 * i, 70 + i));
+  data.trends = trends::AnalyzeTrends(data.models, {});
+  const auto figs = BuildFigures(data, {});
+  size_t depth = 0, trend = 0;
+  for (const auto& f : figs) {
+    depth += f.section == "depth";
+    trend += f.section == "trend";
+  }
+  EXPECT_EQ(depth, 3u);  // overlaid, not one per model
+  EXPECT_EQ(trend, trends::DefaultTrendMetrics().size());
+  std::ostringstream out;
+  WriteHtmlReport(data, {}, out);
+  const std::string html = out.str();
+  EXPECT_NE(html.find("Trends across models"), std::string::npos);
+  EXPECT_NE(html.find("id=\"trend_all_alpha_weighted\""), std::string::npos);
+  EXPECT_NE(html.find("Scale collapse"), std::string::npos);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NE(html.find("id=\"model-m" + std::to_string(i) + "\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace htsr::report

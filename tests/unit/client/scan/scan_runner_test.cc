@@ -1,0 +1,188 @@
+#include "scan/scan_runner.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "test_files.h"
+
+namespace htsr::scan {
+namespace {
+
+// A stand-in for the engine: one layer whose alpha is the file's size, so results are
+// known exactly; files whose name contains "bad" fail as an unreadable checkpoint would.
+class FakeAnalyzer {
+ public:
+  CheckpointAnalyzer Get() {
+    return [this](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++calls_[path];
+      }
+      if (on_call) on_call();
+      if (path.find("bad") != std::string::npos) {
+        return absl::InvalidArgumentError(path + ": not a checkpoint");
+      }
+      AnalyzedCheckpoint out;
+      out.report.path = path;
+      LayerResult l;
+      l.plan.layer_id = 1;
+      l.plan.name = "w";
+      l.alpha = static_cast<double>(std::filesystem::file_size(path));
+      out.report.layers.push_back(l);
+      out.report.summary = Summarize(out.report.layers);
+      return out;
+    };
+  }
+  int Calls(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_[path];
+  }
+  int TotalCalls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const auto& [p, c] : calls_) n += c;
+    return n;
+  }
+  std::function<void()> on_call;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int> calls_;
+};
+
+std::vector<ScanItem> MakeCheckpoints(const testing::TempDir& d, int n, bool with_bad) {
+  std::vector<ScanItem> items;
+  for (int i = 0; i < n; ++i) {
+    items.push_back({d.Write(absl::StrCat("ck/", 100 + i, ".pt"), std::string(10 + i, 'x')), {}});
+  }
+  if (with_bad) items.push_back({d.Write("ck/bad.pt", "garbage"), {}});
+  return items;
+}
+
+std::string Dump(ScanStore& store) {
+  auto t = store.Query(
+      "SELECT c.path, c.status, c.error, c.content_hash, l.layer_id, l.alpha FROM checkpoints c "
+      "LEFT JOIN layers l ON l.checkpoint_id = c.id ORDER BY c.path, l.layer_id");
+  std::ostringstream s;
+  for (const auto& row : t->rows) {
+    for (const DbValue& v : row) {
+      if (const auto* i = std::get_if<int64_t>(&v)) s << *i;
+      if (const auto* d = std::get_if<double>(&v)) s << *d;
+      if (const auto* str = std::get_if<std::string>(&v)) s << *str;
+      s << "|";
+    }
+    s << "\n";
+  }
+  return s.str();
+}
+
+TEST(ScanRunnerTest, RecordsEveryCheckpointAndTheFailedOne) {
+  testing::TempDir d;
+  auto items = MakeCheckpoints(d, 20, true);
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  FakeAnalyzer fake;
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.jobs = 4;
+  opt.options_key = "k";
+  auto stats = RunScan(items, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->ok, 20);
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_EQ(stats->skipped, 0);
+  EXPECT_FALSE(stats->cancelled);
+  EXPECT_NE(log.str().find("bad.pt: failed: "), std::string::npos) << log.str();
+  auto t = (*store)->Query("SELECT count(*) FROM checkpoints WHERE status='ok'");
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 20);
+  auto a = (*store)->Query("SELECT l.alpha FROM layers l JOIN checkpoints c ON c.id=l.checkpoint_id "
+                           "WHERE c.path LIKE '%/105.pt'");
+  EXPECT_EQ(std::get<double>(a->rows[0][0]), 15.0);
+}
+
+TEST(ScanRunnerTest, RerunSkipsDoneRetriesFailedAndRedoesChanged) {
+  testing::TempDir d;
+  auto items = MakeCheckpoints(d, 10, true);
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  FakeAnalyzer fake;
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.options_key = "k";
+  ASSERT_TRUE(RunScan(items, **store, fake.Get(), opt, log).ok());
+  ASSERT_EQ(fake.TotalCalls(), 11);
+
+  auto again = RunScan(items, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->skipped, 10);
+  EXPECT_EQ(again->failed, 1);
+  EXPECT_EQ(fake.Calls(d.Path("ck/bad.pt")), 2);  // failed ones are retried
+  EXPECT_EQ(fake.TotalCalls(), 12);
+
+  d.Write("ck/103.pt", "changed bytes, changed hash");
+  auto changed = RunScan(items, **store, fake.Get(), opt, log);
+  EXPECT_EQ(changed->ok, 1);
+  EXPECT_EQ(changed->skipped, 9);
+  EXPECT_EQ(fake.Calls(d.Path("ck/103.pt")), 2);
+
+  opt.options_key = "other options";
+  auto reopt = RunScan(items, **store, fake.Get(), opt, log);
+  EXPECT_EQ(reopt->ok, 10);
+  EXPECT_EQ(reopt->skipped, 0);
+}
+
+TEST(ScanRunnerTest, CancelledScanResumesToTheSameDatabase) {
+  testing::TempDir d;
+  auto items = MakeCheckpoints(d, 30, true);
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.options_key = "k";
+  opt.jobs = 3;
+
+  auto full = ScanStore::Open(d.Path("full.sqlite"));
+  FakeAnalyzer fake_full;
+  ASSERT_TRUE(RunScan(items, **full, fake_full.Get(), opt, log).ok());
+
+  auto part = ScanStore::Open(d.Path("part.sqlite"));
+  FakeAnalyzer fake;
+  std::atomic<bool> cancel{false};
+  std::atomic<int> calls{0};
+  fake.on_call = [&] {
+    if (++calls == 7) cancel = true;  // as if Ctrl-C arrived during the 7th checkpoint
+  };
+  opt.cancel = &cancel;
+  auto first = RunScan(items, **part, fake.Get(), opt, log);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->cancelled);
+  EXPECT_GT(first->not_started, 0);
+  // Running checkpoints finished and were recorded; nothing else was started.
+  EXPECT_EQ(first->ok + first->failed, calls.load());
+  EXPECT_LE(calls.load(), 7 + opt.jobs - 1);
+
+  opt.cancel = nullptr;
+  fake.on_call = nullptr;
+  auto second = RunScan(items, **part, fake.Get(), opt, log);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->cancelled);
+  EXPECT_EQ(second->skipped, first->ok);
+  EXPECT_EQ(Dump(**part), Dump(**full));
+}
+
+TEST(ScanRunnerTest, StoreErrorsStopTheScan) {
+  testing::TempDir d;
+  auto items = MakeCheckpoints(d, 3, false);
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  ASSERT_TRUE((*store)->Query("DROP TABLE layers").ok());
+  FakeAnalyzer fake;
+  std::ostringstream log;
+  ScanOptions opt;
+  auto stats = RunScan(items, **store, fake.Get(), opt, log);
+  EXPECT_FALSE(stats.ok());
+}
+
+}  // namespace
+}  // namespace htsr::scan
