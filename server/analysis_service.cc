@@ -10,8 +10,7 @@ namespace htsr::server {
 namespace {
 
 // A call refused at admission: finishes at once with `status`.
-class RejectedCall final
-    : public grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse> {
+class RejectedCall final : public grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse> {
  public:
   explicit RejectedCall(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }

@@ -47,7 +47,10 @@ AnalyzeReactor* AnalyzeReactor::Start(grpc::CallbackServerContext* context, Call
 
 AnalyzeReactor::AnalyzeReactor(grpc::CallbackServerContext* context, CallEnvironment env,
                                uint64_t call_id)
-    : context_(context), env_(env), call_id_(call_id), start_time_(absl::Now()),
+    : context_(context),
+      env_(env),
+      call_id_(call_id),
+      start_time_(absl::Now()),
       peer_(context->peer()) {}
 
 AnalyzeReactor::~AnalyzeReactor() = default;
@@ -87,10 +90,10 @@ void AnalyzeReactor::OnReadDone(bool ok) {
           FailLocked(absl::InvalidArgumentError(absl::StrCat(
               "stream ended with ", tensors_outstanding_,
               " requested tensor(s) not (fully) sent: ", missing,
-              assembly_.active ? absl::StrCat(" (got ", assembly_.received, " of ",
-                                              assembly_.expected, " bytes of '",
-                                              tensors_[assembly_.index].name, "')")
-                               : "")));
+              assembly_.active
+                  ? absl::StrCat(" (got ", assembly_.received, " of ", assembly_.expected,
+                                 " bytes of '", tensors_[assembly_.index].name, "')")
+                  : "")));
         }
       }
     } else if (!finish_status_.has_value()) {
@@ -142,8 +145,8 @@ absl::Status AnalyzeReactor::HandleHeaderLocked(const v1::AnalyzeHeader& header)
   for (const v1::TensorMeta& meta : header.tensors()) {
     absl::StatusOr<TensorInfo> info = FromProto(meta);
     if (!info.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("header.tensors[", tensors_.size(),
-                                                     "]: ", info.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("header.tensors[", tensors_.size(), "]: ", info.status().message()));
     }
     tensors_.push_back(*std::move(info));
   }
@@ -184,7 +187,7 @@ absl::Status AnalyzeReactor::HandleHeaderLocked(const v1::AnalyzeHeader& header)
     const std::optional<uint64_t> bytes = TensorBytes(tensors_[t]);
     if (!bytes.has_value() || *bytes > env_.config->max_layer_bytes) {
       immediate.push_back({FailedRowLocked(
-          plan, absl::StrCat("tensor ", plan.name, " ", ShapeString(tensors_[t].shape),
+          plan, absl::StrCat("tensor ", tensors_[t].name, " ", ShapeString(tensors_[t].shape),
                              " is above the server's limit of ", env_.config->max_layer_bytes,
                              " bytes per layer (--max-layer-bytes)"))});
       continue;
@@ -212,21 +215,19 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
   // Redundant metadata, when the client sends it, must agree with the header.
   if (!chunk.name().empty() && chunk.name() != info.name) {
     return absl::InvalidArgumentError(absl::StrCat("chunk for tensor_index ", t, " names '",
-                                                   chunk.name(), "', header says '",
-                                                   info.name, "'"));
+                                                   chunk.name(), "', header says '", info.name,
+                                                   "'"));
   }
   if (chunk.dtype() != v1::DTYPE_UNSPECIFIED && chunk.dtype() != ToProto(info.dtype)) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", info.name,
-                                                   "': chunk dtype differs from the header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", info.name, "': chunk dtype differs from the header"));
   }
-  if (chunk.shape_size() > 0 &&
-      !std::equal(chunk.shape().begin(), chunk.shape().end(), info.shape.begin(),
-                  info.shape.end())) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", info.name, "': chunk shape ",
-                                                   ShapeString({chunk.shape().begin(),
-                                                                chunk.shape().end()}),
-                                                   " differs from the header's ",
-                                                   ShapeString(info.shape)));
+  if (chunk.shape_size() > 0 && !std::equal(chunk.shape().begin(), chunk.shape().end(),
+                                            info.shape.begin(), info.shape.end())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", info.name, "': chunk shape ",
+                     ShapeString({chunk.shape().begin(), chunk.shape().end()}),
+                     " differs from the header's ", ShapeString(info.shape)));
   }
 
   if (assembly_.active) {
@@ -240,14 +241,13 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
   }
 
   if (tensor_state_[t] != TensorState::kRequested) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tensor '", info.name, "' was ",
-                     tensor_state_[t] == TensorState::kReceived ? "already sent" : "not requested"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor '", info.name, "' was ",
+        tensor_state_[t] == TensorState::kReceived ? "already sent" : "not requested"));
   }
   if (chunk.offset() != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", info.name,
-                                                   "': first chunk has offset ",
-                                                   chunk.offset(), ", expected 0"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor '", info.name, "': first chunk has offset ", chunk.offset(), ", expected 0"));
   }
   if (!chunk.client_error().empty()) {
     // The client could not read it: the same failed row embedded mode would report.
@@ -327,9 +327,9 @@ absl::Status AnalyzeReactor::AppendLocked(const v1::TensorChunk& chunk) {
   }
   if (data.size() > assembly_.expected - assembly_.received) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "tensor '", info.name, "': bytes beyond its declared size (", std::string(DTypeName(info.dtype)),
-        " ", ShapeString(info.shape), " = ", assembly_.expected, " bytes; chunk at offset ",
-        chunk.offset(), " has ", data.size(), ")"));
+        "tensor '", info.name, "': bytes beyond its declared size (",
+        std::string(DTypeName(info.dtype)), " ", ShapeString(info.shape), " = ", assembly_.expected,
+        " bytes; chunk at offset ", chunk.offset(), " has ", data.size(), ")"));
   }
   std::memcpy(assembly_.buffer.get() + assembly_.received, data.data(), data.size());
   assembly_.received += data.size();

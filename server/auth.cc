@@ -14,7 +14,8 @@ absl::StatusOr<std::string> LoadTokenFile(const std::string& path) {
   std::string line;
   std::getline(in, line);
   std::string token(absl::StripAsciiWhitespace(line));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
   return token;
 }
 
@@ -27,8 +28,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-absl::Status CheckBearerToken(const grpc::ServerContextBase& context,
-                              const std::string& expected) {
+absl::Status CheckBearerToken(const grpc::ServerContextBase& context, const std::string& expected) {
   if (expected.empty()) return absl::OkStatus();
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");

@@ -22,8 +22,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // OK when `expected` is empty or the call's `authorization` metadata is
 // "Bearer <expected>"; UNAUTHENTICATED otherwise.
-absl::Status CheckBearerToken(const grpc::ServerContextBase& context,
-                              const std::string& expected);
+absl::Status CheckBearerToken(const grpc::ServerContextBase& context, const std::string& expected);
 
 }  // namespace htsr::server
 

@@ -7,8 +7,8 @@ namespace htsr::server {
 bool IsLargeLayer(const LayerPlan& plan) {
   constexpr double kLargeLayerFlops = 268435456.0;  // 2^28, as engine.cc
   if (!plan.analyse) return false;
-  return static_cast<double>(plan.N) * static_cast<double>(plan.M) *
-             static_cast<double>(plan.M) * static_cast<double>(plan.rf) >=
+  return static_cast<double>(plan.N) * static_cast<double>(plan.M) * static_cast<double>(plan.M) *
+             static_cast<double>(plan.rf) >=
          kLargeLayerFlops;
 }
 

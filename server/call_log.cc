@@ -13,11 +13,21 @@ std::string JsonEscape(const std::string& s) {
   out.reserve(s.size() + 2);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -30,11 +40,23 @@ std::string JsonEscape(const std::string& s) {
 }
 
 const char* GrpcCodeName(int code) {
-  static const char* const kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   if (code < 0 || code > 16) return "UNKNOWN";
   return kNames[code];
 }
@@ -45,8 +67,8 @@ std::string FormatCallRecord(const CallRecord& r) {
       "\"model\":\"%s\",\"layers\":%d,\"tensors\":%d,\"bytes\":%d,\"seconds\":%.6f,"
       "\"code\":\"%s\",\"message\":\"%s\"}",
       absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), r.call_id,
-      JsonEscape(r.method), JsonEscape(r.peer), JsonEscape(r.model), r.layers, r.tensors,
-      r.bytes, r.seconds, r.code, JsonEscape(r.message));
+      JsonEscape(r.method), JsonEscape(r.peer), JsonEscape(r.model), r.layers, r.tensors, r.bytes,
+      r.seconds, r.code, JsonEscape(r.message));
 }
 
 void LogCall(const CallRecord& record) {

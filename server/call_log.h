@@ -13,12 +13,12 @@ struct CallRecord {
   std::string method;  // "Analyze", "GetServerInfo"
   std::string peer;
   std::string model;
-  int64_t layers = 0;          // rows sent back
-  int64_t tensors = 0;         // tensors received
-  uint64_t bytes = 0;          // tensor bytes received
+  int64_t layers = 0;   // rows sent back
+  int64_t tensors = 0;  // tensors received
+  uint64_t bytes = 0;   // tensor bytes received
   double seconds = 0;
-  std::string code;            // grpc status code name, e.g. "OK"
-  std::string message;         // status message (empty on OK)
+  std::string code;     // grpc status code name, e.g. "OK"
+  std::string message;  // status message (empty on OK)
 };
 
 std::string FormatCallRecord(const CallRecord& record);

@@ -1,12 +1,13 @@
 // htsr-server: the gRPC analysis service. Flags -> ServerConfig; SIGTERM/SIGINT -> graceful
 // shutdown (stop accepting, finish or cancel in-flight calls within --grace-seconds, exit 0).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include "absl/flags/flag.h"
@@ -34,8 +35,9 @@ ABSL_FLAG(std::string, max_layer_bytes, "1G", "largest tensor accepted (<= --que
 ABSL_FLAG(uint32_t, max_concurrent_calls, 64, "Analyze calls served at once");
 ABSL_FLAG(std::string, max_chunk_bytes, "4M", "largest TensorChunk.data accepted");
 ABSL_FLAG(std::string, max_message_bytes, "5M", "largest gRPC message accepted");
-ABSL_FLAG(std::string, transport_window_bytes, "0",
-          "fixed per-stream HTTP/2 receive window (0 = gRPC's adaptive window)");
+ABSL_FLAG(std::string, transport_window_bytes, "4M",
+          "fixed per-stream HTTP/2 receive window: bounds what a stalled stream buffers "
+          "(0 = gRPC's adaptive window, unbounded by the budget)");
 ABSL_FLAG(double, max_call_seconds, 6 * 3600, "server-side bound on one call (0 = none)");
 ABSL_FLAG(int32_t, workers, 0, "engine worker threads (0 = hardware concurrency)");
 ABSL_FLAG(int32_t, engine_threads, 0,
@@ -78,6 +80,12 @@ int main(int argc, char** argv) {
   for (std::string& a : args) arg_ptrs.push_back(a.data());
   absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
 
+  // Tensor buffers and gRPC messages are MiB-sized and short-lived. glibc's adaptive mmap
+  // threshold would move them into per-thread heaps after the first free, where they
+  // fragment and keep RSS far above the byte budget; a fixed threshold keeps them mmapped,
+  // so freeing one (a finished layer, a cancelled call) returns the memory at once.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+
   // Block the shutdown signals before any thread exists, so every gRPC and worker thread
   // inherits the mask and only sigwait below receives them.
   sigset_t signals;
@@ -102,18 +110,16 @@ int main(int argc, char** argv) {
     std::string value;
     uint64_t* out;
   };
-  for (const SizeFlag& f : {SizeFlag{"--queue-bytes", absl::GetFlag(FLAGS_queue_bytes),
-                                     &config.queue_bytes},
-                            SizeFlag{"--max-layer-bytes", absl::GetFlag(FLAGS_max_layer_bytes),
-                                     &config.max_layer_bytes},
-                            SizeFlag{"--max-chunk-bytes", absl::GetFlag(FLAGS_max_chunk_bytes),
-                                     &config.max_chunk_bytes},
-                            SizeFlag{"--transport-window-bytes",
-                                     absl::GetFlag(FLAGS_transport_window_bytes),
-                                     &config.transport_window_bytes},
-                            SizeFlag{"--max-message-bytes",
-                                     absl::GetFlag(FLAGS_max_message_bytes),
-                                     &config.max_message_bytes}}) {
+  for (const SizeFlag& f :
+       {SizeFlag{"--queue-bytes", absl::GetFlag(FLAGS_queue_bytes), &config.queue_bytes},
+        SizeFlag{"--max-layer-bytes", absl::GetFlag(FLAGS_max_layer_bytes),
+                 &config.max_layer_bytes},
+        SizeFlag{"--max-chunk-bytes", absl::GetFlag(FLAGS_max_chunk_bytes),
+                 &config.max_chunk_bytes},
+        SizeFlag{"--transport-window-bytes", absl::GetFlag(FLAGS_transport_window_bytes),
+                 &config.transport_window_bytes},
+        SizeFlag{"--max-message-bytes", absl::GetFlag(FLAGS_max_message_bytes),
+                 &config.max_message_bytes}}) {
     absl::StatusOr<uint64_t> v = htsr::server::ParseByteSize(f.value);
     if (!v.ok()) return Fail(absl::StrCat(f.name, ": ", v.status().message()));
     *f.out = *v;

@@ -1,7 +1,11 @@
 #include "server/server_config.h"
 
+#include <vector>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 namespace htsr::server {
@@ -18,16 +22,23 @@ bool IsLoopbackAddress(const std::string& listen) {
     const size_t colon = a.rfind(':');
     host = colon == absl::string_view::npos ? a : a.substr(0, colon);
   }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, as a literal dotted quad (not a name that merely starts with "127.").
+  const std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
+  if (parts.size() != 4 || parts[0] != "127") return false;
+  for (absl::string_view p : parts) {
+    int v = 0;
+    if (p.empty() || p.size() > 3 || !absl::SimpleAtoi(p, &v) || v < 0 || v > 255) return false;
+  }
+  return true;
 }
 
 absl::Status ValidateConfig(const ServerConfig& c) {
   if (c.queue_bytes == 0) return absl::InvalidArgumentError("--queue-bytes must be > 0");
   if (c.max_layer_bytes == 0 || c.max_layer_bytes > c.queue_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max-layer-bytes (", c.max_layer_bytes,
-                     ") must be > 0 and at most --queue-bytes (", c.queue_bytes,
-                     "): a layer larger than the budget could never be admitted"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max-layer-bytes (", c.max_layer_bytes, ") must be > 0 and at most --queue-bytes (",
+        c.queue_bytes, "): a layer larger than the budget could never be admitted"));
   }
   if (c.max_chunk_bytes == 0 || c.max_chunk_bytes + 1024 > c.max_message_bytes) {
     return absl::InvalidArgumentError(

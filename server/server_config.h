@@ -31,21 +31,22 @@ struct ServerConfig {
   uint32_t max_concurrent_calls = 64;
   uint64_t max_chunk_bytes = uint64_t{4} << 20;
   uint64_t max_message_bytes = (uint64_t{4} << 20) + (uint64_t{1} << 20);  // chunk + slack
-  // Per-stream HTTP/2 receive window. 0 = gRPC's adaptive (BDP) window, fastest on
-  // high-latency links but it may buffer several MiB per stream beyond the budget; a
-  // fixed window bounds the transport's share of memory to about calls * window.
-  uint64_t transport_window_bytes = 0;
+  // Per-stream HTTP/2 receive window. A fixed window bounds what the transport buffers
+  // for a call that has stopped reading (backpressure) to about this much; measured: with
+  // gRPC's adaptive (BDP) window, 0, 16 stalled streams buffered ~500 MiB beyond a 32 MiB
+  // budget. 0 = adaptive (only for trusted clients on long fat links).
+  uint64_t transport_window_bytes = uint64_t{4} << 20;
   // Server-side upper bound on a call's duration (the client's deadline applies when
   // shorter). Zero = none.
   absl::Duration max_call_duration = absl::Hours(6);
 
-  int workers = 0;         // engine worker threads (0 = hardware concurrency)
+  int workers = 0;  // engine worker threads (0 = hardware concurrency)
   // Threads of the engine's KS scan, and of BLAS for large layers (which run one at a
   // time, as in embedded mode); small layers run one per worker with one BLAS thread.
   // 0 = all cores, as embedded mode's default.
   int engine_threads = 0;
   int large_layer_threads = 0;
-  size_t max_batch = 8;    // same-shape layers one worker takes at once
+  size_t max_batch = 8;  // same-shape layers one worker takes at once
   Device device = Device::kAuto;
 
   absl::Duration grace = absl::Seconds(30);  // SIGTERM: time for in-flight calls

@@ -11,10 +11,20 @@ absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text) {
   if (text.empty()) return absl::InvalidArgumentError("empty size");
   int shift = 0;
   switch (text.back()) {
-    case 'K': case 'k': shift = 10; break;
-    case 'M': case 'm': shift = 20; break;
-    case 'G': case 'g': shift = 30; break;
-    default: break;
+    case 'K':
+    case 'k':
+      shift = 10;
+      break;
+    case 'M':
+    case 'm':
+      shift = 20;
+      break;
+    case 'G':
+    case 'g':
+      shift = 30;
+      break;
+    default:
+      break;
   }
   absl::string_view digits = shift ? text.substr(0, text.size() - 1) : text;
   uint64_t value = 0;

@@ -36,8 +36,8 @@ struct WorkItem {
   uint64_t call_id = 0;
   std::shared_ptr<LayerSink> sink;
   LayerPlan plan;
-  TensorView tensor;   // owns the assembled bytes
-  uint64_t bytes = 0;  // reserved in the MemoryBudget; released when the item is dropped
+  TensorView tensor;              // owns the assembled bytes
+  uint64_t bytes = 0;             // reserved in the MemoryBudget; released when the item is dropped
   bool all_blas_threads = false;  // see RunsWithAllThreads (blas_threads.h)
 };
 

@@ -26,9 +26,8 @@ void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas
     // AnalyzeLayer reports bad data as a failed row; only allocation failure can throw,
     // and no exception may cross a worker thread (ARCHITECTURE rule 4).
     try {
-      blas->RunLayer(item.all_blas_threads, [&] {
-        rows = item.sink->engine().AnalyzeLayerRows(item.plan, item.tensor);
-      });
+      blas->RunLayer(item.all_blas_threads,
+                     [&] { rows = item.sink->engine().AnalyzeLayerRows(item.plan, item.tensor); });
     } catch (const std::exception& e) {
       LayerResult failed;
       failed.plan = item.plan;

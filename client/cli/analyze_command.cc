@@ -1,5 +1,6 @@
 // htsr analyze PATH... : per-layer metrics and the model summary.
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -11,6 +12,9 @@
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
 #include "output/table_writer.h"
+#include "scan/checkpoint_analyzer.h"
+#include "scan/remote_pool.h"
+#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -25,11 +29,13 @@ ArgParser MakeParser() {
               "their *.index.json). Runs in-process; no server or GPU needed.\n\n"
               "Exit status: 0 ok; 1 some layers failed (listed on stderr); 2 usage error or\n"
               "unreadable input.");
-  p.AddFlag({"format", "table|csv|json", "output format (csv uses the reference tool's column names)",
-             "table"});
+  p.AddFlag({"format", "table|csv|json",
+             "output format (csv uses the reference tool's column names)", "table"});
   p.AddFlag({"out", "FILE", "write the output to FILE instead of stdout", ""});
   p.AddFlag({"quiet", "", "no progress bar and no notes on stderr", ""});
   AddAnalysisFlags(p);
+  // --server ADDR [--tls-ca F --token-file F ...]: the same analysis on htsr-server.
+  scan::AddRemoteFlags(p);
   return p;
 }
 
@@ -63,19 +69,51 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
       return kExitUsage;
     }
   }
-  auto engine = Engine::Create(*config);
-  if (!engine.ok()) {
-    err << "htsr analyze: " << engine.status().message() << "\n";
+  auto pool = scan::RemotePoolOptionsFromArgs(*args);
+  if (!pool.ok()) {
+    err << "htsr analyze: " << pool.status().message() << "\n";
     return kExitUsage;
   }
   const bool quiet = args->Has("quiet");
-  if (!quiet && !(*engine)->backend_note().empty()) err << "htsr: " << (*engine)->backend_note() << "\n";
+  // Embedded (the default) or remote: both yield the same ModelReport for a path.
+  std::unique_ptr<Engine> engine;
+  std::function<absl::StatusOr<output::ModelReport>(const std::string&)> analyze;
+  if (!pool->server.empty()) {
+#ifdef HTSR_HAVE_REMOTE
+    auto remote = scan::MakeRemoteAnalyzer(*pool, config->options, *filter);
+    if (!remote.ok()) {
+      err << "htsr analyze: " << remote.status().message() << "\n";
+      return kExitUsage;
+    }
+    analyze = [remote = *std::move(remote)](
+                  const std::string& path) -> absl::StatusOr<output::ModelReport> {
+      auto analysed = remote(path);
+      if (!analysed.ok()) return analysed.status();
+      return std::move(analysed->report);
+    };
+#else
+    err << "htsr analyze: --server needs htsr built with HTSR_SERVER=ON (gRPC)\n";
+    return kExitUsage;
+#endif
+  } else {
+    auto created = Engine::Create(*config);
+    if (!created.ok()) {
+      err << "htsr analyze: " << created.status().message() << "\n";
+      return kExitUsage;
+    }
+    engine = *std::move(created);
+    if (!quiet && !engine->backend_note().empty())
+      err << "htsr: " << engine->backend_note() << "\n";
+    ModelAnalysisOptions mopts{*filter, !quiet && ProgressBar::StderrIsTerminal()};
+    analyze = [&engine, mopts](const std::string& path) {
+      return AnalyzeCheckpoint(path, *engine, mopts);
+    };
+  }
 
-  ModelAnalysisOptions mopts{*filter, !quiet && ProgressBar::StderrIsTerminal()};
   std::vector<output::ModelReport> reports;
   bool unreadable = false, failed_layers = false;
   for (const std::string& path : args->positionals()) {
-    auto report = AnalyzeCheckpoint(path, **engine, mopts);
+    auto report = analyze(path);
     if (!report.ok()) {
       err << "htsr analyze: " << report.status().message() << "\n";
       unreadable = true;
@@ -84,8 +122,8 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
     for (const LayerResult& r : report->layers) {
       if (r.status == LayerStatus::kFailed) {
         failed_layers = true;
-        err << "htsr analyze: " << path << ": layer " << r.plan.layer_id << " '" << r.plan.tensor_name
-            << "' failed: " << r.reason << "\n";
+        err << "htsr analyze: " << path << ": layer " << r.plan.layer_id << " '"
+            << r.plan.tensor_name << "' failed: " << r.reason << "\n";
       }
     }
     reports.push_back(*std::move(report));

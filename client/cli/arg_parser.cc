@@ -77,9 +77,9 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args
     std::string name(body.substr(0, body.find('=')));
     const FlagSpec* spec = Find(name);
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown option --", name, " for 'htsr ", command_,
-                       "' (see 'htsr ", command_, " --help')"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option --", name, " for 'htsr ",
+                                                     command_, "' (see 'htsr ", command_,
+                                                     " --help')"));
     }
     const size_t eq = body.find('=');
     if (spec->value_name.empty()) {

@@ -13,8 +13,8 @@
 #include "policy/policy.h"
 #include "policy/policy_eval.h"
 #include "scan/checkpoint_analyzer.h"
-#include "scan/server_flags.h"
 #include "scan/remote_pool.h"
+#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -54,15 +54,15 @@ ArgParser MakeParser() {
 
 std::string ModelJson(const output::ModelReport& report,
                       const std::vector<policy::Violation>& violations) {
-  std::string s = absl::StrCat("{\"path\": ", output::JsonString(report.path),
-                               ", \"pass\": ", violations.empty() ? "true" : "false",
-                               ", \"backend\": ", output::JsonString(report.backend),
-                               ", \"summary\": {");
+  std::string s =
+      absl::StrCat("{\"path\": ", output::JsonString(report.path),
+                   ", \"pass\": ", violations.empty() ? "true" : "false",
+                   ", \"backend\": ", output::JsonString(report.backend), ", \"summary\": {");
   bool first = true;
   for (const output::SummaryField& f : output::SummaryFields(report.summary)) {
-    absl::StrAppend(&s, first ? "" : ", ", output::JsonString(std::string(f.name)), ": ",
-                    f.is_count ? absl::StrCat(static_cast<int64_t>(f.value))
-                               : output::JsonNumber(f.value));
+    absl::StrAppend(
+        &s, first ? "" : ", ", output::JsonString(std::string(f.name)), ": ",
+        f.is_count ? absl::StrCat(static_cast<int64_t>(f.value)) : output::JsonNumber(f.value));
     first = false;
   }
   absl::StrAppend(&s, "}, \"violations\": [");
@@ -122,7 +122,9 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     } else {
       s = policy::SetPolicyValue(pol, key, {*v}, false);
     }
-    if (!s.ok()) return usage(absl::InvalidArgumentError(absl::StrCat("--", FlagName(key), ": ", s.message())));
+    if (!s.ok())
+      return usage(
+          absl::InvalidArgumentError(absl::StrCat("--", FlagName(key), ": ", s.message())));
   }
   if (!has_rules) {
     err << "htsr check: no rules: give --policy FILE or rule flags such as --max-alpha 6\n";
@@ -152,7 +154,8 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     auto e = Engine::Create(*config);
     if (!e.ok()) return usage(e.status());
     engine = *std::move(e);
-    if (!quiet && !engine->backend_note().empty()) err << "htsr: " << engine->backend_note() << "\n";
+    if (!quiet && !engine->backend_note().empty())
+      err << "htsr: " << engine->backend_note() << "\n";
     analyzer = scan::MakeEmbeddedAnalyzer(*engine, *filter);
   }
 
@@ -164,10 +167,9 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       err << "htsr check: " << analysed.status().message() << "\n";
       unreadable = true;
       if (format == "json") {
-        json_models.push_back(absl::StrCat("{\"path\": ", output::JsonString(path),
-                                           ", \"pass\": false, \"error\": ",
-                                           output::JsonString(std::string(analysed.status().message())),
-                                           "}"));
+        json_models.push_back(
+            absl::StrCat("{\"path\": ", output::JsonString(path), ", \"pass\": false, \"error\": ",
+                         output::JsonString(std::string(analysed.status().message())), "}"));
       }
       continue;
     }
@@ -182,7 +184,8 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       out << absl::StrFormat("PASS %s: %d layers analysed, mean alpha %.3f\n", path,
                              report.summary.num_analyzed, report.summary.alpha);
     }
-    for (const policy::Violation& v : violations) out << "FAIL " << path << ": " << v.message << "\n";
+    for (const policy::Violation& v : violations)
+      out << "FAIL " << path << ": " << v.message << "\n";
   }
   if (format == "json") {
     out << "{\"pass\": " << (any_violation || unreadable ? "false" : "true") << ", \"models\": [";

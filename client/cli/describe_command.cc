@@ -58,7 +58,8 @@ int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::os
     }
   }
   bool unreadable = false;
-  if (format == "csv") out << "model,layer_id,name,tensor,dtype,shape,layer_type,N,M,rf,num_evals,action,reason\n";
+  if (format == "csv")
+    out << "model,layer_id,name,tensor,dtype,shape,layer_type,N,M,rf,num_evals,action,reason\n";
   if (format == "json") out << "{\"models\": [";
   bool first_model = true;
   for (const std::string& path : args->positionals()) {
@@ -96,8 +97,8 @@ int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::os
                                p.analyse ? action : absl::StrCat("skip: ", p.skip_reason));
       } else if (format == "csv") {
         out << absl::StrCat(path, ",", p.layer_id, ",", p.name, ",", t.name, ",",
-                            std::string(DTypeName(t.dtype)), ",\"", ShapeText(t.shape), "\",", type, ",", p.N,
-                            ",", p.M, ",", p.rf, ",", p.num_evals, ",", action, ",\"",
+                            std::string(DTypeName(t.dtype)), ",\"", ShapeText(t.shape), "\",", type,
+                            ",", p.N, ",", p.M, ",", p.rf, ",", p.num_evals, ",", action, ",\"",
                             p.skip_reason, "\"\n");
       } else {
         out << (first_layer ? "\n" : ",\n") << "    {\"layer_id\": " << p.layer_id
@@ -112,8 +113,9 @@ int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::os
       }
     }
     if (format == "table") {
-      out << absl::StrFormat("\n%d layers to analyse, %d to skip; %d other tensors are not layers\n",
-                             analysed, skipped, tensors.size() - plans.size());
+      out << absl::StrFormat(
+          "\n%d layers to analyse, %d to skip; %d other tensors are not layers\n", analysed,
+          skipped, tensors.size() - plans.size());
     }
     if (format == "json") out << "]}";
     first_model = false;

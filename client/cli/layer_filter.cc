@@ -67,7 +67,7 @@ absl::StatusOr<LayerFilter> LayerFilter::Parse(const std::string& spec) {
       term.hi = hi;
     } else if (t == "dense" || t == "conv1d" || t == "conv2d") {
       term.kind = Term::kType;
-      term.type = t == "dense" ? LayerType::kDense
+      term.type = t == "dense"    ? LayerType::kDense
                   : t == "conv1d" ? LayerType::kConv1d
                                   : LayerType::kConv2d;
     } else {

@@ -42,8 +42,7 @@ absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, c
   report.layers = AnalyzeModel(engine, source, callbacks);
   bar.Finish();
   report.summary = Summarize(report.layers);
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -20,7 +20,8 @@ int TerminalWidth() {
 
 std::string Duration(double s) {
   if (s < 60) return absl::StrFormat("%.0fs", s);
-  if (s < 3600) return absl::StrFormat("%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  if (s < 3600)
+    return absl::StrFormat("%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
   return absl::StrFormat("%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) / 60) % 60);
 }
 
@@ -54,8 +55,9 @@ void ProgressBar::Draw() {
   last_draw_ = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
   // ETA from bytes when known (layers differ wildly in cost), else from layer count.
-  const double frac = total_bytes_ > 0 ? static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_)
-                                       : static_cast<double>(done_units_) / static_cast<double>(total_units_);
+  const double frac = total_bytes_ > 0
+                          ? static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_)
+                          : static_cast<double>(done_units_) / static_cast<double>(total_units_);
   const std::string eta = frac > 0 && frac < 1 ? Duration(elapsed * (1 - frac) / frac) : "--";
   const int width = TerminalWidth();
   const int bar_w = std::clamp(width / 4, 10, 30);

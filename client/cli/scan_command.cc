@@ -13,11 +13,11 @@
 #include "scan/interrupt.h"
 #include "scan/manifest.h"
 #include "scan/options_key.h"
-#include "scan/server_flags.h"
 #include "scan/remote_pool.h"
 #include "scan/scan_inputs.h"
 #include "scan/scan_runner.h"
 #include "scan/scan_store.h"
+#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -127,7 +127,8 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     auto e = Engine::Create(*config);
     if (!e.ok()) return usage(e.status());
     engine = *std::move(e);
-    if (!quiet && !engine->backend_note().empty()) err << "htsr: " << engine->backend_note() << "\n";
+    if (!quiet && !engine->backend_note().empty())
+      err << "htsr: " << engine->backend_note() << "\n";
     analyzer = scan::MakeEmbeddedAnalyzer(*engine, *filter);
   }
 

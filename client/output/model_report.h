@@ -13,8 +13,8 @@ namespace htsr::output {
 
 struct ModelReport {
   std::string path;
-  std::string format;   // reader format ("safetensors", ...)
-  std::string backend;  // "cpu", "cuda", or "remote <addr>"
+  std::string format;               // reader format ("safetensors", ...)
+  std::string backend;              // "cpu", "cuda", or "remote <addr>"
   std::vector<LayerResult> layers;  // ordered by layer_id
   ModelSummary summary;
   uint64_t bytes = 0;

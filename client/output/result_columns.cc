@@ -17,18 +17,23 @@ Cell Opt(const std::optional<T>& v) {
 }
 
 // Metric columns are empty for skipped layers (nothing was computed).
-#define HTSR_METRIC(col, expr)                                                   \
-  Column {                                                                        \
-    col, [](const LayerResult& r) -> Cell {                                       \
-      if (!HasMetrics(r)) return std::monostate{};                                \
-      return Cell(expr);                                                          \
-    },                                                                            \
-        false                                                                     \
+#define HTSR_METRIC(col, expr)                         \
+  Column {                                             \
+    col,                                               \
+        [](const LayerResult& r) -> Cell {             \
+          if (!HasMetrics(r)) return std::monostate{}; \
+          return Cell(expr);                           \
+        },                                             \
+        false                                          \
   }
-#define HTSR_ID(col, expr) \
-  Column { col, [](const LayerResult& r) -> Cell { return Cell(expr); }, false }
-#define HTSR_OPT(col, field) \
-  Column { col, [](const LayerResult& r) -> Cell { return Opt(r.field); }, true }
+#define HTSR_ID(col, expr)                                              \
+  Column {                                                              \
+    col, [](const LayerResult& r) -> Cell { return Cell(expr); }, false \
+  }
+#define HTSR_OPT(col, field)                                             \
+  Column {                                                               \
+    col, [](const LayerResult& r) -> Cell { return Opt(r.field); }, true \
+  }
 
 std::vector<Column> MakeColumns() {
   std::vector<Column> cols = {
@@ -38,8 +43,8 @@ std::vector<Column> MakeColumns() {
       HTSR_OPT("ERG_gap", ERG_gap),
       HTSR_ID("M", r.plan.M),
       HTSR_ID("N", r.plan.N),
-      HTSR_ID("Q", r.plan.M > 0 ? static_cast<double>(r.plan.N) / static_cast<double>(r.plan.M)
-                                : 0.0),
+      HTSR_ID("Q",
+              r.plan.M > 0 ? static_cast<double>(r.plan.N) / static_cast<double>(r.plan.M) : 0.0),
       HTSR_OPT("W_scale", W_scale),
       HTSR_METRIC("alpha", r.alpha),
       HTSR_METRIC("alpha_weighted", r.alpha_weighted),

@@ -11,9 +11,7 @@
 namespace htsr::output {
 namespace {
 
-std::string Num(double v, int prec = 3) {
-  return absl::StrFormat("%.*f", prec, v);
-}
+std::string Num(double v, int prec = 3) { return absl::StrFormat("%.*f", prec, v); }
 
 std::string HumanBytes(uint64_t b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -41,25 +39,24 @@ void WriteTable(const ModelReport& m, std::ostream& out) {
   for (const auto& r : m.layers) name_w = std::max(name_w, r.plan.name.size());
   name_w = std::min<size_t>(name_w, 48);
   out << absl::StrFormat("%4s  %-*s  %-6s  %13s  %7s  %6s  %8s  %8s  %8s  %s\n", "id",
-                         static_cast<int>(name_w), "name", "type", "N x M", "alpha", "D",
-                         "alpha_w", "log_norm", "log_spec", "warning");
+                         static_cast<int>(name_w), "name", "type", "N x M", "alpha", "D", "alpha_w",
+                         "log_norm", "log_spec", "warning");
   for (const auto& r : m.layers) {
     std::string name = r.plan.name;
     if (name.size() > name_w) name = "..." + name.substr(name.size() - (name_w - 3));
     const std::string shape = absl::StrCat(r.plan.N, " x ", r.plan.M);
     const bool has = r.status == LayerStatus::kSuccess;
-    out << absl::StrFormat("%4d  %-*s  %-6s  %13s  %7s  %6s  %8s  %8s  %8s  %s\n",
-                           r.plan.layer_id, static_cast<int>(name_w), name,
-                           std::string(LayerTypeName(r.plan.type)), shape,
-                           has ? Num(r.alpha) : "-", has ? Num(r.D) : "-",
+    out << absl::StrFormat("%4d  %-*s  %-6s  %13s  %7s  %6s  %8s  %8s  %8s  %s\n", r.plan.layer_id,
+                           static_cast<int>(name_w), name, std::string(LayerTypeName(r.plan.type)),
+                           shape, has ? Num(r.alpha) : "-", has ? Num(r.D) : "-",
                            has ? Num(r.alpha_weighted) : "-", has ? Num(r.log_norm) : "-",
                            has ? Num(r.log_spectral_norm) : "-", Note(r));
   }
   const ModelSummary& s = m.summary;
-  out << absl::StrFormat("\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > 6), "
-                         "%d over-trained (alpha < 2)\n",
-                         s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained,
-                         s.num_over_trained);
+  out << absl::StrFormat(
+      "\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > 6), "
+      "%d over-trained (alpha < 2)\n",
+      s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained, s.num_over_trained);
   if (s.num_analyzed == 0) {
     out << "  no layer could be analysed: no averages\n";
     return;

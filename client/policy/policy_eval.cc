@@ -30,7 +30,8 @@ std::string Describe(const std::vector<Offender>& offenders, const char* metric)
                                  Num(offenders[i].value)));
   }
   std::string s = absl::StrJoin(parts, ", ");
-  if (offenders.size() > kListed) absl::StrAppend(&s, " (and ", offenders.size() - kListed, " more)");
+  if (offenders.size() > kListed)
+    absl::StrAppend(&s, " (and ", offenders.size() - kListed, " more)");
   return s;
 }
 
@@ -71,8 +72,8 @@ std::vector<Violation> Evaluate(const Policy& policy, const output::ModelReport&
     });
     out.push_back({rule, *limit, bad.front().value,
                    absl::StrCat(rule, " ", Num(*limit), ": ", bad.size(), " layer",
-                                bad.size() == 1 ? "" : "s", is_max ? " above: " : " below: ",
-                                Describe(bad, metric))});
+                                bad.size() == 1 ? "" : "s",
+                                is_max ? " above: " : " below: ", Describe(bad, metric))});
   };
   per_layer("max_alpha", policy.max_alpha, true, "alpha",
             [](const LayerResult& r) { return r.alpha; });
@@ -108,12 +109,13 @@ std::vector<Violation> Evaluate(const Policy& policy, const output::ModelReport&
                    absl::StrCat(rule, " ", *limit, ": ", bad.size(), " ", what, ": ",
                                 Describe(bad, metric))});
   };
-  count_rule("max_under_trained_layers", policy.max_under_trained_layers,
-             "under-trained layers (alpha > 6)", [](const LayerResult& r) { return r.warning == LayerWarning::kUnderTrained; },
-             "alpha");
-  count_rule("max_over_trained_layers", policy.max_over_trained_layers,
-             "over-trained layers (alpha < 2)", [](const LayerResult& r) { return r.warning == LayerWarning::kOverTrained; },
-             "alpha");
+  count_rule(
+      "max_under_trained_layers", policy.max_under_trained_layers,
+      "under-trained layers (alpha > 6)",
+      [](const LayerResult& r) { return r.warning == LayerWarning::kUnderTrained; }, "alpha");
+  count_rule(
+      "max_over_trained_layers", policy.max_over_trained_layers, "over-trained layers (alpha < 2)",
+      [](const LayerResult& r) { return r.warning == LayerWarning::kOverTrained; }, "alpha");
 
   if (policy.min_analyzed_layers &&
       static_cast<int64_t>(analysed.size()) < *policy.min_analyzed_layers) {

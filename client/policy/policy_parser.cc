@@ -69,7 +69,8 @@ absl::Status ParseYaml(const std::string& text, const std::string& name, Policy&
     absl::Status s = SetPolicyValue(policy, list_key, list_items, /*is_list=*/true);
     list_key.clear();
     list_items.clear();
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ":", list_line, ": ", s.message()));
+    if (!s.ok())
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", list_line, ": ", s.message()));
     return absl::OkStatus();
   };
   int line_no = 0;
@@ -118,15 +119,18 @@ absl::Status ParseYaml(const std::string& text, const std::string& name, Policy&
     } else {
       s = SetPolicyValue(policy, key, {Unquote(value)}, /*is_list=*/false);
     }
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ":", line_no, ": ", s.message()));
+    if (!s.ok())
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", line_no, ": ", s.message()));
   }
   return close_list();
 }
 
 absl::Status ParseJsonPolicy(const std::string& text, const std::string& name, Policy& policy) {
   absl::StatusOr<readers::JsonValue> root = readers::ParseJson(text);
-  if (!root.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", root.status().message()));
-  if (!root->IsObject()) return absl::InvalidArgumentError(absl::StrCat(name, ": not a JSON object"));
+  if (!root.ok())
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", root.status().message()));
+  if (!root->IsObject())
+    return absl::InvalidArgumentError(absl::StrCat(name, ": not a JSON object"));
   for (const readers::JsonMember& m : root->object) {
     absl::Status s;
     using Kind = readers::JsonValue::Kind;
@@ -155,13 +159,18 @@ absl::Status ParseJsonPolicy(const std::string& text, const std::string& name, P
 }  // namespace
 
 const std::vector<std::string>& PolicyKeys() {
-  static const std::vector<std::string>* keys = new std::vector<std::string>{
-      "max_alpha",          "min_alpha",
-      "max_log_spectral_norm", "max_failed_layers",
-      "max_under_trained_layers", "max_over_trained_layers",
-      "min_analyzed_layers", "max_mean_alpha",
-      "min_mean_alpha",     "max_mean_log_spectral_norm",
-      "ignore_layers"};
+  static const std::vector<std::string>* keys =
+      new std::vector<std::string>{"max_alpha",
+                                   "min_alpha",
+                                   "max_log_spectral_norm",
+                                   "max_failed_layers",
+                                   "max_under_trained_layers",
+                                   "max_over_trained_layers",
+                                   "min_analyzed_layers",
+                                   "max_mean_alpha",
+                                   "min_mean_alpha",
+                                   "max_mean_log_spectral_norm",
+                                   "ignore_layers"};
   return *keys;
 }
 
@@ -210,8 +219,8 @@ absl::Status SetPolicyValue(Policy& p, const std::string& key_in,
     ASSIGN_OR_RETURN(*r.field, ParseCount(key, values[0]));
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown policy key '", key, "' (known: ",
-                                                 absl::StrJoin(PolicyKeys(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown policy key '", key, "' (known: ", absl::StrJoin(PolicyKeys(), ", "), ")"));
 }
 
 absl::StatusOr<Policy> ParsePolicy(const std::string& text, const std::string& name) {

@@ -43,9 +43,7 @@ class ByteReader {
     if (remaining() < sizeof(T)) return false;
     std::make_unsigned_t<T> u = 0;
     for (size_t i = 0; i < sizeof(T); ++i) {
-      u |= static_cast<std::make_unsigned_t<T>>(
-               static_cast<uint8_t>(data_[pos_ + i]))
-           << (8 * i);
+      u |= static_cast<std::make_unsigned_t<T>>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
     }
     *v = static_cast<T>(u);
     pos_ += sizeof(T);

@@ -39,8 +39,7 @@ std::string FirstBytesHex(std::span<const std::byte> bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
-                                                                 bool allow_index) {
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, bool allow_index) {
   const auto b = file.bytes;
   if (LooksLikeZip(b)) {
     ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
@@ -48,14 +47,15 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
     return OpenNpz(std::move(file));
   }
   if (LooksLikeNpy(b)) return OpenNpy(std::move(file));
-  if (!b.empty() && static_cast<uint8_t>(b[0]) == 0x80) return OpenPytorch(std::move(file));
-  // safetensors: 8-byte length, then the JSON header's '{'.
+  // safetensors: 8-byte length, then the JSON header's '{'. Checked before the pickle
+  // test: a header length whose low byte is 0x80 would otherwise look like pickle PROTO
+  // (a legacy PyTorch file has its magic number, never '{', at byte 8).
   if (b.size() >= 9 && static_cast<char>(b[8]) == '{') return OpenSafetensors(std::move(file));
+  if (!b.empty() && static_cast<uint8_t>(b[0]) == 0x80) return OpenPytorch(std::move(file));
   size_t first = 0;
-  while (first < b.size() && (static_cast<char>(b[first]) == ' ' ||
-                              static_cast<char>(b[first]) == '\n' ||
-                              static_cast<char>(b[first]) == '\r' ||
-                              static_cast<char>(b[first]) == '\t')) {
+  while (first < b.size() &&
+         (static_cast<char>(b[first]) == ' ' || static_cast<char>(b[first]) == '\n' ||
+          static_cast<char>(b[first]) == '\r' || static_cast<char>(b[first]) == '\t')) {
     ++first;
   }
   if (first < b.size() && static_cast<char>(b[first]) == '{') {
@@ -65,9 +65,9 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
     }
     return OpenShardedIndex(std::move(file));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
-      "); expected safetensors, PyTorch zip, .npz, .npy or a *.index.json"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
+                   "); expected safetensors, PyTorch zip, .npz, .npy or a *.index.json"));
 }
 
 }  // namespace readers
@@ -85,16 +85,17 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::stri
         return OpenCheckpoint(candidate);
       }
     }
-    return absl::NotFoundError(absl::StrCat(
-        path, ": directory has none of model.safetensors.index.json, model.safetensors, "
-              "pytorch_model.bin.index.json, pytorch_model.bin"));
+    return absl::NotFoundError(
+        absl::StrCat(path,
+                     ": directory has none of model.safetensors.index.json, model.safetensors, "
+                     "pytorch_model.bin.index.json, pytorch_model.bin"));
   }
   ASSIGN_OR_RETURN(readers::FileBytes file, readers::MapFile(path));
   return readers::OpenFileBytes(std::move(file), /*allow_index=*/true);
 }
 
-absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(
-    const std::string& name, std::string bytes) {
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(const std::string& name,
+                                                                           std::string bytes) {
   return readers::OpenFileBytes(readers::BufferBytes(name, std::move(bytes)),
                                 /*allow_index=*/false);
 }

@@ -44,8 +44,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::stri
 // Same for a whole file's bytes already in memory (tests, fuzzers, remote uploads); `name`
 // stands for the path in Path() and in errors. Sharded indexes are refused here, since
 // their shards live in files.
-absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(
-    const std::string& name, std::string bytes);
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(const std::string& name,
+                                                                           std::string bytes);
 
 }  // namespace htsr
 

@@ -22,8 +22,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes ind
 
 // Picks the format from the first bytes; `file` is a whole file's content. A JSON index
 // is followed to its shards only when `allow_index` (never for in-memory buffers).
-absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file,
-                                                                 bool allow_index);
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, bool allow_index);
 
 }  // namespace htsr::readers
 

@@ -33,9 +33,8 @@ class Parser {
 
   absl::StatusOr<JsonValue> ParseDocument() {
     if (s_.size() > limits_.max_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("JSON text of ", s_.size(),
-                                                     " bytes exceeds the limit of ",
-                                                     limits_.max_bytes));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON text of ", s_.size(), " bytes exceeds the limit of ", limits_.max_bytes));
     }
     JsonValue v;
     absl::Status st = ParseValue(0, &v);
@@ -212,14 +211,30 @@ class Parser {
       if (pos_ >= s_.size()) return Error("unterminated escape");
       const char e = s_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp;
           if (!ReadHex4(&cp)) return Error("bad \\u escape");

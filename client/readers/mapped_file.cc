@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -43,8 +44,9 @@ absl::StatusOr<FileBytes> MapFile(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file (directories, pipes and devices cannot be "
-                           "memory-mapped)"));
+        absl::StrCat(path,
+                     ": not a regular file (directories, pipes and devices cannot be "
+                     "memory-mapped)"));
   }
   FileBytes out;
   out.name = path;
@@ -58,11 +60,26 @@ absl::StatusOr<FileBytes> MapFile(const std::string& path) {
     return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
   }
   const size_t len = static_cast<size_t>(size);
-  out.owner = std::shared_ptr<const void>(addr, [len](const void* p) {
-    ::munmap(const_cast<void*>(p), len);
-  });
+  out.owner = std::shared_ptr<const void>(
+      addr, [len](const void* p) { ::munmap(const_cast<void*>(p), len); });
   out.bytes = std::span<const std::byte>(static_cast<const std::byte*>(addr), len);
+  out.mapped = true;
   return out;
+}
+
+std::shared_ptr<const void> ReleasingOwner(const FileBytes& file, std::span<const std::byte> view) {
+  if (!file.mapped || view.empty()) return file.owner;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(view.data());
+  const uintptr_t first = (begin + page - 1) / page * page;  // whole pages inside the view
+  const uintptr_t last = (begin + view.size()) / page * page;
+  if (last <= first) return file.owner;
+  // The mapping is read-only and private, so dropped pages are never dirty: a later access
+  // (a tied weight, another layer on a shared page) faults them back in from the page cache.
+  auto mapping = file.owner;
+  return std::shared_ptr<const void>(mapping.get(), [mapping, first, last](const void*) {
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  });
 }
 
 FileBytes BufferBytes(std::string name, std::string data) {

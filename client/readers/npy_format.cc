@@ -219,8 +219,8 @@ absl::StatusOr<TensorView> NpyTensor(const NpyHeader& h, std::span<const std::by
         where, ": npy: array of shape ", ShapeString(h.shape), " needs ", h.data_bytes,
         " bytes from byte ", h.data_offset, " but the data has ", bytes.size(), " bytes"));
   }
-  const auto data = bytes.subspan(static_cast<size_t>(h.data_offset),
-                                  static_cast<size_t>(h.data_bytes));
+  const auto data =
+      bytes.subspan(static_cast<size_t>(h.data_offset), static_cast<size_t>(h.data_bytes));
   TensorView view;
   view.info = std::move(info);
   if (!h.fortran_order && !h.big_endian) {

@@ -32,7 +32,8 @@ class NpyReader : public ReaderBase {
 
   absl::StatusOr<TensorView> Load(size_t index) const override {
     if (index != 0) return IndexError(index);
-    return NpyTensor(header_, file_.bytes, file_.owner, Tensors()[0], file_.name);
+    return NpyTensor(header_, file_.bytes, ReleasingOwner(file_, file_.bytes), Tensors()[0],
+                     file_.name);
   }
 
  private:
@@ -47,9 +48,9 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpy(FileBytes file) {
   // A truncated array is an error at open time, not at the first Load.
   if (header.data_offset > file.bytes.size() ||
       header.data_bytes > file.bytes.size() - header.data_offset) {
-    return absl::OutOfRangeError(absl::StrCat(
-        file.name, ": npy: array needs ", header.data_bytes, " bytes from byte ",
-        header.data_offset, " but the file has ", file.bytes.size(), " bytes"));
+    return absl::OutOfRangeError(absl::StrCat(file.name, ": npy: array needs ", header.data_bytes,
+                                              " bytes from byte ", header.data_offset,
+                                              " but the file has ", file.bytes.size(), " bytes"));
   }
   return std::make_unique<NpyReader>(std::move(file), std::move(header));
 }

@@ -38,10 +38,10 @@ class NpzReader : public ReaderBase {
       ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(head.bytes, where));
       if (h.data_offset > e.uncompressed_size ||
           h.data_bytes != e.uncompressed_size - h.data_offset) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": array of shape ", ShapeString(h.shape), " needs ", h.data_bytes,
-            " bytes after a header of ", h.data_offset, " but the member holds ",
-            e.uncompressed_size, " bytes"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": array of shape ", ShapeString(h.shape), " needs ", h.data_bytes,
+                         " bytes after a header of ", h.data_offset, " but the member holds ",
+                         e.uncompressed_size, " bytes"));
       }
       TensorInfo info;
       info.name = e.name.ends_with(".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;

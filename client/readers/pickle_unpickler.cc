@@ -8,17 +8,18 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "readers/byte_reader.h"
 
 namespace htsr::readers::pickle {
 namespace {
 
-// Bounds on what a hostile pickle can make us hold.
-constexpr size_t kMaxObjects = size_t{8} << 20;
-constexpr size_t kMaxMemo = size_t{8} << 20;
+// Bounds on what a hostile pickle can make us hold (about 1 GiB at worst). A state dict
+// needs roughly 15 objects per tensor, so this still admits ~250k tensors.
+constexpr size_t kMaxObjects = size_t{4} << 20;
+constexpr size_t kMaxMemo = size_t{4} << 20;
 constexpr size_t kMaxGlobalName = 256;
 
 // What an allow-listed global may be used for.
@@ -76,8 +77,8 @@ Object* Unpickler::New(Kind kind) {
 }
 
 absl::Status Unpickler::Error(size_t offset, absl::string_view what) const {
-  return absl::InvalidArgumentError(absl::StrCat(where_, ": pickle: ", what, " (at offset ",
-                                                 base_ + offset, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where_, ": pickle: ", what, " (at offset ", base_ + offset, ")"));
 }
 
 absl::StatusOr<Object*> Unpickler::MakeGlobal(size_t offset, absl::string_view module,
@@ -87,9 +88,9 @@ absl::StatusOr<Object*> Unpickler::MakeGlobal(size_t offset, absl::string_view m
     if (module == "__main__" || absl::StartsWith(module, "torch.nn")) {
       hint = "; if this is a pickled model object, save model.state_dict() instead";
     }
-    return absl::PermissionDeniedError(
-        absl::StrCat("refusing to execute pickle global '", module, ".", name, "' in ", where_,
-                     " at offset ", base_ + offset, hint));
+    return absl::PermissionDeniedError(absl::StrCat("refusing to execute pickle global '", module,
+                                                    ".", name, "' in ", where_, " at offset ",
+                                                    base_ + offset, hint));
   }
   Object* g = New(Kind::kGlobal);
   g->text = absl::StrCat(module, ".", name);
@@ -142,8 +143,8 @@ absl::StatusOr<Object*> Unpickler::Reduce(size_t offset, Object* callable, Objec
       break;
   }
   return absl::PermissionDeniedError(absl::StrCat("refusing to call pickle global '",
-                                                  callable->text, "' in ", where_,
-                                                  " at offset ", base_ + offset));
+                                                  callable->text, "' in ", where_, " at offset ",
+                                                  base_ + offset));
 }
 
 absl::StatusOr<const Object*> Unpickler::Run() {
@@ -210,10 +211,18 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         consumed_ = r.offset();
         return stack.back();
       }
-      case '}': stack.push_back(New(Kind::kDict)); break;
-      case ']': stack.push_back(New(Kind::kList)); break;
-      case ')': stack.push_back(New(Kind::kTuple)); break;
-      case 'N': stack.push_back(New(Kind::kNone)); break;
+      case '}':
+        stack.push_back(New(Kind::kDict));
+        break;
+      case ']':
+        stack.push_back(New(Kind::kList));
+        break;
+      case ')':
+        stack.push_back(New(Kind::kTuple));
+        break;
+      case 'N':
+        stack.push_back(New(Kind::kNone));
+        break;
       case 0x88:
       case 0x89: {  // NEWTRUE, NEWFALSE
         Object* o = New(Kind::kBool);
@@ -224,7 +233,9 @@ absl::StatusOr<const Object*> Unpickler::Run() {
       case '(':  // MARK
         marks.push_back(stack.size());
         break;
-      case 'J': case 'K': case 'M': {  // BININT, BININT1, BININT2
+      case 'J':
+      case 'K':
+      case 'M': {  // BININT, BININT1, BININT2
         Object* o = New(Kind::kInt);
         if (op == 'J') {
           int32_t v;
@@ -267,19 +278,22 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         stack.push_back(o);
         break;
       }
-      case 'X': case 'B': {  // BINUNICODE, BINBYTES
+      case 'X':
+      case 'B': {  // BINUNICODE, BINBYTES
         uint32_t len;
         if (!r.Read(&len)) return truncated();
         st = push_string(len, op == 'X' ? Kind::kString : Kind::kBytes);
         break;
       }
-      case 0x8c: case 'C': {  // SHORT_BINUNICODE, SHORT_BINBYTES
+      case 0x8c:
+      case 'C': {  // SHORT_BINUNICODE, SHORT_BINBYTES
         uint8_t len;
         if (!r.Read(&len)) return truncated();
         st = push_string(len, op == 0x8c ? Kind::kString : Kind::kBytes);
         break;
       }
-      case 0x8d: case 0x8e: {  // BINUNICODE8, BINBYTES8
+      case 0x8d:
+      case 0x8e: {  // BINUNICODE8, BINBYTES8
         uint64_t len;
         if (!r.Read(&len)) return truncated();
         st = push_string(len, op == 0x8d ? Kind::kString : Kind::kBytes);
@@ -291,7 +305,9 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         if (st.ok()) stack.push_back(o);
         break;
       }
-      case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1..3
         const size_t n = op - 0x84u;
         st = need(n);
         if (!st.ok()) break;
@@ -301,7 +317,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         stack.push_back(o);
         break;
       }
-      case 'l': case 'd': {  // LIST, DICT from the items above MARK
+      case 'l':
+      case 'd': {  // LIST, DICT from the items above MARK
         Object* o = New(op == 'l' ? Kind::kList : Kind::kDict);
         std::vector<Object*> items;
         st = pop_mark(&items);
@@ -361,8 +378,7 @@ absl::StatusOr<const Object*> Unpickler::Run() {
           return Error(at, "storage views of pre-0.4 PyTorch files are not supported");
         }
         if (pid->kind != Kind::kTuple || (a.size() != 5 && a.size() != 6) ||
-            a[0]->kind != Kind::kString ||
-            a[0]->text != "storage" || a[1]->kind != Kind::kGlobal ||
+            a[0]->kind != Kind::kString || a[0]->text != "storage" || a[1]->kind != Kind::kGlobal ||
             a[2]->kind != Kind::kString || a[4]->kind != Kind::kInt) {
           return Error(at, "persistent id is not a ('storage', type, key, location, numel) tuple");
         }
@@ -385,7 +401,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         st = add_items(stack.back(), kv, true);
         break;
       }
-      case 'u': case 'e': {  // SETITEMS, APPENDS
+      case 'u':
+      case 'e': {  // SETITEMS, APPENDS
         std::vector<Object*> items;
         st = pop_mark(&items);
         if (!st.ok()) break;
@@ -407,7 +424,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         if (!st.ok()) break;
         stack.pop_back();
         const Kind k = stack.back()->kind;
-        if (k != Kind::kDict && k != Kind::kTensor) return Error(at, "BUILD on an unsupported object");
+        if (k != Kind::kDict && k != Kind::kTensor)
+          return Error(at, "BUILD on an unsupported object");
         break;
       }
       case 0x94:  // MEMOIZE
@@ -416,7 +434,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         if (memo.size() >= kMaxMemo) return Error(at, "memo too large");
         memo[memo.size()] = stack.back();
         break;
-      case 'q': case 'r': {  // BINPUT, LONG_BINPUT
+      case 'q':
+      case 'r': {  // BINPUT, LONG_BINPUT
         uint32_t key = 0;
         if (op == 'q') {
           uint8_t k8;
@@ -431,7 +450,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         memo[key] = stack.back();
         break;
       }
-      case 'h': case 'j': {  // BINGET, LONG_BINGET
+      case 'h':
+      case 'j': {  // BINGET, LONG_BINGET
         uint32_t key = 0;
         if (op == 'h') {
           uint8_t k8;

@@ -38,8 +38,8 @@ struct Object {
   bool boolean = false;
   int64_t integer = 0;
   double real = 0;
-  std::string text;                 // string, bytes, global name
-  std::vector<Object*> items;       // tuple/list elements; dict as key, value, key, value...
+  std::string text;            // string, bytes, global name
+  std::vector<Object*> items;  // tuple/list elements; dict as key, value, key, value...
   // kStorage
   DType dtype = DType::kF32;
   std::string storage_key;

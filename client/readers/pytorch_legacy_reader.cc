@@ -27,8 +27,8 @@ constexpr unsigned char kMagicPickle[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
 absl::Status Bad(const std::string& path, uint64_t offset, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": legacy PyTorch format: ", what,
-                                                 " (at byte ", offset, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": legacy PyTorch format: ", what, " (at byte ", offset, ")"));
 }
 
 const Object* DictGet(const Object* dict, absl::string_view key) {
@@ -48,9 +48,10 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
   const auto bytes = file.bytes;
   if (bytes.size() < sizeof kMagicPickle ||
       std::memcmp(bytes.data(), kMagicPickle, sizeof kMagicPickle) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": a bare pickle without PyTorch's legacy magic number; re-save with "
-              "torch.save(..., _use_new_zipfile_serialization=True)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     ": a bare pickle without PyTorch's legacy magic number; re-save with "
+                     "torch.save(..., _use_new_zipfile_serialization=True)"));
   }
   size_t pos = sizeof kMagicPickle;
   const std::string where = path;
@@ -100,10 +101,10 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
     const auto nbytes = CheckedMul(static_cast<uint64_t>(numel), DTypeSize(it->second->dtype));
     std::span<const std::byte> data;
     if (!nbytes || *nbytes > r.remaining() || !r.ReadBytes(static_cast<size_t>(*nbytes), &data)) {
-      return absl::OutOfRangeError(absl::StrCat(
-          path, ": legacy PyTorch format: storage '", key->text, "' of ", numel,
-          " elements at byte ", header_at + 8, " runs past the end of the file (",
-          bytes.size(), " bytes)"));
+      return absl::OutOfRangeError(absl::StrCat(path, ": legacy PyTorch format: storage '",
+                                                key->text, "' of ", numel, " elements at byte ",
+                                                header_at + 8, " runs past the end of the file (",
+                                                bytes.size(), " bytes)"));
     }
     StorageLocation loc;
     loc.direct = data;

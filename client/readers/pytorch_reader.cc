@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "htsr/status_macros.h"
 #include "readers/checked_math.h"
 #include "readers/format_readers.h"
-#include "readers/pytorch_reader.h"
 #include "readers/pickle_unpickler.h"
+#include "readers/pytorch_reader.h"
 #include "readers/reader_base.h"
 #include "readers/strided_copy.h"
 #include "readers/zip_archive.h"
@@ -30,7 +30,7 @@ using pickle::Object;
 
 // Where checkpoints commonly nest the weights ({"state_dict": ...}, {"model": ...}).
 constexpr absl::string_view kNestedKeys[] = {"state_dict", "model", "model_state_dict",
-                                            "module", "net", "network"};
+                                             "module",     "net",   "network"};
 constexpr int kMaxNesting = 4;
 
 bool HasTensorValue(const Object* dict) {
@@ -64,15 +64,15 @@ absl::StatusOr<TensorView> PytorchReader::Load(size_t index) const {
   if (index >= refs_.size()) return IndexError(index);
   const TensorRef& ref = refs_[index];
   const TensorInfo& info = Tensors()[index];
-  ZipBytes storage{ref.storage.direct, file_.owner};
+  ZipBytes storage{ref.storage.direct, ReleasingOwner(file_, ref.storage.direct)};
   if (ref.storage.zip_entry != SIZE_MAX) {
     ASSIGN_OR_RETURN(storage, zip_->Read(zip_->entries()[ref.storage.zip_entry]));
   }
   const size_t elem = DTypeSize(info.dtype);
   const std::string what = absl::StrCat(Path(), ": tensor '", info.name, "'");
   // Checked at open against the declared size; again against what was actually read.
-  RETURN_IF_ERROR(CheckStridedBounds(info.shape, ref.stride, ref.offset, elem,
-                                     storage.bytes.size(), what));
+  RETURN_IF_ERROR(
+      CheckStridedBounds(info.shape, ref.stride, ref.offset, elem, storage.bytes.size(), what));
   const size_t nbytes = static_cast<size_t>(*CheckedByteSize(info.shape, elem));
   TensorView view;
   view.info = info;
@@ -96,7 +96,8 @@ absl::Status PytorchReader::Build(
     const Object* root, const std::unordered_map<std::string, StorageLocation>& storages) {
   const Object* dict = FindStateDict(root, 0);
   if (dict == nullptr) {
-    if (root->kind != Kind::kDict) return Error(Path(), "the pickle does not hold a dict of tensors");
+    if (root->kind != Kind::kDict)
+      return Error(Path(), "the pickle does not hold a dict of tensors");
     std::vector<std::string> keys;
     for (size_t i = 0; i < root->items.size() && keys.size() < 10; i += 2) {
       if (root->items[i]->kind == Kind::kString) keys.push_back(root->items[i]->text);
@@ -155,26 +156,28 @@ absl::Status ParseZip(PytorchReader* reader, const ZipArchive& zip) {
   bool torchscript = false;
   for (const ZipEntry& e : zip.entries()) {
     const size_t slash = e.name.find('/');
-    const absl::string_view rest =
-        slash == std::string::npos ? absl::string_view() : absl::string_view(e.name).substr(slash + 1);
+    const absl::string_view rest = slash == std::string::npos
+                                       ? absl::string_view()
+                                       : absl::string_view(e.name).substr(slash + 1);
     if (pkl == nullptr && rest == "data.pkl") pkl = &e;
     if (rest == "constants.pkl" || absl::StartsWith(rest, "code/")) torchscript = true;
   }
   if (torchscript) {
-    return Error(
-        path, "this is a TorchScript archive (torch.jit.save), not a state dict; save "
-        "model.state_dict() with torch.save instead");
+    return Error(path,
+                 "this is a TorchScript archive (torch.jit.save), not a state dict; save "
+                 "model.state_dict() with torch.save instead");
   }
-  if (pkl == nullptr) return Error(path, "zip archive has no <archive>/data.pkl: not a PyTorch checkpoint");
+  if (pkl == nullptr)
+    return Error(path, "zip archive has no <archive>/data.pkl: not a PyTorch checkpoint");
   const std::string prefix = pkl->name.substr(0, pkl->name.size() - std::string("data.pkl").size());
 
   if (const ZipEntry* bo = zip.Find(prefix + "byteorder")) {
     ASSIGN_OR_RETURN(ZipBytes order, zip.Read(*bo));
     const absl::string_view text(reinterpret_cast<const char*>(order.bytes.data()),
-                                order.bytes.size());
+                                 order.bytes.size());
     if (text != "little") {
       return Error(path, absl::StrCat("byteorder '", text.substr(0, 16),
-                                "' is not supported (only little-endian checkpoints)"));
+                                      "' is not supported (only little-endian checkpoints)"));
     }
   }
 

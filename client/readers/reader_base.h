@@ -32,8 +32,8 @@ class ReaderBase : public CheckpointReader {
     total_bytes_ += bytes;
   }
   absl::Status IndexError(size_t index) const {
-    return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index,
-                                              " out of range (", tensors_.size(), " tensors)"));
+    return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index, " out of range (",
+                                              tensors_.size(), " tensors)"));
   }
 
  private:

@@ -55,9 +55,9 @@ class SafetensorsReader : public ReaderBase {
     const Entry& e = entries_[index];
     TensorView view;
     view.info = e.info;
-    view.bytes = file_.bytes.subspan(static_cast<size_t>(e.begin),
-                                     static_cast<size_t>(e.end - e.begin));
-    view.owner = file_.owner;
+    view.bytes =
+        file_.bytes.subspan(static_cast<size_t>(e.begin), static_cast<size_t>(e.end - e.begin));
+    view.owner = ReleasingOwner(file_, view.bytes);
     return view;
   }
 
@@ -105,15 +105,16 @@ absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonVa
   }
   const uint64_t data_len = file_.bytes.size() - data_start;
   if (*end > data_len) {
-    return absl::OutOfRangeError(absl::StrCat(
-        file_.name, ": ", where, "data_offsets end ", *end, " is past the end of the data "
-        "section (", data_len, " bytes from byte ", data_start, "; the file has ",
-        file_.bytes.size(), " bytes)"));
+    return absl::OutOfRangeError(absl::StrCat(file_.name, ": ", where, "data_offsets end ", *end,
+                                              " is past the end of the data "
+                                              "section (",
+                                              data_len, " bytes from byte ", data_start,
+                                              "; the file has ", file_.bytes.size(), " bytes)"));
   }
   if (*end - *begin != *nbytes) {
-    return Error(absl::StrCat(where, "data_offsets [", *begin, ", ", *end, "] hold ",
-                              *end - *begin, " bytes but shape ", ShapeString(out->info.shape),
-                              " of ", dtype->text, " needs ", *nbytes));
+    return Error(absl::StrCat(where, "data_offsets [", *begin, ", ", *end, "] hold ", *end - *begin,
+                              " bytes but shape ", ShapeString(out->info.shape), " of ",
+                              dtype->text, " needs ", *nbytes));
   }
   out->begin = data_start + *begin;
   out->end = data_start + *end;
@@ -133,8 +134,8 @@ absl::Status SafetensorsReader::Parse() {
   }
   if (header_len > r.remaining()) {
     return absl::OutOfRangeError(absl::StrCat(file_.name, ": header length ", header_len,
-                                              " is past the end of the file (",
-                                              file_.bytes.size(), " bytes)"));
+                                              " is past the end of the file (", file_.bytes.size(),
+                                              " bytes)"));
   }
   std::span<const std::byte> header;
   r.ReadBytes(static_cast<size_t>(header_len), &header);

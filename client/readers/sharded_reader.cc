@@ -107,11 +107,10 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file) {
   const absl::string_view text(reinterpret_cast<const char*>(index_file.bytes.data()),
-                              index_file.bytes.size());
+                               index_file.bytes.size());
   absl::StatusOr<JsonValue> json = ParseJson(text, JsonLimits{.max_depth = 16});
   if (!json.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(index_file.name, ": ", json.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(index_file.name, ": ", json.status().message()));
   }
   const JsonValue* weight_map = json->IsObject() ? json->Find("weight_map") : nullptr;
   if (weight_map == nullptr || !weight_map->IsObject()) {

@@ -14,8 +14,7 @@ absl::Status CheckStridedBounds(std::span<const int64_t> shape, std::span<const 
                                 const std::string& what) {
   if (shape.size() != strides.size()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": shape has ", shape.size(),
-                                                   " dimensions but stride has ",
-                                                   strides.size()));
+                                                   " dimensions but stride has ", strides.size()));
   }
   if (offset < 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": negative storage offset ", offset));
@@ -61,8 +60,8 @@ bool IsRowMajorContiguous(std::span<const int64_t> shape, std::span<const int64_
 }
 
 void CopyStrided(std::span<const std::byte> storage, std::span<const int64_t> shape,
-                 std::span<const int64_t> strides, int64_t offset, size_t elem_size,
-                 bool byteswap, std::byte* dst) {
+                 std::span<const int64_t> strides, int64_t offset, size_t elem_size, bool byteswap,
+                 std::byte* dst) {
   const size_t rank = shape.size();
   for (int64_t d : shape) {
     if (d == 0) return;

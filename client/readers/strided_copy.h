@@ -26,8 +26,8 @@ bool IsRowMajorContiguous(std::span<const int64_t> shape, std::span<const int64_
 // Copies the view into `dst` (product(shape) * elem_size bytes) in row-major order,
 // reversing the byte order of each element when `byteswap`. Call CheckStridedBounds first.
 void CopyStrided(std::span<const std::byte> storage, std::span<const int64_t> shape,
-                 std::span<const int64_t> strides, int64_t offset, size_t elem_size,
-                 bool byteswap, std::byte* dst);
+                 std::span<const int64_t> strides, int64_t offset, size_t elem_size, bool byteswap,
+                 std::byte* dst);
 
 }  // namespace htsr::readers
 

@@ -103,20 +103,19 @@ absl::Status ZipArchive::ParseCentralDirectory() {
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t at = cd_offset + r.offset();
     uint32_t sig;
-    uint16_t made_by, needed, flags, method, mtime, mdate, name_len, extra_len, comment_len,
-        disk, internal_attr;
+    uint16_t made_by, needed, flags, method, mtime, mdate, name_len, extra_len, comment_len, disk,
+        internal_attr;
     uint32_t crc, csize32, usize32, external_attr, offset32;
     if (!r.Read(&sig) || sig != kCentralHeaderSig) return bad(at, "bad central directory entry");
     if (!r.Read(&made_by) || !r.Read(&needed) || !r.Read(&flags) || !r.Read(&method) ||
         !r.Read(&mtime) || !r.Read(&mdate) || !r.Read(&crc) || !r.Read(&csize32) ||
-        !r.Read(&usize32) || !r.Read(&name_len) || !r.Read(&extra_len) ||
-        !r.Read(&comment_len) || !r.Read(&disk) || !r.Read(&internal_attr) ||
-        !r.Read(&external_attr) || !r.Read(&offset32)) {
+        !r.Read(&usize32) || !r.Read(&name_len) || !r.Read(&extra_len) || !r.Read(&comment_len) ||
+        !r.Read(&disk) || !r.Read(&internal_attr) || !r.Read(&external_attr) ||
+        !r.Read(&offset32)) {
       return bad(at, "truncated central directory entry");
     }
     std::span<const std::byte> name, extra;
-    if (!r.ReadBytes(name_len, &name) || !r.ReadBytes(extra_len, &extra) ||
-        !r.Skip(comment_len)) {
+    if (!r.ReadBytes(name_len, &name) || !r.ReadBytes(extra_len, &extra) || !r.Skip(comment_len)) {
       return bad(at, "central directory entry runs past the directory");
     }
     ZipEntry e;
@@ -158,9 +157,8 @@ absl::Status ZipArchive::ResolveDataOffset(ZipEntry* e) const {
   const auto data = file_.bytes;
   const uint64_t lh = e->local_header_offset;
   auto bad = [&](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(file_.name, ": zip entry '", e->name,
-                                                   "': ", what, " (local header at byte ", lh,
-                                                   ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_.name, ": zip entry '", e->name, "': ", what, " (local header at byte ", lh, ")"));
   };
   if (lh > data.size() || data.size() - lh < kLocalHeaderSize ||
       LoadLE<uint32_t>(data, static_cast<size_t>(lh)) != kLocalHeaderSig) {
@@ -170,14 +168,14 @@ absl::Status ZipArchive::ResolveDataOffset(ZipEntry* e) const {
   const uint64_t extra_len = LoadLE<uint16_t>(data, static_cast<size_t>(lh) + 28);
   const uint64_t start = lh + kLocalHeaderSize + name_len + extra_len;  // < 2^64: lh <= size
   if (start > data.size() || e->compressed_size > data.size() - start) {
-    return absl::OutOfRangeError(absl::StrCat(
-        file_.name, ": zip entry '", e->name, "': ", e->compressed_size,
-        " bytes of data from byte ", start, " run past the end of the file (", data.size(),
-        " bytes)"));
+    return absl::OutOfRangeError(
+        absl::StrCat(file_.name, ": zip entry '", e->name, "': ", e->compressed_size,
+                     " bytes of data from byte ", start, " run past the end of the file (",
+                     data.size(), " bytes)"));
   }
   if (e->method == 0 && e->compressed_size != e->uncompressed_size) {
-    return bad(absl::StrCat("stored entry declares ", e->compressed_size,
-                            " compressed but ", e->uncompressed_size, " uncompressed bytes"));
+    return bad(absl::StrCat("stored entry declares ", e->compressed_size, " compressed but ",
+                            e->uncompressed_size, " uncompressed bytes"));
   }
   if (e->method != 0 && e->method != 8) {
     return bad(absl::StrCat("unsupported compression method ", e->method));
@@ -188,9 +186,9 @@ absl::Status ZipArchive::ResolveDataOffset(ZipEntry* e) const {
 
 absl::StatusOr<ZipBytes> ZipArchive::Read(const ZipEntry& e) const {
   if (e.method == 0) {
-    return ZipBytes{file_.bytes.subspan(static_cast<size_t>(e.data_offset),
-                                        static_cast<size_t>(e.compressed_size)),
-                    file_.owner};
+    const auto bytes = file_.bytes.subspan(static_cast<size_t>(e.data_offset),
+                                           static_cast<size_t>(e.compressed_size));
+    return ZipBytes{bytes, ReleasingOwner(file_, bytes)};
   }
   return Inflate(e, 0, /*whole=*/true);
 }
@@ -204,18 +202,16 @@ absl::StatusOr<ZipBytes> ZipArchive::ReadPrefix(const ZipEntry& e, size_t max_by
                  /*whole=*/false);
 }
 
-absl::StatusOr<ZipBytes> ZipArchive::Inflate(const ZipEntry& e, size_t out_size,
-                                             bool whole) const {
+absl::StatusOr<ZipBytes> ZipArchive::Inflate(const ZipEntry& e, size_t out_size, bool whole) const {
   auto bad = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(file_.name, ": zip entry '", e.name,
-                                                   "' (data at byte ", e.data_offset,
-                                                   "): ", what));
+                                                   "' (data at byte ", e.data_offset, "): ", what));
   };
   if (whole) {
     const std::optional<uint64_t> cap = CheckedMul(e.compressed_size, kMaxDeflateRatio);
     if (cap && e.uncompressed_size > *cap + 1024) {
-      return bad(absl::StrCat("declares ", e.uncompressed_size, " bytes from ",
-                              e.compressed_size, " compressed bytes, beyond deflate's ratio"));
+      return bad(absl::StrCat("declares ", e.uncompressed_size, " bytes from ", e.compressed_size,
+                              " compressed bytes, beyond deflate's ratio"));
     }
     if (e.uncompressed_size > static_cast<uint64_t>(SIZE_MAX / 2)) {
       return bad("declared size too large");
@@ -278,8 +274,7 @@ absl::StatusOr<ZipBytes> ZipArchive::Inflate(const ZipEntry& e, size_t out_size,
     size_t done = 0;
     while (done < out_size) {
       const size_t n = std::min<size_t>(out_size - done, kChunk);
-      crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer->data() + done),
-                  static_cast<uInt>(n));
+      crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer->data() + done), static_cast<uInt>(n));
       done += n;
     }
     if (static_cast<uint32_t>(crc) != e.crc32) return bad("CRC-32 mismatch");

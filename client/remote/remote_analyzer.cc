@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -64,8 +64,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
     creds = grpc::SslCredentials(ssl);
   }
   if (!remote.load_balancing_policy.empty()) {
-    args.SetServiceConfigJSON(absl::StrCat(R"({"loadBalancingConfig":[{")",
-                                           remote.load_balancing_policy, R"(":{}}]})"));
+    args.SetServiceConfigJSON(
+        absl::StrCat(R"({"loadBalancingConfig":[{")", remote.load_balancing_policy, R"(":{}}]})"));
   }
   return grpc::CreateCustomChannel(remote.address, creds, args);
 }
@@ -73,9 +73,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
 void PrepareContext(const RemoteOptions& remote, grpc::ClientContext* context) {
   if (!remote.token.empty()) context->AddMetadata("authorization", "Bearer " + remote.token);
   if (remote.deadline_seconds > 0) {
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::microseconds(
-                              static_cast<int64_t>(remote.deadline_seconds * 1e6)));
+    context->set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::microseconds(static_cast<int64_t>(remote.deadline_seconds * 1e6)));
   }
 }
 
@@ -88,8 +88,8 @@ using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>
 
 // Sends every requested tensor, one at a time, in chunks. Returns when done or when the
 // stream breaks (the reader side learns why from Finish).
-void SendTensors(Stream* stream, const TensorSource& source,
-                 const std::vector<uint32_t>& requested, size_t chunk_bytes) {
+void SendTensors(Stream* stream, const TensorSource& source, const std::vector<uint32_t>& requested,
+                 size_t chunk_bytes) {
   for (uint32_t index : requested) {
     const TensorInfo& info = source.tensors[index];
     absl::StatusOr<TensorView> view;
@@ -136,6 +136,19 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
                                                        const ModelCallbacks& callbacks,
                                                        ModelSummary* summary, std::string* peer) {
   if (remote.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
+  // --layers: the ids of the server's plan (PlanModel is deterministic on the metadata).
+  std::vector<int32_t> selected;
+  bool select_all = true;
+  if (callbacks.select) {
+    for (const LayerPlan& plan : PlanModel(source.tensors, options)) {
+      if (callbacks.select(plan)) {
+        selected.push_back(plan.layer_id);
+      } else {
+        select_all = false;
+      }
+    }
+    if (!select_all && selected.empty()) return std::vector<LayerResult>{};
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   grpc::ClientContext context;
@@ -148,20 +161,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   *header->mutable_options() = ToProto(options);
   header->set_keep_evals(remote.keep_evals);
   for (const TensorInfo& info : source.tensors) *header->add_tensors() = ToProto(info);
-  if (callbacks.select) {
-    // Same ids as the server's plan: PlanModel is deterministic on the same metadata.
-    bool all = true;
-    std::vector<int32_t> ids;
-    for (const LayerPlan& plan : PlanModel(source.tensors, options)) {
-      if (callbacks.select(plan)) {
-        ids.push_back(plan.layer_id);
-      } else {
-        all = false;
-      }
-    }
-    if (!all && ids.empty()) return std::vector<LayerResult>{};  // nothing selected
-    if (!all) header->mutable_layer_ids()->Assign(ids.begin(), ids.end());
-  }
+  if (!select_all) header->mutable_layer_ids()->Assign(selected.begin(), selected.end());
   stream->Write(header_msg);  // a failure shows up as Read() == false below
 
   v1::AnalyzeResponse response;
@@ -169,19 +169,17 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   if (!response.has_plan()) {
     context.TryCancel();
     stream->Finish();
-    return absl::InternalError(absl::StrCat("server ", remote.address,
-                                            ": first response is not the plan"));
+    return absl::InternalError(
+        absl::StrCat("server ", remote.address, ": first response is not the plan"));
   }
   const v1::ModelPlan plan = response.plan();
-  std::vector<uint32_t> requested(plan.requested_tensors().begin(),
-                                  plan.requested_tensors().end());
+  std::vector<uint32_t> requested(plan.requested_tensors().begin(), plan.requested_tensors().end());
   for (uint32_t index : requested) {
     if (index >= source.tensors.size()) {
       context.TryCancel();
       stream->Finish();
-      return absl::InternalError(absl::StrCat("server ", remote.address,
-                                              ": plan requests tensor ", index, " of ",
-                                              source.tensors.size()));
+      return absl::InternalError(absl::StrCat("server ", remote.address, ": plan requests tensor ",
+                                              index, " of ", source.tensors.size()));
     }
   }
 
@@ -210,8 +208,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   const grpc::Status status = stream->Finish();
   if (peer != nullptr) *peer = context.peer();
   if (!protocol_error.ok()) {
-    return absl::InternalError(absl::StrCat("server ", remote.address,
-                                            ": bad result: ", protocol_error.message()));
+    return absl::InternalError(
+        absl::StrCat("server ", remote.address, ": bad result: ", protocol_error.message()));
   }
   if (!status.ok()) return CallError(remote, status);
   // Every planned layer has at least one row (several with pool = false).
@@ -219,8 +217,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   for (const LayerResult& r : results) seen.insert(r.plan.layer_id);
   if (!got_summary || seen.size() != static_cast<size_t>(plan.layers_size())) {
     return absl::InternalError(absl::StrCat("server ", remote.address, ": got rows for ",
-                                            seen.size(), " of ", plan.layers_size(),
-                                            " layers", got_summary ? "" : " and no summary"));
+                                            seen.size(), " of ", plan.layers_size(), " layers",
+                                            got_summary ? "" : " and no summary"));
   }
   std::sort(results.begin(), results.end(), [](const LayerResult& a, const LayerResult& b) {
     return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
@@ -229,7 +227,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   return results;
 }
 
-absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(const RemoteOptions& remote) {
+absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(
+    const RemoteOptions& remote) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
   return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channel)));
 }
@@ -262,7 +261,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, "token file"));
   const size_t eol = text.find('\n');
   std::string token(absl::StripAsciiWhitespace(text.substr(0, eol)));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
   return token;
 }
 

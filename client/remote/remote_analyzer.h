@@ -68,13 +68,10 @@ struct RemoteServerInfo {
 // A tensor that `source.load` cannot read becomes a failed row, as in embedded mode.
 // Call-level failures (unreachable server, auth, protocol, deadline) are the error.
 // `summary`, when given, receives the server's model summary.
-absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remote,
-                                                       const std::string& model_name,
-                                                       const AnalysisOptions& options,
-                                                       const TensorSource& source,
-                                                       const ModelCallbacks& callbacks = {},
-                                                       ModelSummary* summary = nullptr,
-                                                       std::string* peer = nullptr);
+absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(
+    const RemoteOptions& remote, const std::string& model_name, const AnalysisOptions& options,
+    const TensorSource& source, const ModelCallbacks& callbacks = {},
+    ModelSummary* summary = nullptr, std::string* peer = nullptr);
 
 // Opens a channel for `remote` (address, credentials, load-balancing policy) that calls
 // share through RemoteOptions::channel. `peer`, above, receives the server that answered.

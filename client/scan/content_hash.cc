@@ -35,8 +35,8 @@ absl::Status HashFileInto(const std::string& path, Sha256& hasher, uint64_t* byt
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      status = absl::DataLossError(absl::StrCat(path, ": read failed at byte ", *bytes, ": ",
-                                                std::strerror(errno)));
+      status = absl::DataLossError(
+          absl::StrCat(path, ": read failed at byte ", *bytes, ": ", std::strerror(errno)));
       break;
     }
     if (n == 0) break;
@@ -76,8 +76,8 @@ absl::StatusOr<ContentHash> HashCheckpoint(const std::string& path) {
     if (!it->is_regular_file(ec)) continue;
     files.push_back(fs::relative(it->path(), path, ec).generic_string());
     if (files.size() > kMaxFilesInDirectory) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": more than ", kMaxFilesInDirectory, " files: not a checkpoint directory"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": more than ", kMaxFilesInDirectory,
+                                                     " files: not a checkpoint directory"));
     }
   }
   if (ec) return absl::NotFoundError(absl::StrCat(path, ": cannot list: ", ec.message()));

@@ -16,9 +16,9 @@ namespace {
 // The fixed checkpoint columns exported (the internal id is not).
 const std::vector<std::string>& CheckpointMetaColumns() {
   static const std::vector<std::string>* cols = new std::vector<std::string>{
-      "path",  "content_hash", "status",       "error",           "options",    "format",
-      "backend", "server",     "bytes",        "attempts",        "hash_seconds",
-      "analyze_seconds", "finished_at"};
+      "path",         "content_hash",    "status",     "error", "options",
+      "format",       "backend",         "server",     "bytes", "attempts",
+      "hash_seconds", "analyze_seconds", "finished_at"};
   return *cols;
 }
 
@@ -73,10 +73,10 @@ absl::StatusOr<std::map<int64_t, std::vector<std::pair<std::string, std::string>
 
 absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream& out) {
   if (table == "layers") {
-    ASSIGN_OR_RETURN(DbTable t,
-                     store.Query(absl::StrCat("SELECT c.path, ", QuotedList(LayerColumnNames(), "l."),
-                                              " FROM layers l JOIN checkpoints c ON "
-                                              "c.id = l.checkpoint_id ORDER BY c.path, l.layer_id")));
+    ASSIGN_OR_RETURN(
+        DbTable t, store.Query(absl::StrCat("SELECT c.path, ", QuotedList(LayerColumnNames(), "l."),
+                                            " FROM layers l JOIN checkpoints c ON "
+                                            "c.id = l.checkpoint_id ORDER BY c.path, l.layer_id")));
     std::vector<std::string> header;
     for (const std::string& c : t.columns) header.push_back(CsvQuote(c));
     out << absl::StrJoin(header, ",") << "\n";
@@ -93,10 +93,10 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
   }
   std::vector<std::string> extra_keys;
   ASSIGN_OR_RETURN(auto extras, ReadExtras(store, &extra_keys));
-  ASSIGN_OR_RETURN(DbTable t, store.Query(absl::StrCat(
-                                  "SELECT id, ", QuotedList(CheckpointMetaColumns(), ""), ", ",
-                                  QuotedList(SummaryColumnNames(), ""),
-                                  " FROM checkpoints ORDER BY path")));
+  ASSIGN_OR_RETURN(DbTable t,
+                   store.Query(absl::StrCat("SELECT id, ", QuotedList(CheckpointMetaColumns(), ""),
+                                            ", ", QuotedList(SummaryColumnNames(), ""),
+                                            " FROM checkpoints ORDER BY path")));
   std::vector<std::string> header;
   for (size_t i = 1; i < t.columns.size(); ++i) header.push_back(CsvQuote(t.columns[i]));
   // Extras whose name collides with a column get an "extra." prefix.
@@ -130,10 +130,9 @@ absl::Status ExportJson(ScanStore& store, std::ostream& out) {
   ASSIGN_OR_RETURN(DbTable t, store.Query(absl::StrCat("SELECT id, ", QuotedList(meta, ""), ", ",
                                                        QuotedList(summary, ""),
                                                        " FROM checkpoints ORDER BY path")));
-  ASSIGN_OR_RETURN(DbTable layers,
-                   store.Query(absl::StrCat("SELECT checkpoint_id, ",
-                                            QuotedList(LayerColumnNames(), ""),
-                                            " FROM layers ORDER BY checkpoint_id, layer_id")));
+  ASSIGN_OR_RETURN(DbTable layers, store.Query(absl::StrCat(
+                                       "SELECT checkpoint_id, ", QuotedList(LayerColumnNames(), ""),
+                                       " FROM layers ORDER BY checkpoint_id, layer_id")));
   std::map<int64_t, std::vector<const std::vector<DbValue>*>> by_checkpoint;
   for (const auto& row : layers.rows) by_checkpoint[std::get<int64_t>(row[0])].push_back(&row);
 

@@ -22,7 +22,8 @@ class ScopedInterruptHandler {
   int signal() const;
 
  private:
-  struct sigaction old_int_ {}, old_term_{};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 }  // namespace htsr::scan

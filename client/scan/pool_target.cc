@@ -77,7 +77,8 @@ absl::StatusOr<std::string> PoolTarget(const std::string& server_in) {
     }
     if (f == Family::kName) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--server: '", parts[i], "' is a name; a comma list takes IP addresses (for names, "
+          "--server: '", parts[i],
+          "' is a name; a comma list takes IP addresses (for names, "
           "give one DNS name that resolves to every server, e.g. a headless Service)"));
     }
     if (i == 0) first = f;

@@ -21,9 +21,9 @@ struct RemotePoolOptions {
   std::string server;  // --server: address, comma list or DNS name
   std::string tls_ca_file, tls_cert_file, tls_key_file, tls_server_name;
   std::string token;
-  double deadline_seconds = 0;  // per call; 0 = none
-  int max_attempts = 4;         // calls per checkpoint, first included
-  double backoff_seconds = 0.2; // before the 2nd attempt; doubles, capped at 5 s
+  double deadline_seconds = 0;   // per call; 0 = none
+  int max_attempts = 4;          // calls per checkpoint, first included
+  double backoff_seconds = 0.2;  // before the 2nd attempt; doubles, capped at 5 s
 };
 
 // True for the gRPC codes a retry on another server can cure.

@@ -30,8 +30,8 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   // channel, and its connections are reused from call to call.
   ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
 
-  return [remote, options, filter = std::move(filter), pool](
-             const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+  return [remote, options, filter = std::move(filter),
+          pool](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
     const auto start = std::chrono::steady_clock::now();
     // A checkpoint that cannot be opened is its own failure: no server can help.
     ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
@@ -40,6 +40,9 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     const CheckpointReader* r = reader.get();
     source.load = [r](size_t i) { return r->Load(i); };
 
+    ModelCallbacks callbacks;
+    callbacks.select = [&filter](const LayerPlan& p) { return filter.Selects(p); };
+
     thread_local std::mt19937_64 rng(std::random_device{}());
     double backoff = pool.backoff_seconds;
     absl::Status last;
@@ -47,11 +50,11 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     while (++attempt <= pool.max_attempts) {
       std::string peer;
       absl::StatusOr<std::vector<LayerResult>> layers =
-          AnalyzeRemote(remote, path, options, source, {}, nullptr, &peer);
+          AnalyzeRemote(remote, path, options, source, callbacks, nullptr, &peer);
       if (layers.ok()) {
         AnalyzedCheckpoint out;
-        // The server plans every layer; --layers applies here, as embedded mode applies it
-        // before analysing (same ids, same rows).
+        // The server analyses only the selected layers; filtering again keeps the rows
+        // exactly embedded mode's should a server ignore the selection.
         for (LayerResult& l : *layers) {
           if (filter.Selects(l.plan)) out.report.layers.push_back(std::move(l));
         }
@@ -73,8 +76,9 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
       std::this_thread::sleep_for(std::chrono::duration<double>(backoff * jitter(rng)));
       backoff = std::min(backoff * 2, 5.0);
     }
-    return absl::Status(last.code(), absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
-                                                  " attempt", attempt > 1 ? "s" : "", ")"));
+    return absl::Status(last.code(),
+                        absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
+                                     " attempt", attempt > 1 ? "s" : "", ")"));
   };
 }
 

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxWalkEntries = 1000000;
 
 bool HasCheckpointExtension(const fs::path& p) {
-  static const std::set<std::string> kExt = {".safetensors", ".pt", ".pth", ".bin",
+  static const std::set<std::string> kExt = {".safetensors", ".pt",  ".pth", ".bin",
                                              ".ckpt",        ".npz", ".npy"};
   return kExt.count(p.extension().string()) > 0;
 }

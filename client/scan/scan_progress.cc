@@ -9,7 +9,8 @@ namespace {
 
 std::string Duration(double s) {
   if (s < 60) return absl::StrFormat("%.0fs", s);
-  if (s < 3600) return absl::StrFormat("%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  if (s < 3600)
+    return absl::StrFormat("%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
   return absl::StrFormat("%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) / 60) % 60);
 }
 
@@ -31,9 +32,17 @@ ScanProgress::~ScanProgress() { Finish(); }
 void ScanProgress::Finished(Outcome outcome, uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   switch (outcome) {
-    case Outcome::kDone: ++done_; analysed_bytes_ += bytes; break;
-    case Outcome::kFailed: ++failed_; analysed_bytes_ += bytes; break;
-    case Outcome::kSkipped: ++skipped_; break;
+    case Outcome::kDone:
+      ++done_;
+      analysed_bytes_ += bytes;
+      break;
+    case Outcome::kFailed:
+      ++failed_;
+      analysed_bytes_ += bytes;
+      break;
+    case Outcome::kSkipped:
+      ++skipped_;
+      break;
   }
   bytes_ += bytes;
   if (!enabled_ || finished_) return;
@@ -49,14 +58,15 @@ std::string ScanProgress::Line(double elapsed) const {
   const int64_t left = total_ - finished;
   // ETA from the mean time per analysed checkpoint.
   std::string eta = "--";
-  if (analysed > 0 && left > 0) eta = Duration(elapsed / static_cast<double>(analysed) * static_cast<double>(left));
+  if (analysed > 0 && left > 0)
+    eta = Duration(elapsed / static_cast<double>(analysed) * static_cast<double>(left));
   if (left == 0) eta = "0s";
   constexpr int kBar = 24;
   const int filled = total_ > 0 ? static_cast<int>(kBar * finished / total_) : 0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kBar, '.');
-  return absl::StrFormat("scan [%s] %d/%d  ok %d  failed %d  skipped %d  %s  ETA %s", bar,
-                         finished, total_, done_, failed_, skipped_,
+  return absl::StrFormat("scan [%s] %d/%d  ok %d  failed %d  skipped %d  %s  ETA %s", bar, finished,
+                         total_, done_, failed_, skipped_,
                          Rate(elapsed > 0 ? static_cast<double>(analysed_bytes_) / elapsed : 0),
                          eta);
 }

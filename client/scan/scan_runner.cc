@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "scan/content_hash.h"
 #include "scan/scan_progress.h"
@@ -85,7 +86,11 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
       ++stats.failed;
       if (!options.quiet) {
         if (options.progress) log << "\r\033[K";
-        log << item.path << ": failed: " << rec.error << "\n";
+        // Reader errors already start with the path; do not print it twice.
+        log << "failed: "
+            << (absl::StartsWith(rec.error, item.path) ? rec.error
+                                                       : absl::StrCat(item.path, ": ", rec.error))
+            << "\n";
       }
     }
     progress.Finished(rec.ok ? ScanProgress::Outcome::kDone : ScanProgress::Outcome::kFailed,

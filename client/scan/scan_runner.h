@@ -20,10 +20,10 @@ namespace htsr::scan {
 
 struct ScanOptions {
   int jobs = 1;
-  std::string options_key;  // see OptionsKey()
-  bool force = false;       // re-analyse checkpoints already done
-  bool progress = false;    // progress line on stderr
-  bool quiet = false;       // no per-checkpoint failure lines on `log`
+  std::string options_key;                    // see OptionsKey()
+  bool force = false;                         // re-analyse checkpoints already done
+  bool progress = false;                      // progress line on stderr
+  bool quiet = false;                         // no per-checkpoint failure lines on `log`
   const std::atomic<bool>* cancel = nullptr;  // set from a signal handler
 };
 
@@ -39,7 +39,7 @@ struct ScanStats {
 };
 
 // Errors only for the store (a scan that cannot record must stop); checkpoint failures are
-// recorded and counted. Failure lines go to `log` as "PATH: failed: ERROR".
+// recorded and counted. Failure lines go to `log` as "failed: PATH: ERROR".
 absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore& store,
                                   const CheckpointAnalyzer& analyzer, const ScanOptions& options,
                                   std::ostream& log);

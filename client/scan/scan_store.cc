@@ -79,9 +79,9 @@ const std::vector<std::string>& LayerColumnNames() {
 
 absl::StatusOr<std::unique_ptr<ScanStore>> ScanStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   std::unique_ptr<ScanStore> store(new ScanStore(db, path));
   if (rc != SQLITE_OK) return store->Error("cannot open");
   sqlite3_busy_timeout(db, 10000);
@@ -94,8 +94,8 @@ absl::StatusOr<std::unique_ptr<ScanStore>> ScanStore::Open(const std::string& pa
 
 absl::StatusOr<std::unique_ptr<ScanStore>> ScanStore::OpenReadOnly(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
   std::unique_ptr<ScanStore> store(new ScanStore(db, path));
   if (rc != SQLITE_OK) return store->Error("cannot open");
   sqlite3_busy_timeout(db, 10000);
@@ -132,15 +132,16 @@ absl::Status ScanStore::CreateSchema() {
   RETURN_IF_ERROR(Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS checkpoints (", kCheckpointColumns,
                                     ", ", absl::StrJoin(summary, ", "), ")")));
   // No declared types: each value keeps the type the writer gave it (int, real, text).
-  RETURN_IF_ERROR(Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS layers (checkpoint_id INTEGER NOT "
-                                    "NULL REFERENCES checkpoints(id), ",
-                                    absl::StrJoin(layer, ", "), ")")));
+  RETURN_IF_ERROR(
+      Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS layers (checkpoint_id INTEGER NOT "
+                        "NULL REFERENCES checkpoints(id), ",
+                        absl::StrJoin(layer, ", "), ")")));
   RETURN_IF_ERROR(Exec(
       "CREATE TABLE IF NOT EXISTS checkpoint_extras (checkpoint_id INTEGER NOT NULL REFERENCES "
       "checkpoints(id), ord INTEGER NOT NULL, key TEXT NOT NULL, value TEXT)"));
   RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS layers_by_checkpoint ON layers(checkpoint_id)"));
-  RETURN_IF_ERROR(Exec(
-      "CREATE INDEX IF NOT EXISTS extras_by_checkpoint ON checkpoint_extras(checkpoint_id)"));
+  RETURN_IF_ERROR(
+      Exec("CREATE INDEX IF NOT EXISTS extras_by_checkpoint ON checkpoint_extras(checkpoint_id)"));
   RETURN_IF_ERROR(AddMissingColumns("checkpoints", SummaryColumnNames()));
   return AddMissingColumns("layers", LayerColumnNames());
 }
@@ -213,17 +214,16 @@ absl::Status ScanStore::RecordLocked(const CheckpointRecord& r) {
   }
 
   const std::vector<std::string>& summary_cols = SummaryColumnNames();
-  std::vector<std::string> cols = {"path",  "content_hash", "status",   "error",
-                                   "options", "format",     "backend",  "server",
-                                   "bytes", "attempts",     "hash_seconds", "analyze_seconds"};
+  std::vector<std::string> cols = {"path",    "content_hash", "status",       "error",
+                                   "options", "format",       "backend",      "server",
+                                   "bytes",   "attempts",     "hash_seconds", "analyze_seconds"};
   const size_t fixed = cols.size();
   for (const std::string& n : summary_cols) cols.push_back(Quote(n));
   std::vector<std::string> marks;
   for (size_t i = 0; i < cols.size(); ++i) marks.push_back(absl::StrCat("?", i + 1));
-  const std::string sql = absl::StrCat(
-      "INSERT INTO checkpoints (", absl::StrJoin(cols, ", "),
-      ", finished_at) VALUES (", absl::StrJoin(marks, ", "),
-      ", strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+  const std::string sql = absl::StrCat("INSERT INTO checkpoints (", absl::StrJoin(cols, ", "),
+                                       ", finished_at) VALUES (", absl::StrJoin(marks, ", "),
+                                       ", strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
   Stmt ins;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, ins.out(), nullptr) != SQLITE_OK) {
     return Error("prepare insert");
@@ -328,12 +328,19 @@ absl::StatusOr<DbTable> ScanStore::Query(const std::string& sql) {
     row.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
       switch (sqlite3_column_type(s.get(), i)) {
-        case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(s.get(), i)}); break;
-        case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(s.get(), i)); break;
-        case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+        case SQLITE_INTEGER:
+          row.emplace_back(int64_t{sqlite3_column_int64(s.get(), i)});
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(sqlite3_column_double(s.get(), i));
+          break;
+        case SQLITE_NULL:
+          row.emplace_back(std::monostate{});
+          break;
         default: {
           const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), i));
-          row.emplace_back(std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(s.get(), i))));
+          row.emplace_back(
+              std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(s.get(), i))));
         }
       }
     }

@@ -12,28 +12,38 @@ namespace htsr {
 
 std::string_view LayerTypeName(LayerType t) {
   switch (t) {
-    case LayerType::kDense: return "dense";
-    case LayerType::kConv1d: return "conv1d";
-    case LayerType::kConv2d: return "conv2d";
+    case LayerType::kDense:
+      return "dense";
+    case LayerType::kConv1d:
+      return "conv1d";
+    case LayerType::kConv2d:
+      return "conv2d";
   }
   return "?";
 }
 
 std::string_view LayerStatusName(LayerStatus s) {
   switch (s) {
-    case LayerStatus::kSuccess: return "success";
-    case LayerStatus::kSkipped: return "skipped";
-    case LayerStatus::kFailed: return "failed";
+    case LayerStatus::kSuccess:
+      return "success";
+    case LayerStatus::kSkipped:
+      return "skipped";
+    case LayerStatus::kFailed:
+      return "failed";
   }
   return "?";
 }
 
 std::string_view LayerWarningName(LayerWarning w) {
   switch (w) {
-    case LayerWarning::kNone: return "";
-    case LayerWarning::kOverTrained: return "over-trained";
-    case LayerWarning::kUnderTrained: return "under-trained";
-    case LayerWarning::kFailed: return "failed";
+    case LayerWarning::kNone:
+      return "";
+    case LayerWarning::kOverTrained:
+      return "over-trained";
+    case LayerWarning::kUnderTrained:
+      return "under-trained";
+    case LayerWarning::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -67,8 +77,8 @@ LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions&
   const size_t rank = info.shape.size();
   if (rank < 2 || rank > 4) {
     // Only reachable with all_tensors: rank > 4 has no matrix interpretation here.
-    return NotAnalysed(std::move(plan), absl::StrCat("unsupported rank ", rank, " shape ",
-                                                     shape_str));
+    return NotAnalysed(std::move(plan),
+                       absl::StrCat("unsupported rank ", rank, " shape ", shape_str));
   }
   for (int64_t d : info.shape) {
     if (d <= 0) {
@@ -99,12 +109,12 @@ LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions&
   // is its own spectrum of M values, so the filter applies to M.
   const int64_t evals = options.pool ? plan.num_evals : plan.M;
   if (options.min_evals > 0 && evals < options.min_evals) {
-    return NotAnalysed(std::move(plan), absl::StrCat("num_evals ", evals, " < min_evals ",
-                                                     options.min_evals));
+    return NotAnalysed(std::move(plan),
+                       absl::StrCat("num_evals ", evals, " < min_evals ", options.min_evals));
   }
   if (options.max_evals > 0 && evals > options.max_evals) {
-    return NotAnalysed(std::move(plan), absl::StrCat("num_evals ", evals, " > max_evals ",
-                                                     options.max_evals));
+    return NotAnalysed(std::move(plan),
+                       absl::StrCat("num_evals ", evals, " > max_evals ", options.max_evals));
   }
   if (plan.N > options.max_n) {
     return NotAnalysed(std::move(plan), absl::StrCat("N ", plan.N, " > max_N ", options.max_n));

@@ -11,8 +11,8 @@ namespace htsr {
 namespace {
 
 constexpr double kEps64 = std::numeric_limits<double>::epsilon();
-constexpr double kEntropyEpsilon = 1e-10;     // reference EPSILON
-constexpr double kWeakRankTolerance = 1e-6;   // reference WEAK_RANK_LOSS_TOLERANCE
+constexpr double kEntropyEpsilon = 1e-10;    // reference EPSILON
+constexpr double kWeakRankTolerance = 1e-6;  // reference WEAK_RANK_LOSS_TOLERANCE
 
 }  // namespace
 
@@ -83,26 +83,29 @@ DetX ComputeDetX(std::span<const double> pooled) {
   DetX out;
   const int64_t n = static_cast<int64_t>(pooled.size());
   if (n == 0) return out;
-  // Reference returns (0, 0) for < 2 values or a flat spectrum; detX_val = evals[0].
+  // rescale_eigenvalues: l = (Wscale * Wscale) * lambda, Wscale = sqrt(n) / sqrt(sum).
+  const double w_scale = std::sqrt(static_cast<double>(n)) / std::sqrt(AccurateSum(pooled));
+  const double w2 = w_scale * w_scale;
+  auto rescaled = [&](int64_t i) { return w2 * pooled[i]; };
+  int64_t idx = 0;
+  // Reference returns (0, 0) for < 2 values or a flat spectrum.
   if (n < 2 || !(pooled.front() < pooled.back())) {
     out.num = 0;
-    out.val = pooled.front();
-    return out;
-  }
-  const double scale = static_cast<double>(n) / AccurateSum(pooled);
-  int64_t idx = 0;
-  out.num = n;
-  double prod = 1.0;
-  for (idx = n - 1; idx >= 1; --idx) {
-    prod *= scale * pooled[idx];
-    if (prod < 1.0) {
-      out.num = n - idx;
-      break;
+  } else {
+    out.num = n;
+    double prod = 1.0;
+    for (idx = n - 1; idx >= 1; --idx) {
+      prod *= rescaled(idx);
+      if (prod < 1.0) {
+        out.num = n - idx;
+        break;
+      }
     }
+    // Python's loop variable stays at 1 when the loop ends without a break.
+    if (idx < 1) idx = 1;
   }
-  // Python's loop variable stays at 1 when the loop ends without a break.
-  if (idx < 1) idx = 1;
-  out.val = pooled[idx];
+  out.val_rescaled = rescaled(idx);
+  out.val = out.val_rescaled / w2;
   return out;
 }
 

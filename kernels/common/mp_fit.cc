@@ -79,9 +79,11 @@ double Residual(double sigma, const Kde& kde, double Q) {
   }
   for (size_t i = 0; i < kde.x.size(); ++i) {
     const double x = kde.x[i];
-    double v = (1.0 / (2.0 * std::numbers::pi * sigma * sigma * x * y)) * std::sqrt((b - x) * (x - a));
+    double v =
+        (1.0 / (2.0 * std::numbers::pi * sigma * sigma * x * y)) * std::sqrt((b - x) * (x - a));
     if (std::isnan(v)) v = 0;
-    if (std::isinf(v)) v = v > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
+    if (std::isinf(v))
+      v = v > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
     const double r = v - kde.y[i];
     sum += r * r;
   }

@@ -10,9 +10,14 @@ ModelSummary Summarize(const std::vector<LayerResult>& layers) {
   int64_t mp_count = 0;
   for (const LayerResult& r : layers) {
     switch (r.status) {
-      case LayerStatus::kSkipped: ++s.num_skipped; continue;
-      case LayerStatus::kFailed: ++s.num_failed; continue;
-      case LayerStatus::kSuccess: break;
+      case LayerStatus::kSkipped:
+        ++s.num_skipped;
+        continue;
+      case LayerStatus::kFailed:
+        ++s.num_failed;
+        continue;
+      case LayerStatus::kSuccess:
+        break;
     }
     ++s.num_analyzed;
     if (r.warning == LayerWarning::kUnderTrained) ++s.num_under_trained;

@@ -52,9 +52,8 @@ class CpuBackend final : public Backend {
         precision == Precision::kF32 ? EigenMethod::kF32Syevd : EigenMethod::kGramRefined;
     const int64_t stride = batch.rows * batch.cols;
     for (int64_t b = 0; b < batch.count; ++b) {
-      absl::Status st = cpu::SquaredSingularValues(batch.data + b * stride, batch.rows,
-                                                   batch.cols, scale, method,
-                                                   out.subspan(b * m, m));
+      absl::Status st = cpu::SquaredSingularValues(batch.data + b * stride, batch.rows, batch.cols,
+                                                   scale, method, out.subspan(b * m, m));
       if (!st.ok()) return st;
     }
     return absl::OkStatus();

@@ -73,8 +73,8 @@ absl::Status Gesdd(double* a, int m, int n, std::vector<double>& s) {
   double query = 0;
   int lwork = -1, info = 0, one = 1;
   double dummy = 0;
-  dgesdd_("N", &m, &n, a, &m, s.data(), &dummy, &one, &dummy, &one, &query, &lwork,
-          iwork.data(), &info, 1);
+  dgesdd_("N", &m, &n, a, &m, s.data(), &dummy, &one, &dummy, &one, &query, &lwork, iwork.data(),
+          &info, 1);
   if (info != 0) return LapackError("dgesdd(query)", info);
   lwork = WorkSize(query);
   std::vector<double> work(lwork);
@@ -117,22 +117,21 @@ absl::Status GramRefined(const float* w, int rows, int cols, double scale, bool 
     double vl = 0, vu = 0;
     int iquery = 0;
     lwork = -1;
-    dstemr_("V", "I", &m, d.data(), e.data(), &vl, &vu, &il, &iu, &found, wv.data(), z.data(),
-            &m, &k, isuppz.data(), &tryrac, &query, &lwork, &iquery, &liwork, &info, 1, 1);
+    dstemr_("V", "I", &m, d.data(), e.data(), &vl, &vu, &il, &iu, &found, wv.data(), z.data(), &m,
+            &k, isuppz.data(), &tryrac, &query, &lwork, &iquery, &liwork, &info, 1, 1);
     if (info != 0) return LapackError("dstemr(query)", info);
     lwork = WorkSize(query);
     liwork = iquery;
     work.assign(lwork, 0.0);
     std::vector<int> iwork(liwork);
-    dstemr_("V", "I", &m, d.data(), e.data(), &vl, &vu, &il, &iu, &found, wv.data(), z.data(),
-            &m, &k, isuppz.data(), &tryrac, work.data(), &lwork, iwork.data(), &liwork, &info,
-            1, 1);
+    dstemr_("V", "I", &m, d.data(), e.data(), &vl, &vu, &il, &iu, &found, wv.data(), z.data(), &m,
+            &k, isuppz.data(), &tryrac, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
     if (info != 0) return LapackError("dstemr", info);
     if (found != k) return absl::InternalError("dstemr returned too few eigenvectors");
     // Back-transform to eigenvectors of G: V_k = Q Z.
     lwork = -1;
-    dormtr_("L", "U", "N", &m, &k, g.data(), &m, tau.data(), z.data(), &m, &query, &lwork,
-            &info, 1, 1, 1);
+    dormtr_("L", "U", "N", &m, &k, g.data(), &m, tau.data(), z.data(), &m, &query, &lwork, &info, 1,
+            1, 1);
     if (info != 0) return LapackError("dormtr(query)", info);
     lwork = WorkSize(query);
     work.assign(lwork, 0.0);
@@ -144,11 +143,11 @@ absl::Status GramRefined(const float* w, int rows, int cols, double scale, bool 
     std::vector<double> b(static_cast<size_t>(n) * k);
     const double beta = 0.0;
     if (cols <= rows) {  // V_k is cols x k; W V_k = A^T V_k
-      dgemm_("T", "N", &rows, &k, &cols, &scale, a.data(), &cols, z.data(), &cols, &beta,
-             b.data(), &rows, 1, 1);
+      dgemm_("T", "N", &rows, &k, &cols, &scale, a.data(), &cols, z.data(), &cols, &beta, b.data(),
+             &rows, 1, 1);
     } else {  // V_k is rows x k; W^T V_k = A V_k
-      dgemm_("N", "N", &cols, &k, &rows, &scale, a.data(), &cols, z.data(), &rows, &beta,
-             b.data(), &cols, 1, 1);
+      dgemm_("N", "N", &cols, &k, &rows, &scale, a.data(), &cols, z.data(), &rows, &beta, b.data(),
+             &cols, 1, 1);
     }
     std::vector<double> sv;
     if (absl::Status st = Gesdd(b.data(), n, k, sv); !st.ok()) return st;
@@ -202,8 +201,7 @@ absl::Status GramSyevdF64(const float* w, int rows, int cols, double scale, bool
   return absl::OkStatus();
 }
 
-absl::Status GesddValues(const float* w, int rows, int cols, double scale,
-                         std::span<double> out) {
+absl::Status GesddValues(const float* w, int rows, int cols, double scale, std::span<double> out) {
   std::vector<double> a = ToDouble(w, static_cast<int64_t>(rows) * cols, scale);
   std::vector<double> sv;
   // A = W^T is cols x rows column-major.
@@ -224,8 +222,7 @@ absl::Status GramF32(const float* w, int rows, int cols, double scale, std::span
   }
   int info = 0, lwork = -1, liwork = -1, iquery = 0;
   float query = 0;
-  ssyevd_("N", "U", &m, g.data(), &m, evals.data(), &query, &lwork, &iquery, &liwork, &info, 1,
-          1);
+  ssyevd_("N", "U", &m, g.data(), &m, evals.data(), &query, &lwork, &iquery, &liwork, &info, 1, 1);
   if (info != 0) return LapackError("ssyevd(query)", info);
   lwork = static_cast<int>(query) + 1;
   liwork = std::max(iquery, 1);
@@ -256,11 +253,16 @@ absl::Status SquaredSingularValues(const float* w, int64_t rows, int64_t cols, d
   }
   const int r = static_cast<int>(rows), c = static_cast<int>(cols);
   switch (method) {
-    case EigenMethod::kGramRefined: return GramRefined(w, r, c, scale, true, out);
-    case EigenMethod::kGramSyevd: return GramSyevdF64(w, r, c, scale, false, out);
-    case EigenMethod::kGramSyevr: return GramSyevdF64(w, r, c, scale, true, out);
-    case EigenMethod::kGesdd: return GesddValues(w, r, c, scale, out);
-    case EigenMethod::kF32Syevd: return GramF32(w, r, c, scale, out);
+    case EigenMethod::kGramRefined:
+      return GramRefined(w, r, c, scale, true, out);
+    case EigenMethod::kGramSyevd:
+      return GramSyevdF64(w, r, c, scale, false, out);
+    case EigenMethod::kGramSyevr:
+      return GramSyevdF64(w, r, c, scale, true, out);
+    case EigenMethod::kGesdd:
+      return GesddValues(w, r, c, scale, out);
+    case EigenMethod::kF32Syevd:
+      return GramF32(w, r, c, scale, out);
   }
   return absl::InvalidArgumentError("unknown eigen method");
 }

@@ -1,8 +1,9 @@
 // Threaded KS scan over every candidate xmin (SPEC §3) on the CPU.
 //
 // alpha_i is O(1) from a compensated suffix sum of ln x; D_i is a max over its k = n-i tail
-// terms, so the total work is ~n^2/2 terms. Candidate i goes to thread i % T (interleaved,
-// because the tail length shrinks with i), each thread writes its own D_i, and the first
+// terms, so the total work is ~n^2/2 terms before pruning. Candidates are dealt to the T
+// threads round-robin (the tail length, i.e. the work, shrinks with i), each thread writes
+// its own D_i, and the first
 // argmin is taken sequentially afterwards, so the result does not depend on T. Candidates
 // that provably cannot win stop early (see below).
 #include <algorithm>

@@ -51,8 +51,8 @@ class CudaBackend final : public Backend {
     if (!std::isfinite(scale)) return absl::InvalidArgumentError("non-finite scale");
     const int64_t m = std::min(batch.rows, batch.cols);
     const std::optional<int64_t> elems = cuda_plan::CheckedMul(batch.rows, batch.cols);
-    const std::optional<int64_t> total = elems ? cuda_plan::CheckedMul(*elems, batch.count)
-                                               : std::nullopt;
+    const std::optional<int64_t> total =
+        elems ? cuda_plan::CheckedMul(*elems, batch.count) : std::nullopt;
     const std::optional<int64_t> want = cuda_plan::CheckedMul(m, batch.count);
     if (!total || !want) return absl::InvalidArgumentError("matrix batch size overflows");
     if (static_cast<int64_t>(out.size()) != *want) {
@@ -111,9 +111,9 @@ class CudaBackend final : public Backend {
       const double x = sorted[static_cast<size_t>(i)];
       if (!std::isfinite(x) || !(x > ks::kFitThreshold) ||
           (i > 0 && x < sorted[static_cast<size_t>(i - 1)])) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "KS scan input must be finite, ascending and > ", ks::kFitThreshold,
-            "; value ", i, " is ", x));
+        return absl::InvalidArgumentError(
+            absl::StrCat("KS scan input must be finite, ascending and > ", ks::kFitThreshold,
+                         "; value ", i, " is ", x));
       }
     }
 
@@ -127,9 +127,10 @@ class CudaBackend final : public Backend {
           need / 1048576.0, budget / 1048576.0, device_name_));
     }
     ASSIGN_OR_RETURN(auto d_values, cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n)));
-    RETURN_IF_ERROR(staging_.Upload(sorted.data(), sorted.size_bytes(), d_values.data(),
-                                    stream_.get()));
-    ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream_.get()));
+    RETURN_IF_ERROR(
+        staging_.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream_.get()));
+    ASSIGN_OR_RETURN(const cuda::KsScanResult r,
+                     cuda::KsScanDevice(d_values.data(), n, stream_.get()));
     PowerLawScan scan;
     scan.best_index = r.best_index;
     scan.alpha = r.alpha;
@@ -138,17 +139,16 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  CudaBackend(int ordinal, int64_t memory_limit)
-      : ordinal_(ordinal), memory_limit_(memory_limit) {}
+  CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
 
   absl::Status Init() {
     RETURN_IF_ERROR(Activate());
     cudaDeviceProp prop{};
     HTSR_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal_));
     device_name_ = prop.name;
-    description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs)", prop.name,
-                                   ordinal_, prop.totalGlobalMem / 1073741824.0, prop.major,
-                                   prop.minor, prop.multiProcessorCount);
+    description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs)", prop.name, ordinal_,
+                                   prop.totalGlobalMem / 1073741824.0, prop.major, prop.minor,
+                                   prop.multiProcessorCount);
     ASSIGN_OR_RETURN(stream_, cuda::CreateStream());
     ASSIGN_OR_RETURN(cublas_, cuda::CreateCublas(stream_.get()));
     ASSIGN_OR_RETURN(cusolver_, cuda::CreateCusolver(stream_.get()));

@@ -30,8 +30,8 @@ absl::Status SolverInfoToStatus(int info, const char* routine, int64_t matrix_in
 #define HTSR_CUSOLVER_CHECK(expr) \
   RETURN_IF_ERROR(::htsr::cuda::CusolverToStatus((expr), #expr, __FILE__, __LINE__))
 // After every kernel launch: launch-configuration errors surface here, not later.
-#define HTSR_CUDA_CHECK_LAUNCH(kernel_name)                                              \
-  RETURN_IF_ERROR(::htsr::cuda::CudaToStatus(cudaGetLastError(), "launch " kernel_name, \
-                                             __FILE__, __LINE__))
+#define HTSR_CUDA_CHECK_LAUNCH(kernel_name) \
+  RETURN_IF_ERROR(                          \
+      ::htsr::cuda::CudaToStatus(cudaGetLastError(), "launch " kernel_name, __FILE__, __LINE__))
 
 #endif  // HTSR_KERNELS_CUDA_CUDA_CHECK_CUH_

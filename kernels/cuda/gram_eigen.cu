@@ -18,6 +18,7 @@
 #include "gram_eigen.cuh"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <span>
@@ -48,8 +49,8 @@ __global__ void WidenKernel(const float* __restrict__ in, double* __restrict__ o
 
 // *first_bad = smallest index of a matrix holding a NaN or Inf (solvers can iterate on
 // NaN until their sweep limit; reject such input before it reaches them).
-__global__ void FirstNonFiniteKernel(const float* __restrict__ in, int64_t n,
-                                     int64_t matrix_elems, unsigned long long* first_bad) {
+__global__ void FirstNonFiniteKernel(const float* __restrict__ in, int64_t n, int64_t matrix_elems,
+                                     unsigned long long* first_bad) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     if (!isfinite(in[i])) {
@@ -92,17 +93,15 @@ cublasStatus_t Syrk(cublasHandle_t h, cublasOperation_t op, int n, int k, const 
                     const float* a, int lda, const float* beta, float* c, int ldc) {
   return cublasSsyrk(h, CUBLAS_FILL_MODE_LOWER, op, n, k, alpha, a, lda, beta, c, ldc);
 }
-cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t op_a, cublasOperation_t op_b,
-                           int n, int k, const double* alpha, const double* a, int lda,
-                           long long stride_a, const double* beta, double* c, int ldc,
-                           long long stride_c, int count) {
+cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t op_a, cublasOperation_t op_b, int n,
+                           int k, const double* alpha, const double* a, int lda, long long stride_a,
+                           const double* beta, double* c, int ldc, long long stride_c, int count) {
   return cublasDgemmStridedBatched(h, op_a, op_b, n, n, k, alpha, a, lda, stride_a, a, lda,
                                    stride_a, beta, c, ldc, stride_c, count);
 }
-cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t op_a, cublasOperation_t op_b,
-                           int n, int k, const float* alpha, const float* a, int lda,
-                           long long stride_a, const float* beta, float* c, int ldc,
-                           long long stride_c, int count) {
+cublasStatus_t GemmBatched(cublasHandle_t h, cublasOperation_t op_a, cublasOperation_t op_b, int n,
+                           int k, const float* alpha, const float* a, int lda, long long stride_a,
+                           const float* beta, float* c, int ldc, long long stride_c, int count) {
   return cublasSgemmStridedBatched(h, op_a, op_b, n, n, k, alpha, a, lda, stride_a, a, lda,
                                    stride_a, beta, c, ldc, stride_c, count);
 }
@@ -114,13 +113,23 @@ struct EigenWorkspace {
   size_t host_bytes = 0;
 };
 
+// HTSR_CUDA_UNBATCHED=1 forces the one-by-one solver: only for the batched-vs-unbatched
+// benchmark (tests/gpu/model_bench.sh); results are the same either way.
+bool BatchedSolverEnabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("HTSR_CUDA_UNBATCHED");
+    return v == nullptr || v[0] == '\0' || v[0] == '0';
+  }();
+  return enabled;
+}
+
 template <typename T>
 absl::StatusOr<EigenWorkspace> QueryEigenWorkspace(const SolverContext& ctx, int64_t m,
                                                    int64_t count) {
   constexpr cudaDataType kType = Types<T>::kCuda;
   EigenWorkspace ws;
   // XsyevBatched also requires n * lda * batch <= INT32_MAX.
-  if (count > 1 && m <= kBatchedEigenMaxOrder &&
+  if (BatchedSolverEnabled() && count > 1 && m <= kBatchedEigenMaxOrder &&
       m * m * count <= std::numeric_limits<int32_t>::max()) {
     const cusolverStatus_t s = cusolverDnXsyevBatched_bufferSize(
         ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, m, kType,
@@ -148,24 +157,28 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
   const cuda_plan::GramShape g = cuda_plan::PlanGram(rows, cols);
   const int64_t m = g.m;
 
-  ASSIGN_OR_RETURN(DeviceBuffer<T> gram, DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m)));
-  ASSIGN_OR_RETURN(DeviceBuffer<T> evals, DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m)));
+  ASSIGN_OR_RETURN(DeviceBuffer<T> gram,
+                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m)));
+  ASSIGN_OR_RETURN(DeviceBuffer<T> evals,
+                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m)));
   ASSIGN_OR_RETURN(DeviceBuffer<int> info, DeviceBuffer<int>::Allocate(static_cast<size_t>(count)));
-  ASSIGN_OR_RETURN(DeviceBuffer<double> d_out, DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m)));
+  ASSIGN_OR_RETURN(DeviceBuffer<double> d_out,
+                   DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m)));
 
   // Gram = scale^2 * (smaller-side product); only the lower triangle is read by the solver.
   const T alpha = static_cast<T>(scale * scale);
   const T beta = 0;
   const cublasOperation_t op = g.transpose ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (count == 1) {
-    HTSR_CUBLAS_CHECK(Syrk(ctx.cublas, op, static_cast<int>(m), static_cast<int>(g.k), &alpha,
-                           d_a, static_cast<int>(g.lda), &beta, gram.data(), static_cast<int>(m)));
+    HTSR_CUBLAS_CHECK(Syrk(ctx.cublas, op, static_cast<int>(m), static_cast<int>(g.k), &alpha, d_a,
+                           static_cast<int>(g.lda), &beta, gram.data(), static_cast<int>(m)));
   } else {
     // No batched syrk in cuBLAS: C_b = op(A_b) op(A_b)^T as one strided-batched gemm.
     const cublasOperation_t op_b = g.transpose ? CUBLAS_OP_N : CUBLAS_OP_T;
     HTSR_CUBLAS_CHECK(GemmBatched(ctx.cublas, op, op_b, static_cast<int>(m), static_cast<int>(g.k),
                                   &alpha, d_a, static_cast<int>(g.lda), rows * cols, &beta,
-                                  gram.data(), static_cast<int>(m), m * m, static_cast<int>(count)));
+                                  gram.data(), static_cast<int>(m), m * m,
+                                  static_cast<int>(count)));
   }
 
   ASSIGN_OR_RETURN(EigenWorkspace ws, QueryEigenWorkspace<T>(ctx, m, count));
@@ -175,8 +188,8 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
   if (ws.batched) {
     HTSR_CUSOLVER_CHECK(cusolverDnXsyevBatched(
         ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, m, kType,
-        gram.data(), m, kType, evals.data(), kType, work.data(), ws.device_bytes,
-        host_work.data(), ws.host_bytes, info.data(), count));
+        gram.data(), m, kType, evals.data(), kType, work.data(), ws.device_bytes, host_work.data(),
+        ws.host_bytes, info.data(), count));
   } else {
     for (int64_t b = 0; b < count; ++b) {
       HTSR_CUSOLVER_CHECK(cusolverDnXsyevd(
@@ -185,15 +198,15 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
           ws.device_bytes, host_work.data(), ws.host_bytes, info.data() + b));
     }
   }
-  FinishKernel<T><<<GridFor(count * m, 256), 256, 0, ctx.stream>>>(evals.data(), d_out.data(),
-                                                                   count * m);
+  FinishKernel<T>
+      <<<GridFor(count * m, 256), 256, 0, ctx.stream>>>(evals.data(), d_out.data(), count * m);
   HTSR_CUDA_CHECK_LAUNCH("FinishKernel");
 
   std::vector<int> host_info(static_cast<size_t>(count));
   HTSR_CUDA_CHECK(cudaMemcpyAsync(host_info.data(), info.data(), info.bytes(),
                                   cudaMemcpyDeviceToHost, ctx.stream));
-  HTSR_CUDA_CHECK(cudaMemcpyAsync(out.data(), d_out.data(), d_out.bytes(),
-                                  cudaMemcpyDeviceToHost, ctx.stream));
+  HTSR_CUDA_CHECK(
+      cudaMemcpyAsync(out.data(), d_out.data(), d_out.bytes(), cudaMemcpyDeviceToHost, ctx.stream));
   HTSR_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   for (int64_t b = 0; b < count; ++b) {
     RETURN_IF_ERROR(SolverInfoToStatus(host_info[static_cast<size_t>(b)], routine, b));
@@ -204,8 +217,8 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
 // Recomputes the values of `evals` (one matrix's ascending eigenvalues, host) below
 // kRefineBelow * lambda_max from the singular values of B = s W V_k (see the top of the
 // file). `d_a`: this matrix's float64 column-major view A = W^T.
-absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t rows,
-                         int64_t cols, double scale, std::span<double> evals) {
+absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t rows, int64_t cols,
+                         double scale, std::span<double> evals) {
   const cuda_plan::GramShape g = cuda_plan::PlanGram(rows, cols);
   const int64_t m = g.m;
   const double lambda_max = evals[static_cast<size_t>(m - 1)];
@@ -225,8 +238,8 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   const double zero = 0.0;
   HTSR_CUBLAS_CHECK(cublasDsyrk(ctx.cublas, CUBLAS_FILL_MODE_LOWER,
                                 g.transpose ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(m),
-                                static_cast<int>(g.k), &alpha, d_a, static_cast<int>(g.lda),
-                                &zero, gram.data(), static_cast<int>(m)));
+                                static_cast<int>(g.k), &alpha, d_a, static_cast<int>(g.lda), &zero,
+                                gram.data(), static_cast<int>(m)));
 
   // Eigenvectors of the k smallest eigenvalues only (range by index 1..k).
   double vl = 0, vu = 0;
@@ -242,11 +255,11 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
       CUDA_R_64F, nullptr, 1, CUDA_R_64F, nullptr, 1, CUDA_R_64F, &svd_dev, &svd_host));
   ASSIGN_OR_RETURN(auto work, DeviceBuffer<char>::Allocate(std::max(dev_bytes, svd_dev)));
   std::vector<char> host_work(std::max(host_bytes, svd_host));
-  HTSR_CUSOLVER_CHECK(cusolverDnXsyevdx(
-      ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_VECTOR, CUSOLVER_EIG_RANGE_I,
-      CUBLAS_FILL_MODE_LOWER, m, CUDA_R_64F, gram.data(), m, &vl, &vu, 1, k, &found, CUDA_R_64F,
-      w.data(), CUDA_R_64F, work.data(), work.bytes(), host_work.data(), host_work.size(),
-      info.data()));
+  HTSR_CUSOLVER_CHECK(cusolverDnXsyevdx(ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_VECTOR,
+                                        CUSOLVER_EIG_RANGE_I, CUBLAS_FILL_MODE_LOWER, m, CUDA_R_64F,
+                                        gram.data(), m, &vl, &vu, 1, k, &found, CUDA_R_64F,
+                                        w.data(), CUDA_R_64F, work.data(), work.bytes(),
+                                        host_work.data(), host_work.size(), info.data()));
 
   // B = s * W * V_k (n x k): V_k lives on the Gram side, so
   //   cols <= rows: V_k is cols x k and W V_k = A^T V_k
@@ -262,17 +275,16 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
                                   static_cast<int>(cols), gram.data(), static_cast<int>(m), &zero,
                                   b.data(), static_cast<int>(n)));
   }
-  HTSR_CUSOLVER_CHECK(cusolverDnXgesvd(ctx.cusolver, ctx.params, 'N', 'N', n, k, CUDA_R_64F,
-                                       b.data(), n, CUDA_R_64F, sv.data(), CUDA_R_64F, nullptr, 1,
-                                       CUDA_R_64F, nullptr, 1, CUDA_R_64F, work.data(),
-                                       work.bytes(), host_work.data(), host_work.size(),
-                                       info.data() + 1));
+  HTSR_CUSOLVER_CHECK(cusolverDnXgesvd(
+      ctx.cusolver, ctx.params, 'N', 'N', n, k, CUDA_R_64F, b.data(), n, CUDA_R_64F, sv.data(),
+      CUDA_R_64F, nullptr, 1, CUDA_R_64F, nullptr, 1, CUDA_R_64F, work.data(), work.bytes(),
+      host_work.data(), host_work.size(), info.data() + 1));
   int host_info[2] = {0, 0};
   std::vector<double> host_sv(static_cast<size_t>(k));
-  HTSR_CUDA_CHECK(cudaMemcpyAsync(host_info, info.data(), sizeof(host_info),
-                                  cudaMemcpyDeviceToHost, ctx.stream));
-  HTSR_CUDA_CHECK(cudaMemcpyAsync(host_sv.data(), sv.data(), sv.bytes(), cudaMemcpyDeviceToHost,
+  HTSR_CUDA_CHECK(cudaMemcpyAsync(host_info, info.data(), sizeof(host_info), cudaMemcpyDeviceToHost,
                                   ctx.stream));
+  HTSR_CUDA_CHECK(
+      cudaMemcpyAsync(host_sv.data(), sv.data(), sv.bytes(), cudaMemcpyDeviceToHost, ctx.stream));
   HTSR_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   RETURN_IF_ERROR(SolverInfoToStatus(host_info[0], "cusolverDnXsyevdx", 0));
   RETURN_IF_ERROR(SolverInfoToStatus(host_info[1], "cusolverDnXgesvd", 0));
@@ -304,8 +316,8 @@ absl::Status CheckShape(int64_t rows, int64_t cols, int64_t count) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t rows,
-                                             int64_t cols, int64_t count, Precision precision) {
+absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t rows, int64_t cols,
+                                             int64_t count, Precision precision) {
   RETURN_IF_ERROR(CheckShape(rows, cols, count));
   const bool f64 = precision == Precision::kF64;
   const std::optional<int64_t> pipeline = cuda_plan::GramPipelineBytes(rows, cols, count, f64);
@@ -336,13 +348,13 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
   {
     ASSIGN_OR_RETURN(auto d_bad, DeviceBuffer<unsigned long long>::Allocate(1));
     unsigned long long bad = ~0ull;
-    HTSR_CUDA_CHECK(cudaMemcpyAsync(d_bad.data(), &bad, sizeof(bad), cudaMemcpyHostToDevice,
-                                    ctx.stream));
+    HTSR_CUDA_CHECK(
+        cudaMemcpyAsync(d_bad.data(), &bad, sizeof(bad), cudaMemcpyHostToDevice, ctx.stream));
     FirstNonFiniteKernel<<<GridFor(n, 256), 256, 0, ctx.stream>>>(d_input, n, rows * cols,
-                                                                   d_bad.data());
+                                                                  d_bad.data());
     HTSR_CUDA_CHECK_LAUNCH("FirstNonFiniteKernel");
-    HTSR_CUDA_CHECK(cudaMemcpyAsync(&bad, d_bad.data(), sizeof(bad), cudaMemcpyDeviceToHost,
-                                    ctx.stream));
+    HTSR_CUDA_CHECK(
+        cudaMemcpyAsync(&bad, d_bad.data(), sizeof(bad), cudaMemcpyDeviceToHost, ctx.stream));
     HTSR_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
     if (bad != ~0ull) {
       return absl::InvalidArgumentError(
@@ -352,13 +364,15 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
   if (precision == Precision::kF32) {
     return Solve<float>(ctx, d_input, count, rows, cols, scale, out);
   }
-  ASSIGN_OR_RETURN(DeviceBuffer<double> wide, DeviceBuffer<double>::Allocate(static_cast<size_t>(n)));
+  ASSIGN_OR_RETURN(DeviceBuffer<double> wide,
+                   DeviceBuffer<double>::Allocate(static_cast<size_t>(n)));
   WidenKernel<<<GridFor(n, 256), 256, 0, ctx.stream>>>(d_input, wide.data(), n);
   HTSR_CUDA_CHECK_LAUNCH("WidenKernel");
   RETURN_IF_ERROR(Solve<double>(ctx, wide.data(), count, rows, cols, scale, out));
   for (int64_t b = 0; b < count; ++b) {
-    absl::Status status = RefineSmall(ctx, wide.data() + b * rows * cols, rows, cols, scale,
-                                      out.subspan(static_cast<size_t>(b * m), static_cast<size_t>(m)));
+    absl::Status status =
+        RefineSmall(ctx, wide.data() + b * rows * cols, rows, cols, scale,
+                    out.subspan(static_cast<size_t>(b * m), static_cast<size_t>(m)));
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat("matrix ", b, ": ", status.message()));
     }

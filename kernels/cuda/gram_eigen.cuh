@@ -26,8 +26,8 @@ struct SolverContext {
 // Device bytes GramEigenvalues needs for `count` matrices of rows x cols (everything it
 // allocates at its peak, the solver workspace included; the kF64 refinement of small
 // eigenvalues runs after the batch buffers are freed and needs less).
-absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t rows,
-                                             int64_t cols, int64_t count, Precision precision);
+absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t rows, int64_t cols,
+                                             int64_t count, Precision precision);
 
 // `d_input`: `count` row-major rows x cols float32 matrices on the device. Writes the
 // count * min(rows, cols) ascending squared singular values of scale * W (matrix after

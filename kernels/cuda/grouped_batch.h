@@ -41,9 +41,10 @@ inline absl::Status SquaredSingularValuesGrouped(Backend& backend, int64_t rows,
   for (size_t j = 0; j < jobs.size(); ++j) {
     if (jobs[j].data == nullptr || static_cast<int64_t>(jobs[j].out.size()) != m ||
         !std::isfinite(jobs[j].scale)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("grouped batch: job ", j, " has no data, a non-finite scale or an out "
-                       "span of ", jobs[j].out.size(), " values (want ", m, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("grouped batch: job ", j,
+                                                     " has no data, a non-finite scale or an out "
+                                                     "span of ",
+                                                     jobs[j].out.size(), " values (want ", m, ")"));
     }
   }
   const int64_t bytes_per_matrix = elems * static_cast<int64_t>(sizeof(float));

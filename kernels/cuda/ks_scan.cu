@@ -64,8 +64,7 @@ __global__ void CandidateKernel(const double* __restrict__ sorted, const double*
   const double log_xmin = logs[i];
   // An all-equal tail has a zero denominator exactly (alpha = inf), whatever the rounding
   // of the suffix sum; same rule as the CPU scan.
-  const double alpha =
-      sorted[i] == sorted[n - 1] ? INFINITY : ks::Alpha(k, s.hi + s.lo, log_xmin);
+  const double alpha = sorted[i] == sorted[n - 1] ? INFINITY : ks::Alpha(k, s.hi + s.lo, log_xmin);
 
   double best = 0.0;
   if (!(alpha > 1.0)) {
@@ -128,8 +127,8 @@ __global__ void ArgminKernel(const double* __restrict__ alphas, const double* __
       const double d = best_d[threadIdx.x + stride];
       const int64_t idx = best_i[threadIdx.x + stride];
       const int64_t mine = best_i[threadIdx.x];
-      if (idx >= 0 && (mine < 0 || d < best_d[threadIdx.x] ||
-                       (d == best_d[threadIdx.x] && idx < mine))) {
+      if (idx >= 0 &&
+          (mine < 0 || d < best_d[threadIdx.x] || (d == best_d[threadIdx.x] && idx < mine))) {
         best_d[threadIdx.x] = d;
         best_i[threadIdx.x] = idx;
       }
@@ -152,12 +151,11 @@ unsigned GridFor(int64_t n, int threads) {
 absl::StatusOr<size_t> CubTempBytes(int64_t n) {
   size_t sort_bytes = 0;
   size_t scan_bytes = 0;
-  HTSR_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes,
-                                                 static_cast<const double*>(nullptr),
-                                                 static_cast<double*>(nullptr), n));
-  HTSR_CUDA_CHECK(cub::DeviceScan::InclusiveScan(
-      nullptr, scan_bytes, static_cast<const DoubleDouble*>(nullptr),
-      static_cast<DoubleDouble*>(nullptr), DoubleDoubleAdd{}, n));
+  HTSR_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(
+      nullptr, sort_bytes, static_cast<const double*>(nullptr), static_cast<double*>(nullptr), n));
+  HTSR_CUDA_CHECK(
+      cub::DeviceScan::InclusiveScan(nullptr, scan_bytes, static_cast<const DoubleDouble*>(nullptr),
+                                     static_cast<DoubleDouble*>(nullptr), DoubleDoubleAdd{}, n));
   return sort_bytes > scan_bytes ? sort_bytes : scan_bytes;
 }
 
@@ -179,8 +177,7 @@ absl::StatusOr<int64_t> KsScanDeviceBytes(int64_t n) {
   return *bytes + static_cast<int64_t>(temp);
 }
 
-absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n,
-                                          cudaStream_t stream) {
+absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n, cudaStream_t stream) {
   RETURN_IF_ERROR(CheckSize(n));
   const size_t un = static_cast<size_t>(n);
   ASSIGN_OR_RETURN(size_t temp_bytes, CubTempBytes(n));
@@ -195,8 +192,8 @@ absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n,
 
   // Positive doubles sort correctly as radix keys; already-sorted input stays as it is
   // (equal keys are indistinguishable), so indices match the caller's ascending order.
-  HTSR_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.data(), temp_bytes, d_values,
-                                                 sorted.data(), n, 0, 64, stream));
+  HTSR_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp.data(), temp_bytes, d_values, sorted.data(),
+                                                 n, 0, 64, stream));
   LogKernel<<<GridFor(n, 256), 256, 0, stream>>>(sorted.data(), logs.data(), reversed.data(), n);
   HTSR_CUDA_CHECK_LAUNCH("LogKernel");
   HTSR_CUDA_CHECK(cub::DeviceScan::InclusiveScan(temp.data(), temp_bytes, reversed.data(),
@@ -209,8 +206,8 @@ absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n,
   HTSR_CUDA_CHECK_LAUNCH("ArgminKernel");
 
   KsScanResult host;
-  HTSR_CUDA_CHECK(cudaMemcpyAsync(&host, result.data(), sizeof(host), cudaMemcpyDeviceToHost,
-                                  stream));
+  HTSR_CUDA_CHECK(
+      cudaMemcpyAsync(&host, result.data(), sizeof(host), cudaMemcpyDeviceToHost, stream));
   HTSR_CUDA_CHECK(cudaStreamSynchronize(stream));
   return host;
 }

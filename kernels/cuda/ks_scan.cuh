@@ -22,8 +22,7 @@ absl::StatusOr<int64_t> KsScanDeviceBytes(int64_t n);
 // `d_values`: n >= 2 values on the device, all > ks::kFitThreshold, in any order (they
 // are sorted on the device first, so a device-resident spectrum needs no host trip).
 // Returns the FIRST index (in ascending order) with the smallest D. Synchronises `stream`.
-absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n,
-                                          cudaStream_t stream);
+absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n, cudaStream_t stream);
 
 }  // namespace htsr::cuda
 

@@ -17,10 +17,10 @@ namespace htsr::cuda_plan {
 //   cols <= rows: W^T W = A A^T -> syrk/gemm with op N on A (n = cols, k = rows)
 //   rows <  cols: W W^T = A^T A -> syrk/gemm with op T on A (n = rows, k = cols)
 struct GramShape {
-  int64_t m = 0;            // Gram order = number of eigenvalues per matrix
-  int64_t k = 0;            // inner dimension of the product
-  int64_t lda = 0;          // leading dimension of the column-major view (= cols)
-  bool transpose = false;   // true: C = A^T A; false: C = A A^T
+  int64_t m = 0;           // Gram order = number of eigenvalues per matrix
+  int64_t k = 0;           // inner dimension of the product
+  int64_t lda = 0;         // leading dimension of the column-major view (= cols)
+  bool transpose = false;  // true: C = A^T A; false: C = A A^T
 };
 
 inline GramShape PlanGram(int64_t rows, int64_t cols) {
@@ -87,8 +87,8 @@ inline int KsThreadsPerBlock(int64_t n) {
 }
 
 // Device bytes of the KS scan for n values, apart from CUB's temporary storage: sorted
-// values (input and sorted copy), their logs, the reversed logs and their suffix sums (double-double, 16 bytes each), alpha and D per
-// candidate, and the result record.
+// values (input and sorted copy), their logs, the reversed logs and their suffix sums
+// (double-double, 16 bytes each), alpha and D per candidate, and the result record.
 inline std::optional<int64_t> KsScanBytes(int64_t n) {
   const std::optional<int64_t> bytes = CheckedMul(n, 8 + 8 + 8 + 16 + 16 + 8 + 8);
   if (!bytes || *bytes > std::numeric_limits<int64_t>::max() - 64) return std::nullopt;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "htsr/cpu_backend.h"
 #include "htsr/engine.h"
@@ -20,8 +21,8 @@ namespace {
 constexpr double kLargeLayerFlops = 268435456.0;
 
 double GramFlops(const LayerPlan& plan) {
-  return static_cast<double>(plan.N) * static_cast<double>(plan.M) *
-         static_cast<double>(plan.M) * static_cast<double>(plan.rf);
+  return static_cast<double>(plan.N) * static_cast<double>(plan.M) * static_cast<double>(plan.M) *
+         static_cast<double>(plan.rf);
 }
 
 }  // namespace
@@ -29,10 +30,20 @@ double GramFlops(const LayerPlan& plan) {
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index) {
+  // The reference's state-dict iterator: when no key ends in ".weight" (bare array files:
+  // npz, npy), every key is taken as "<key>.weight", so every floating rank-2..4 tensor is a
+  // layer; ".bias" keys stay biases.
+  const bool any_weight = std::any_of(tensors.begin(), tensors.end(), [](const TensorInfo& t) {
+    return absl::EndsWith(t.name, ".weight");
+  });
+  auto bare_candidate = [&](const TensorInfo& t) {
+    return !any_weight && !absl::EndsWith(t.name, ".bias") && IsFloating(t.dtype) &&
+           t.shape.size() >= 2 && t.shape.size() <= 4;
+  };
   std::vector<LayerPlan> plans;
   if (tensor_index != nullptr) tensor_index->clear();
   for (size_t i = 0; i < tensors.size(); ++i) {
-    if (!IsLayerCandidate(tensors[i], options)) continue;
+    if (!IsLayerCandidate(tensors[i], options) && !bare_candidate(tensors[i])) continue;
     plans.push_back(PlanLayer(tensors[i], static_cast<int>(plans.size()) + 1, options));
     if (tensor_index != nullptr) tensor_index->push_back(i);
   }
@@ -41,8 +52,17 @@ std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
 
 std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& source,
                                       const ModelCallbacks& callbacks) {
-  std::vector<size_t> index;
-  const std::vector<LayerPlan> plans = PlanModel(source.tensors, engine.config().options, &index);
+  std::vector<size_t> all_index;
+  std::vector<LayerPlan> plans;
+  std::vector<size_t> index;  // tensor index of plans[k]
+  {
+    std::vector<LayerPlan> all = PlanModel(source.tensors, engine.config().options, &all_index);
+    for (size_t k = 0; k < all.size(); ++k) {
+      if (callbacks.select && !callbacks.select(all[k])) continue;
+      plans.push_back(std::move(all[k]));
+      index.push_back(all_index[k]);
+    }
+  }
   std::vector<std::vector<LayerResult>> rows(plans.size());
   std::mutex callback_mu;
   auto finish = [&](size_t k, std::vector<LayerResult> r) {
@@ -77,14 +97,20 @@ std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& 
     finish(k, {std::move(r)});
   };
 
-  const int threads = engine.config().threads > 0 ? engine.config().threads
-                                                  : cpu::HardwareThreads();
+  const int threads =
+      engine.config().threads > 0 ? engine.config().threads : cpu::HardwareThreads();
   // Large layers first, one at a time, each with every BLAS thread (a 4096 x 4096 layer
   // keeps all cores busy inside dsyrk/dsytrd); then the small ones in parallel, one per
   // worker with one BLAS thread each, where layer-level parallelism beats BLAS threading.
+  // With a GPU backend the device serialises the solves; every layer then goes to the
+  // worker pool, so that loading and converting the next layers (CPU) overlaps the
+  // current solve (GPU) instead of waiting for it.
+  const bool cpu_backend = engine.backend().Name() == "cpu";
   std::vector<size_t> large, small;
   for (size_t k = 0; k < plans.size(); ++k) {
-    (plans[k].analyse && GramFlops(plans[k]) >= kLargeLayerFlops ? large : small).push_back(k);
+    const bool is_large =
+        cpu_backend && plans[k].analyse && GramFlops(plans[k]) >= kLargeLayerFlops;
+    (is_large ? large : small).push_back(k);
   }
   cpu::SetBlasThreads(threads);
   for (size_t k : large) run(k);

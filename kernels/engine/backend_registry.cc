@@ -47,8 +47,7 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(Device device, int cpu_th
       if (CudaDeviceCount() > 0) {
         absl::StatusOr<std::unique_ptr<Backend>> cuda = CreateCudaBackend(0);
         if (cuda.ok()) return cuda;
-        *note = absl::StrCat("CUDA backend unavailable (", cuda.status().message(),
-                             "): using cpu");
+        *note = absl::StrCat("CUDA backend unavailable (", cuda.status().message(), "): using cpu");
       } else {
         *note = "no CUDA device: using cpu";
       }

@@ -94,8 +94,7 @@ absl::StatusOr<std::vector<float>> LoadSlices(const LayerPlan& plan, const Tenso
   ConvertToFloat32(info.dtype, tensor.bytes.data(), w.size(), w.data());
   for (size_t i = 0; i < w.size(); ++i) {
     if (!std::isfinite(w[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensor has NaN/Inf values at element ", i));
+      return absl::InvalidArgumentError(absl::StrCat("tensor has NaN/Inf values at element ", i));
     }
   }
   return ExtractSlices(std::move(w), plan);
@@ -110,20 +109,45 @@ void ScaleInF32(std::vector<float>& slices, double scale) {
   for (float& v : slices) v *= s;
 }
 
+// The device backend with the CPU behind it: "too large for this device"
+// (kResourceExhausted) eigen problems and failed device KS scans are redone on the CPU, so a
+// device limit never turns into a failed row.
+class WithCpuFallback final : public Backend {
+ public:
+  WithCpuFallback(Backend& primary, Backend* fallback) : primary_(primary), fallback_(fallback) {}
+  std::string_view Name() const override { return primary_.Name(); }
+  std::string Description() const override { return primary_.Description(); }
+  absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale, Precision precision,
+                                     std::span<double> out) override {
+    absl::Status st = primary_.SquaredSingularValues(batch, scale, precision, out);
+    if (st.code() == absl::StatusCode::kResourceExhausted && fallback_ != nullptr) {
+      st = fallback_->SquaredSingularValues(batch, scale, precision, out);
+    }
+    return st;
+  }
+  absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
+    absl::StatusOr<PowerLawScan> scan = primary_.ScanPowerLaw(sorted);
+    if (!scan.ok() && fallback_ != nullptr) scan = fallback_->ScanPowerLaw(sorted);
+    return scan;
+  }
+
+ private:
+  Backend& primary_;
+  Backend* fallback_;
+};
+
 // Everything after the weights are in place: spectrum of `count` (already scaled) matrices
 // of the plan's shape, fit, metrics and the optional analyses. r.plan.num_evals must be
 // count * M.
-LayerResult AnalyzeMatrices(Backend& backend, Backend* fallback, const EngineConfig& config,
+LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConfig& config,
                             LayerResult r, const std::vector<float>& slices, int64_t count) {
+  WithCpuFallback backend(device, fallback);
   const LayerPlan& plan = r.plan;
   const AnalysisOptions& opt = config.options;
   r.Q = static_cast<double>(plan.N) / static_cast<double>(plan.M);
   const MatrixBatch batch{slices.data(), count, plan.rows, plan.cols};
   std::vector<double> per_slice(static_cast<size_t>(count * plan.M));
   absl::Status st = backend.SquaredSingularValues(batch, 1.0, opt.precision, per_slice);
-  if (st.code() == absl::StatusCode::kResourceExhausted && fallback != nullptr) {
-    st = fallback->SquaredSingularValues(batch, 1.0, opt.precision, per_slice);
-  }
   if (!st.ok()) return Failed(std::move(r), absl::StrCat("eigen solver: ", st.message()));
   std::vector<double> pooled = per_slice;
   std::sort(pooled.begin(), pooled.end());
@@ -192,16 +216,23 @@ LayerResult AnalyzeMatrices(Backend& backend, Backend* fallback, const EngineCon
     r.max_rand_eval = rand_evals.back();
     r.rand_distance = JensenShannonDistance(pooled, rand_one);
     r.ww_softrank = rand_one.back() / pooled.back();
+    r.ww_maxdist = pooled.back() - rand_one.back();
     const MpFitResult mp = FitMarchenkoPastur(rand_evals, plan.N, plan.M);
     r.rand_num_spikes = mp.num_spikes;
+    r.num_traps = mp.num_spikes;
     r.rand_sigma_mp = mp.sigma_mp;
     r.rand_mp_softrank = mp.mp_softrank;
     r.rand_bulk_max = mp.bulk_max;
+    r.rand_bulk_min = mp.bulk_min;
+    r.rand_W_scale = mp.W_scale;
   }
   if (opt.detx) {
     const DetX d = ComputeDetX(pooled);
     r.detX_num = d.num;
     r.detX_val = d.val;
+    r.detX_val_unrescaled = d.val_rescaled;  // sic: the reference's name for the rescaled one
+    r.num_ERG_spikes = d.num;
+    r.ERG_gap = static_cast<double>(d.num - r.num_pl_spikes);
   }
   if (config.keep_evals) r.evals = std::move(pooled);
   return r;

@@ -11,61 +11,92 @@ namespace htsr {
 
 v1::DType ToProto(DType t) {
   switch (t) {
-    case DType::kF64: return v1::DTYPE_F64;
-    case DType::kF32: return v1::DTYPE_F32;
-    case DType::kF16: return v1::DTYPE_F16;
-    case DType::kBF16: return v1::DTYPE_BF16;
-    case DType::kI64: return v1::DTYPE_I64;
-    case DType::kI32: return v1::DTYPE_I32;
-    case DType::kI16: return v1::DTYPE_I16;
-    case DType::kI8: return v1::DTYPE_I8;
-    case DType::kU8: return v1::DTYPE_U8;
-    case DType::kBool: return v1::DTYPE_BOOL;
+    case DType::kF64:
+      return v1::DTYPE_F64;
+    case DType::kF32:
+      return v1::DTYPE_F32;
+    case DType::kF16:
+      return v1::DTYPE_F16;
+    case DType::kBF16:
+      return v1::DTYPE_BF16;
+    case DType::kI64:
+      return v1::DTYPE_I64;
+    case DType::kI32:
+      return v1::DTYPE_I32;
+    case DType::kI16:
+      return v1::DTYPE_I16;
+    case DType::kI8:
+      return v1::DTYPE_I8;
+    case DType::kU8:
+      return v1::DTYPE_U8;
+    case DType::kBool:
+      return v1::DTYPE_BOOL;
   }
   return v1::DTYPE_UNSPECIFIED;
 }
 
 absl::StatusOr<DType> FromProto(v1::DType t) {
   switch (t) {
-    case v1::DTYPE_F64: return DType::kF64;
-    case v1::DTYPE_F32: return DType::kF32;
-    case v1::DTYPE_F16: return DType::kF16;
-    case v1::DTYPE_BF16: return DType::kBF16;
-    case v1::DTYPE_I64: return DType::kI64;
-    case v1::DTYPE_I32: return DType::kI32;
-    case v1::DTYPE_I16: return DType::kI16;
-    case v1::DTYPE_I8: return DType::kI8;
-    case v1::DTYPE_U8: return DType::kU8;
-    case v1::DTYPE_BOOL: return DType::kBool;
-    default: break;
+    case v1::DTYPE_F64:
+      return DType::kF64;
+    case v1::DTYPE_F32:
+      return DType::kF32;
+    case v1::DTYPE_F16:
+      return DType::kF16;
+    case v1::DTYPE_BF16:
+      return DType::kBF16;
+    case v1::DTYPE_I64:
+      return DType::kI64;
+    case v1::DTYPE_I32:
+      return DType::kI32;
+    case v1::DTYPE_I16:
+      return DType::kI16;
+    case v1::DTYPE_I8:
+      return DType::kI8;
+    case v1::DTYPE_U8:
+      return DType::kU8;
+    case v1::DTYPE_BOOL:
+      return DType::kBool;
+    default:
+      break;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown dtype ", static_cast<int>(t)));
 }
 
 v1::LayerType ToProto(LayerType t) {
   switch (t) {
-    case LayerType::kDense: return v1::LAYER_TYPE_DENSE;
-    case LayerType::kConv1d: return v1::LAYER_TYPE_CONV1D;
-    case LayerType::kConv2d: return v1::LAYER_TYPE_CONV2D;
+    case LayerType::kDense:
+      return v1::LAYER_TYPE_DENSE;
+    case LayerType::kConv1d:
+      return v1::LAYER_TYPE_CONV1D;
+    case LayerType::kConv2d:
+      return v1::LAYER_TYPE_CONV2D;
   }
   return v1::LAYER_TYPE_UNSPECIFIED;
 }
 
 v1::LayerStatus ToProto(LayerStatus s) {
   switch (s) {
-    case LayerStatus::kSuccess: return v1::LAYER_STATUS_SUCCESS;
-    case LayerStatus::kSkipped: return v1::LAYER_STATUS_SKIPPED;
-    case LayerStatus::kFailed: return v1::LAYER_STATUS_FAILED;
+    case LayerStatus::kSuccess:
+      return v1::LAYER_STATUS_SUCCESS;
+    case LayerStatus::kSkipped:
+      return v1::LAYER_STATUS_SKIPPED;
+    case LayerStatus::kFailed:
+      return v1::LAYER_STATUS_FAILED;
   }
   return v1::LAYER_STATUS_UNSPECIFIED;
 }
 
 v1::LayerWarning ToProto(LayerWarning w) {
   switch (w) {
-    case LayerWarning::kNone: return v1::LAYER_WARNING_NONE;
-    case LayerWarning::kOverTrained: return v1::LAYER_WARNING_OVER_TRAINED;
-    case LayerWarning::kUnderTrained: return v1::LAYER_WARNING_UNDER_TRAINED;
-    case LayerWarning::kFailed: return v1::LAYER_WARNING_FAILED;
+    case LayerWarning::kNone:
+      return v1::LAYER_WARNING_NONE;
+    case LayerWarning::kOverTrained:
+      return v1::LAYER_WARNING_OVER_TRAINED;
+    case LayerWarning::kUnderTrained:
+      return v1::LAYER_WARNING_UNDER_TRAINED;
+    case LayerWarning::kFailed:
+      return v1::LAYER_WARNING_FAILED;
   }
   return v1::LAYER_WARNING_NONE;
 }
@@ -74,31 +105,44 @@ namespace {
 
 absl::StatusOr<LayerType> LayerTypeFromProto(v1::LayerType t) {
   switch (t) {
-    case v1::LAYER_TYPE_DENSE: return LayerType::kDense;
-    case v1::LAYER_TYPE_CONV1D: return LayerType::kConv1d;
-    case v1::LAYER_TYPE_CONV2D: return LayerType::kConv2d;
-    default: break;
+    case v1::LAYER_TYPE_DENSE:
+      return LayerType::kDense;
+    case v1::LAYER_TYPE_CONV1D:
+      return LayerType::kConv1d;
+    case v1::LAYER_TYPE_CONV2D:
+      return LayerType::kConv2d;
+    default:
+      break;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown layer type ", static_cast<int>(t)));
 }
 
 absl::StatusOr<LayerStatus> LayerStatusFromProto(v1::LayerStatus s) {
   switch (s) {
-    case v1::LAYER_STATUS_SUCCESS: return LayerStatus::kSuccess;
-    case v1::LAYER_STATUS_SKIPPED: return LayerStatus::kSkipped;
-    case v1::LAYER_STATUS_FAILED: return LayerStatus::kFailed;
-    default: break;
+    case v1::LAYER_STATUS_SUCCESS:
+      return LayerStatus::kSuccess;
+    case v1::LAYER_STATUS_SKIPPED:
+      return LayerStatus::kSkipped;
+    case v1::LAYER_STATUS_FAILED:
+      return LayerStatus::kFailed;
+    default:
+      break;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown layer status ", static_cast<int>(s)));
 }
 
 absl::StatusOr<LayerWarning> LayerWarningFromProto(v1::LayerWarning w) {
   switch (w) {
-    case v1::LAYER_WARNING_NONE: return LayerWarning::kNone;
-    case v1::LAYER_WARNING_OVER_TRAINED: return LayerWarning::kOverTrained;
-    case v1::LAYER_WARNING_UNDER_TRAINED: return LayerWarning::kUnderTrained;
-    case v1::LAYER_WARNING_FAILED: return LayerWarning::kFailed;
-    default: break;
+    case v1::LAYER_WARNING_NONE:
+      return LayerWarning::kNone;
+    case v1::LAYER_WARNING_OVER_TRAINED:
+      return LayerWarning::kOverTrained;
+    case v1::LAYER_WARNING_UNDER_TRAINED:
+      return LayerWarning::kUnderTrained;
+    case v1::LAYER_WARNING_FAILED:
+      return LayerWarning::kFailed;
+    default:
+      break;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown layer warning ", static_cast<int>(w)));
 }
@@ -141,8 +185,12 @@ absl::StatusOr<AnalysisOptions> FromProto(const v1::AnalysisOptions& p) {
   if (p.has_all_tensors()) o.all_tensors = p.all_tensors();
   switch (p.fix_fingers()) {
     case v1::FIX_FINGERS_UNSPECIFIED:
-    case v1::FIX_FINGERS_NONE: o.fix_fingers = FixFingers::kNone; break;
-    case v1::FIX_FINGERS_CLIP_XMAX: o.fix_fingers = FixFingers::kClipXmax; break;
+    case v1::FIX_FINGERS_NONE:
+      o.fix_fingers = FixFingers::kNone;
+      break;
+    case v1::FIX_FINGERS_CLIP_XMAX:
+      o.fix_fingers = FixFingers::kClipXmax;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("options.fix_fingers: unknown value ", static_cast<int>(p.fix_fingers())));
@@ -157,8 +205,12 @@ absl::StatusOr<AnalysisOptions> FromProto(const v1::AnalysisOptions& p) {
   if (p.has_normalize()) o.normalize = p.normalize();
   switch (p.precision()) {
     case v1::PRECISION_UNSPECIFIED:
-    case v1::PRECISION_F64: o.precision = Precision::kF64; break;
-    case v1::PRECISION_F32: o.precision = Precision::kF32; break;
+    case v1::PRECISION_F64:
+      o.precision = Precision::kF64;
+      break;
+    case v1::PRECISION_F32:
+      o.precision = Precision::kF32;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("options.precision: unknown value ", static_cast<int>(p.precision())));

@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/htsr_scan_bench.XXXXXX)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  # `timeout` passes TERM on to its server; it also ends a server whose script died.
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,7 +52,7 @@ start_servers() {  # count -> sets addr to the comma list
   for _ in $(seq 1 "$count"); do
     pf="$work/port.$RANDOM"
     # Each server gets an equal share of the cores, as separate machines would.
-    "$server" --listen 127.0.0.1:0 --port-file "$pf" --device cpu --log-calls=false \
+    timeout -s KILL 900 "$server" --listen 127.0.0.1:0 --port-file "$pf" --device cpu --log-calls=false \
       --workers $(( cores / count > 0 ? cores / count : 1 )) \
       --engine-threads $(( cores / count > 0 ? cores / count : 1 )) >/dev/null 2>&1 &
     pids+=($!)

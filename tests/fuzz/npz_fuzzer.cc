@@ -1,6 +1,6 @@
 // libFuzzer target for the npz reader (see reader_fuzz_body.h).
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "reader_fuzz_body.h"
 

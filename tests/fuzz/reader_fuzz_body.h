@@ -22,8 +22,8 @@
 namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
-inline constexpr const char* kReaders[] = {"safetensors", "npy", "npz", "pytorch",
-                                           "pickle", "json", "zip", "any"};
+inline constexpr const char* kReaders[] = {"safetensors", "npy",  "npz", "pytorch",
+                                           "pickle",      "json", "zip", "any"};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {

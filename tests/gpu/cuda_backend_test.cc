@@ -71,8 +71,8 @@ TEST_F(CudaBackendTest, NameAndDescription) {
 }
 
 TEST_F(CudaBackendTest, DenseShapesMatchCpu) {
-  const int64_t shapes[][2] = {{1, 40},  {40, 1},   {1, 31},    {31, 1},   {1, 1},
-                               {17, 29}, {29, 17},  {31, 31},   {333, 129}, {129, 333},
+  const int64_t shapes[][2] = {{1, 40},    {40, 1},   {1, 31},     {31, 1},    {1, 1},
+                               {17, 29},   {29, 17},  {31, 31},    {333, 129}, {129, 333},
                                {257, 257}, {1000, 3}, {16384, 64}, {64, 16384}};
   uint32_t seed = 1;
   for (const auto& s : shapes) {
@@ -138,22 +138,25 @@ TEST_F(CudaBackendTest, GroupedCallersMatchCpu) {
   std::vector<std::vector<double>> outs(6, std::vector<double>(kRows));
   std::vector<SameShapeJob> jobs;
   for (int j = 0; j < 6; ++j) mats.push_back(GaussianMatrix(kRows, kCols, 40 + j));
-  for (int j = 0; j < 6; ++j) jobs.push_back({mats[j].data(), j % 2 ? std::sqrt(0.5) : 1.0, outs[j]});
+  for (int j = 0; j < 6; ++j)
+    jobs.push_back({mats[j].data(), j % 2 ? std::sqrt(0.5) : 1.0, outs[j]});
   ASSERT_TRUE(SquaredSingularValuesGrouped(*gpu_, kRows, kCols, jobs, Precision::kF64).ok());
   for (int j = 0; j < 6; ++j) {
     const MatrixBatch one{mats[j].data(), 1, kRows, kCols};
-    EXPECT_TRUE(SpectraClose(outs[j], Solve(*cpu_, one, jobs[j].scale, Precision::kF64)[0],
-                             kRel64, kAbs64))
+    EXPECT_TRUE(
+        SpectraClose(outs[j], Solve(*cpu_, one, jobs[j].scale, Precision::kF64)[0], kRel64, kAbs64))
         << "job " << j;
   }
 }
 
 TEST_F(CudaBackendTest, MemoryLimitChunksOrRefuses) {
-  // 9 x 256 x 256 f64 needs ~1.5 MiB per matrix: a 4 MiB limit splits the batch into
-  // chunks; a 1 MiB limit cannot hold one matrix -> kResourceExhausted (CPU fallback).
+  // 9 x 256 x 256 f64: buffers alone are >= 1.3 MB per matrix (11.8 MB for the batch),
+  // and one matrix with its solver workspace needs 4.8 MiB (measured on an H100, CUDA 13).
+  // A 10 MiB limit therefore forces chunks of the batch; a 1 MiB limit cannot hold one
+  // matrix -> kResourceExhausted (the engine's CPU fallback).
   const std::vector<float> w = GaussianMatrix(9 * 256 * 256, 1, 51);
   const MatrixBatch batch{w.data(), 9, 256, 256};
-  absl::StatusOr<std::unique_ptr<Backend>> small = CreateCudaBackendWithMemoryLimit(0, 4 << 20);
+  absl::StatusOr<std::unique_ptr<Backend>> small = CreateCudaBackendWithMemoryLimit(0, 10 << 20);
   ASSERT_TRUE(small.ok()) << small.status();
   const auto chunked = Solve(**small, batch, 1.0, Precision::kF64);
   const auto whole = Solve(*cpu_, batch, 1.0, Precision::kF64);
@@ -167,8 +170,10 @@ TEST_F(CudaBackendTest, MemoryLimitChunksOrRefuses) {
   // Still usable for what fits.
   const std::vector<float> small_w = GaussianMatrix(16, 8, 52);
   std::vector<double> small_out(8);
-  EXPECT_TRUE((*tiny)->SquaredSingularValues({small_w.data(), 1, 16, 8}, 1.0, Precision::kF64,
-                                             small_out).ok());
+  EXPECT_TRUE(
+      (*tiny)
+          ->SquaredSingularValues({small_w.data(), 1, 16, 8}, 1.0, Precision::kF64, small_out)
+          .ok());
 }
 
 TEST_F(CudaBackendTest, BadArgumentsAreErrors) {
@@ -208,8 +213,9 @@ TEST_F(CudaBackendTest, ConcurrentCallersGetTheirOwnResults) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int rep = 0; rep < 3; ++rep) {
-        EXPECT_TRUE(gpu_->SquaredSingularValues({mats[t].data(), 1, 200, 100}, 1.0,
-                                                Precision::kF64, outs[t]).ok());
+        EXPECT_TRUE(gpu_->SquaredSingularValues({mats[t].data(), 1, 200, 100}, 1.0, Precision::kF64,
+                                                outs[t])
+                        .ok());
       }
     });
   }

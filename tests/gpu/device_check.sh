@@ -68,10 +68,10 @@ prepare() {
   echo "prepare: carried $(ls "$CARRY/bin" | wc -l) binaries, $(ls "$CARRY/lib" | wc -l) libraries" \
        "(+ $(ls "$CARRY/lib-fallback" | wc -l) fallback): $(du -sk "$CARRY/lib" | cut -f1) KiB of" \
        "libraries before compression"
-  # Debian's OpenBLAS alone is ~35 MiB (every CPU kernel): the libraries travel xz-packed
-  # and 'run' unpacks them to /tmp.
-  tar -C "$CARRY" -cf - lib lib-fallback | xz -6 -T2 > "$CARRY/lib.tar.xz" &&
-    rm -rf "$CARRY/lib" "$CARRY/lib-fallback"
+  # Debian's OpenBLAS alone is ~35 MiB (every CPU kernel) and there are ~40 test binaries:
+  # everything travels xz-packed and 'run' unpacks it to /tmp.
+  tar -C "$CARRY" -cf - bin lib lib-fallback | xz -6 -T2 > "$CARRY/carry.tar.xz" &&
+    rm -rf "$CARRY/bin" "$CARRY/lib" "$CARRY/lib-fallback"
   echo "prepare: gpu tests: $(tr '\n' ' ' < "$CARRY/gpu_tests.txt")"
   local kib
   kib=$(du -sk "$CARRY" | cut -f1)
@@ -114,11 +114,12 @@ run() {
 
 run_body() {
   cd "$ROOT" || return 1
-  [ -d "$CARRY/bin" ] || { echo "run: $CARRY missing: run 'prepare' here and carry it"; return 1; }
-  local dirs libs
-  libs="$(mktemp -d /tmp/htsr-carry-lib.XXXXXX)"
+  [ -f "$CARRY/carry.tar.xz" ] || { echo "run: $CARRY missing: run 'prepare' here and carry it"; return 1; }
+  local dirs libs bin
+  libs="$(mktemp -d /tmp/htsr-carry.XXXXXX)"
   trap 'rm -rf "$libs"' RETURN
-  xz -dc "$CARRY/lib.tar.xz" | tar -C "$libs" -xf - || { echo "run: cannot unpack libraries"; return 1; }
+  xz -dc "$CARRY/carry.tar.xz" | tar -C "$libs" -xf - || { echo "run: cannot unpack the carry"; return 1; }
+  bin="$libs/bin"
   dirs="$(cuda_lib_dirs | paste -sd: -)"
   echo "CUDA library dirs found: ${dirs:-none}"
   export LD_LIBRARY_PATH="$libs/lib${dirs:+:$dirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -130,18 +131,21 @@ run_body() {
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
   nvidia-smi || echo "nvidia-smi failed"
   local missing
-  missing="$(for f in "$CARRY"/bin/*; do ldd "$f" | grep 'not found'; done | sort -u)"
+  missing="$(for f in "$bin"/*; do ldd "$f" | grep 'not found'; done | sort -u)"
   [ -n "$missing" ] && echo "unresolved libraries:" && echo "$missing"
 
   RESULTS=()
   local t
   while read -r t; do
-    [ -n "$t" ] || continue
-    run_step "$t" "${HTSR_DEVICE_TEST_LIMIT:-90}" "$CARRY/bin/$t" --gtest_brief=1
+    [ -n "$t" ] && [ -z "${HTSR_DEVICE_SKIP_TESTS:-}" ] || continue
+    run_step "$t" "${HTSR_DEVICE_TEST_LIMIT:-90}" "$bin/$t" --gtest_brief=1
   done < "$CARRY/gpu_tests.txt"
-  if [ -x "$CARRY/bin/gpu_bench" ]; then
-    run_step gpu_bench "${HTSR_DEVICE_BENCH_LIMIT:-90}" "$CARRY/bin/gpu_bench" \
+  if [ -x "$bin/gpu_bench" ] && [ -z "${HTSR_DEVICE_SKIP_TESTS:-}" ]; then
+    run_step gpu_bench "${HTSR_DEVICE_BENCH_LIMIT:-90}" "$bin/gpu_bench" \
       --reps "${HTSR_DEVICE_BENCH_REPS:-20}"
+  fi
+  if [ -x "$bin/htsr" ]; then
+    run_step model_bench "${HTSR_DEVICE_MODEL_LIMIT:-360}" bash "$ROOT/tests/gpu/model_bench.sh" "$bin"
   fi
   echo; echo "=== summary"
   printf '%s\n' "${RESULTS[@]}"

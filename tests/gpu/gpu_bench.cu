@@ -166,17 +166,22 @@ int main(int argc, char** argv) {
       if (!s.ok()) return Fail(s, "gpu layer");
       if (r >= 0) ms.push_back(MsSince(t0));
     }
-    double worst = 0;
+    // Relative error where SPEC §2 asks for it (lambda >= 1e-10 lambda_max; f32 has no
+    // refinement, so its small values are only good to ~1e-6 lambda_max absolute), and the
+    // largest absolute error over lambda_max.
+    double worst_rel = 0, worst_abs = 0;
     const double lmax = ref.back();
     for (size_t i = 0; i < ref.size(); ++i) {
-      worst = std::max(worst, std::fabs(evals[i] - ref[i]) / (std::fabs(ref[i]) + 1e-12 * lmax));
+      const double err = std::fabs(evals[i] - ref[i]);
+      if (ref[i] >= 1e-10 * lmax) worst_rel = std::max(worst_rel, err / ref[i]);
+      worst_abs = std::max(worst_abs, err / lmax);
     }
     std::printf(
         "layer %lldx%lld gpu %s: %.1f ms (median of %d) = %.1fx cpu; alpha %.6f (cpu %.6f), "
-        "max eig err vs cpu %.2e (rel + 1e-12 lmax) [%s]\n",
+        "eig vs cpu: max rel err %.2e (lambda >= 1e-10 lmax), max abs err %.2e lmax [%s]\n",
         static_cast<long long>(layer), static_cast<long long>(layer),
         p == htsr::Precision::kF64 ? "f64" : "f32", Median(ms), layer_reps,
-        Median(cpu_ms) / Median(ms), scan.alpha, ref_scan.alpha, worst, dev.c_str());
+        Median(cpu_ms) / Median(ms), scan.alpha, ref_scan.alpha, worst_rel, worst_abs, dev.c_str());
   }
   return 0;
 }

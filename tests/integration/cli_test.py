@@ -111,9 +111,16 @@ class CliTest(unittest.TestCase):
         self.assertAlmostEqual(m["summary"]["alpha"], sum(alphas) / len(alphas), places=12)
 
     def test_layers_filter(self):
-        p = run("analyze", self.good, "--format", "csv", "--layers", "!a")
+        p = run("analyze", self.good, "--format", "csv", "--layers", "!b")
         names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
-        self.assertEqual(names, ["b", "small"])
+        self.assertEqual(names, ["a", "small"])
+        # Names match as substrings: "a" is in "a" and in "small".
+        p = run("analyze", self.good, "--format", "csv", "--layers", "a,!2")
+        names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
+        self.assertEqual(names, ["a", "small"])
+        p = run("analyze", self.good, "--format", "csv", "--layers", "dense,!1-2")
+        names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
+        self.assertEqual(names, ["small"])
         p = run("analyze", self.good, "--format", "csv", "--layers", "1")
         names = [l.split(",")[1] for l in p.stdout.strip().splitlines()[1:]]
         self.assertEqual(names, ["a"])

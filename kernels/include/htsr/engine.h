@@ -43,8 +43,7 @@ class Engine {
   // The rows a layer contributes to the table: AnalyzeLayer's one row, or with
   // options.pool == false one row per conv slice (slice_id 0.., reference WW2x mode; dense
   // layers get slice_id 0). Same guarantees as AnalyzeLayer.
-  std::vector<LayerResult> AnalyzeLayerRows(const LayerPlan& plan,
-                                            const TensorView& tensor) const;
+  std::vector<LayerResult> AnalyzeLayerRows(const LayerPlan& plan, const TensorView& tensor) const;
 
  private:
   explicit Engine(EngineConfig config);
@@ -61,7 +60,9 @@ struct TensorSource {
   std::function<absl::StatusOr<TensorView>(size_t index)> load;
 };
 
-// Plans every candidate layer of `tensors` (layer ids from 1, in order).
+// Plans every candidate layer of `tensors` (layer ids from 1, in order). As the reference,
+// a file where no tensor name ends in ".weight" (npz/npy arrays) has every floating
+// rank-2..4 tensor but "*.bias" as a candidate.
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index = nullptr);

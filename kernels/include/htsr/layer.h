@@ -23,15 +23,15 @@ std::string_view LayerWarningName(LayerWarning w);  // "", "over-trained", "unde
 
 // What the engine will do with one tensor, decided from metadata alone.
 struct LayerPlan {
-  int layer_id = 0;  // 1-based, depth order among candidate layers
+  int layer_id = 0;         // 1-based, depth order among candidate layers
   std::string name;         // the reference's layer name: tensor name without ".weight"
   std::string tensor_name;  // the tensor's full name in the checkpoint
   LayerType type = LayerType::kDense;
-  int64_t rows = 0;  // of each matrix slice as stored (row-major): out
-  int64_t cols = 0;  // in
-  int64_t N = 0;     // max(rows, cols)
-  int64_t M = 0;     // min(rows, cols)
-  int64_t rf = 1;    // receptive field: number of slices (kh*kw, or k)
+  int64_t rows = 0;       // of each matrix slice as stored (row-major): out
+  int64_t cols = 0;       // in
+  int64_t N = 0;          // max(rows, cols)
+  int64_t M = 0;          // min(rows, cols)
+  int64_t rf = 1;         // receptive field: number of slices (kh*kw, or k)
   int64_t num_evals = 0;  // M * rf
   bool analyse = true;
   std::string skip_reason;  // set when !analyse
@@ -75,8 +75,7 @@ struct LayerResult {
   // randomize (the reference's column names; num_traps = correlation traps)
   std::optional<double> max_rand_eval, rand_distance, ww_softrank, ww_maxdist;
   std::optional<int64_t> rand_num_spikes, num_traps;
-  std::optional<double> rand_sigma_mp, rand_mp_softrank, rand_bulk_max, rand_bulk_min,
-      rand_W_scale;
+  std::optional<double> rand_sigma_mp, rand_mp_softrank, rand_bulk_max, rand_bulk_min, rand_W_scale;
 
   // detX
   std::optional<int64_t> detX_num;

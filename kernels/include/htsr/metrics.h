@@ -27,7 +27,8 @@ void ComputeNormMetrics(std::span<const double> pooled, int64_t N, LayerResult* 
 // the first index idx where prod(l[idx:]) < 1; detX_num = n - idx, detX_val = lambda[idx].
 struct DetX {
   int64_t num = 0;
-  double val = 0;
+  double val = 0;           // on the original scale (reference column detX_val)
+  double val_rescaled = 0;  // l[idx] (reference column detX_val_unrescaled: names inverted)
 };
 DetX ComputeDetX(std::span<const double> pooled);
 

@@ -9,10 +9,10 @@
 #define HTSR_CONCAT_(a, b) HTSR_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` yields a non-OK status.
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    ::absl::Status htsr_status_ = (expr);              \
-    if (!htsr_status_.ok()) return htsr_status_;       \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::absl::Status htsr_status_ = (expr);        \
+    if (!htsr_status_.ok()) return htsr_status_; \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, F())` binds the value of a StatusOr or returns its error.

@@ -440,7 +440,7 @@ class PoolScanTest(unittest.TestCase):
         try:
             db = os.path.join(Zoo.tmp.name, "killed.sqlite")
             args = [HTSR, "scan", Zoo.dir, "--manifest", Zoo.manifest, "--db", db, "--server",
-                    pool.address(), "--jobs", "3", "--quiet"]
+                    pool.address(), "--jobs", "6", "--quiet"]
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             deadline = time.time() + 120
             while count_recorded(db) < 10 and proc.poll() is None and time.time() < deadline:
@@ -454,6 +454,41 @@ class PoolScanTest(unittest.TestCase):
             _, rows = table(db, "SELECT server, count(*), max(attempts) FROM checkpoints "
                                 "WHERE status='ok' GROUP BY server")
             print(f"\nafter SIGKILL of server 2 (port {pool.ports[1]}): {rows}", file=sys.stderr)
+        finally:
+            pool.close()
+
+    def test_kill_breaks_a_stream_mid_call_and_it_is_retried(self):
+        # Fewer, larger checkpoints (a 384 x 512 layer each), two calls queued per server
+        # (--jobs 6, one worker each): the killed server is certainly mid-call.
+        zoo = os.path.join(Zoo.tmp.name, "slow_zoo")
+        os.makedirs(zoo, exist_ok=True)
+        for i in range(9):
+            rng = random.Random(7000 + i)
+            write_safetensors(os.path.join(zoo, f"big{i}.safetensors"),
+                              [("proj.weight", (384, 512),
+                                [rng.gauss(0, 0.05) for _ in range(384 * 512)])])
+        ref = os.path.join(Zoo.tmp.name, "slow_embedded.sqlite")
+        run("scan", zoo, "--db", ref, "--threads", "1", "--quiet", check_rc=0)
+        pool = ServerPool(3, Zoo.tmp.name)
+        try:
+            db = os.path.join(Zoo.tmp.name, "slow_killed.sqlite")
+            proc = subprocess.Popen([HTSR, "scan", zoo, "--db", db, "--server", pool.address(),
+                                     "--jobs", "6", "--quiet"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.time() + 120
+            while count_recorded(db) < 1 and proc.poll() is None and time.time() < deadline:
+                time.sleep(0.005)
+            self.assertIsNone(proc.poll(), "scan finished before a server could be killed")
+            pool.kill(0)
+            out, err = proc.communicate(timeout=300)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertIn("9 ok, 0 failed", out)
+            self.assertEqual(canonical(db), canonical(ref))
+            _, rows = table(db, "SELECT max(attempts), count(*) FROM checkpoints "
+                                "WHERE attempts > 1")
+            print(f"\nslow zoo: {rows[0][1]} checkpoints retried after the SIGKILL "
+                  f"(max attempts {rows[0][0]})", file=sys.stderr)
+            self.assertGreaterEqual(rows[0][1], 1)
         finally:
             pool.close()
 
@@ -474,6 +509,22 @@ class PoolScanTest(unittest.TestCase):
             self.assertLess(count_recorded(db), NUM_CHECKPOINTS + 1)
             self.assertEqual(self.scan(pool, db).returncode, 1)
             self.assertEqual(canonical(db), canonical(Zoo.full_db))
+        finally:
+            pool.close()
+
+    def test_layer_selection_matches_embedded(self):
+        pool = ServerPool(1, Zoo.tmp.name)
+        try:
+            subset = Zoo.paths[:4]
+            emb = os.path.join(Zoo.tmp.name, "sel_embedded.sqlite")
+            rem = os.path.join(Zoo.tmp.name, "sel_remote.sqlite")
+            run("scan", *subset, "--db", emb, "--layers", "block1,block2", "--threads", "1",
+                check_rc=0)
+            run("scan", *subset, "--db", rem, "--layers", "block1,block2", "--server",
+                pool.address(), check_rc=0)
+            self.assertEqual(canonical(rem), canonical(emb))
+            _, n = table(rem, "SELECT count(*), min(layer_id) FROM layers")
+            self.assertEqual(n[0], (8, 2))
         finally:
             pool.close()
 

@@ -165,8 +165,30 @@ TEST(RemoteVsEmbedded, UnpooledConvRows) {
   ASSERT_TRUE(remote.ok()) << remote.status();
   ExpectSameResults(embedded, *remote);
   size_t conv_rows = 0;
-  for (const LayerResult& r : *remote) conv_rows += r.plan.name == "conv.weight";
+  for (const LayerResult& r : *remote) conv_rows += r.plan.type == LayerType::kConv2d;
   EXPECT_EQ(conv_rows, 9u);  // 3x3 kernel
+}
+
+// --layers: only selected layers, with the ids of the full plan.
+TEST(RemoteVsEmbedded, SelectedLayersOnly) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const SyntheticModel model = MakeMixedModel(17, false);
+  ModelCallbacks cb;
+  cb.select = [](const LayerPlan& p) { return p.layer_id % 2 == 1; };
+  EngineConfig config;
+  config.device = Device::kCpu;
+  auto engine = Engine::Create(config);
+  ASSERT_TRUE(engine.ok());
+  const std::vector<LayerResult> embedded = AnalyzeModel(**engine, model.Source(), cb);
+  ModelSummary summary;
+  auto remote =
+      AnalyzeRemote(Remote(*server), "sel", AnalysisOptions{}, model.Source(), cb, &summary);
+  ASSERT_TRUE(remote.ok()) << remote.status();
+  ExpectSameResults(embedded, *remote);
+  ExpectSameSummary(Summarize(embedded), summary);
+  ASSERT_FALSE(remote->empty());
+  for (const LayerResult& r : *remote) EXPECT_EQ(r.plan.layer_id % 2, 1);
 }
 
 TEST(RemoteVsEmbedded, SixteenConcurrentClients) {

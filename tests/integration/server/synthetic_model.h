@@ -37,8 +37,8 @@ inline uint16_t FloatToHalfBits(float f) {
 }
 
 // Heavy-ish tails: Student-t-like values so the power-law fit has something to fit.
-inline SyntheticTensor MakeTensor(const std::string& name, DType dtype,
-                                  std::vector<int64_t> shape, uint64_t seed) {
+inline SyntheticTensor MakeTensor(const std::string& name, DType dtype, std::vector<int64_t> shape,
+                                  uint64_t seed) {
   SyntheticTensor t;
   t.info.name = name;
   t.info.dtype = dtype;
@@ -51,7 +51,9 @@ inline SyntheticTensor MakeTensor(const std::string& name, DType dtype,
     const double v = dist(rng) * 0.05;
     std::byte* dst = t.bytes.data() + static_cast<size_t>(i) * DTypeSize(dtype);
     switch (dtype) {
-      case DType::kF64: std::memcpy(dst, &v, 8); break;
+      case DType::kF64:
+        std::memcpy(dst, &v, 8);
+        break;
       case DType::kF32: {
         const float f = static_cast<float>(v);
         std::memcpy(dst, &f, 4);

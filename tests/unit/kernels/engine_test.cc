@@ -137,7 +137,8 @@ TEST(EngineTest, NormalizeDividesEigenvaluesByN) {
   const LayerResult a = Analyze(*MakeEngine(), t);
   const LayerResult b = Analyze(*MakeEngine(norm), t);
   ASSERT_EQ(a.evals.size(), b.evals.size());
-  for (size_t k = 0; k < a.evals.size(); ++k) EXPECT_NEAR(b.evals[k], a.evals[k] / 50, 1e-6 * a.evals[k] / 50);
+  for (size_t k = 0; k < a.evals.size(); ++k)
+    EXPECT_NEAR(b.evals[k], a.evals[k] / 50, 1e-6 * a.evals[k] / 50);
 }
 
 TensorSource MakeSource(std::vector<OwnedTensor>* store, std::atomic<int>* loads) {
@@ -157,9 +158,10 @@ TEST(EngineTest, AnalyzeModelOrdersResultsAndSerialisesCallbacks) {
   std::vector<OwnedTensor> store;
   store.push_back(MakeTensor("big.weight", {700, 700}, 1));  // large-layer path
   store.push_back(MakeTensor("a.bias", {700}, 2));           // not a candidate
-  for (int i = 0; i < 6; ++i) store.push_back(MakeTensor(absl::StrCat("l", i, ".weight"), {40 + i, 60}, 10 + i));
-  store.push_back(MakeTensor("tiny.weight", {4, 60}, 3));    // skipped
-  store.push_back(MakeTensor("broken.weight", {30, 30}, 4)); // load error
+  for (int i = 0; i < 6; ++i)
+    store.push_back(MakeTensor(absl::StrCat("l", i, ".weight"), {40 + i, 60}, 10 + i));
+  store.push_back(MakeTensor("tiny.weight", {4, 60}, 3));     // skipped
+  store.push_back(MakeTensor("broken.weight", {30, 30}, 4));  // load error
   std::atomic<int> loads{0};
   const TensorSource src = MakeSource(&store, &loads);
   auto engine = MakeEngine({}, 2);
@@ -177,8 +179,10 @@ TEST(EngineTest, AnalyzeModelOrdersResultsAndSerialisesCallbacks) {
   EXPECT_EQ(calls, 9);
   EXPECT_FALSE(overlapped);
   EXPECT_EQ(loads.load(), 8);  // the skipped layer is never loaded
-  for (size_t k = 0; k < results.size(); ++k) EXPECT_EQ(results[k].plan.layer_id, static_cast<int>(k) + 1);
-  EXPECT_EQ(results[0].plan.name, "big.weight");
+  for (size_t k = 0; k < results.size(); ++k)
+    EXPECT_EQ(results[k].plan.layer_id, static_cast<int>(k) + 1);
+  EXPECT_EQ(results[0].plan.name, "big");  // the reference names layers without ".weight"
+  EXPECT_EQ(results[0].plan.tensor_name, "big.weight");
   EXPECT_EQ(results[0].status, LayerStatus::kSuccess);
   EXPECT_EQ(results[7].status, LayerStatus::kSkipped);
   EXPECT_EQ(results[8].status, LayerStatus::kFailed);
@@ -240,7 +244,13 @@ TEST(MetricsTest, DetXClosedForm) {
   d = ComputeDetX(std::vector<double>{0.5, 0.5, 0.5, 2.5});
   EXPECT_EQ(d.num, 3);
   EXPECT_EQ(d.val, 0.5);
+  EXPECT_DOUBLE_EQ(d.val_rescaled, 0.5);
   EXPECT_EQ(ComputeDetX(std::vector<double>{1, 1, 1}).num, 0);  // flat spectrum
+  // Rescaling: sum 8, n = 4 -> l = lambda / 2.
+  d = ComputeDetX(std::vector<double>{1, 1, 1, 5});
+  EXPECT_EQ(d.num, 3);  // 2.5, 1.25, 0.625
+  EXPECT_DOUBLE_EQ(d.val, 1.0);
+  EXPECT_DOUBLE_EQ(d.val_rescaled, 0.5);
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ std::map<std::string, double> Columns(const LayerResult& r) {
   if (r.W_scale) c["W_scale"] = *r.W_scale;
   if (r.detX_num) c["detX_num"] = static_cast<double>(*r.detX_num);
   if (r.detX_val) c["detX_val"] = *r.detX_val;
+  if (r.detX_val_unrescaled) c["detX_val_unrescaled"] = *r.detX_val_unrescaled;
+  if (r.num_ERG_spikes) c["num_ERG_spikes"] = static_cast<double>(*r.num_ERG_spikes);
+  if (r.ERG_gap) c["ERG_gap"] = *r.ERG_gap;
   return c;
 }
 
@@ -102,10 +105,10 @@ double RelErr(double got, double want) {
 }
 
 struct Case {
-  std::string fixture;  // under fixtures/
+  std::string fixture;   // under fixtures/
   std::string expected;  // stem under expected/
   AnalysisOptions options;
-  bool has_evals = true;  // expected/STEM_evals.npz exists
+  bool has_evals = true;        // expected/STEM_evals.npz exists
   std::string evals_stem = "";  // else: the evals of this stem (same fixture, default run)
 };
 
@@ -153,9 +156,9 @@ bool FitIsSolverDependent(const std::string& layer) {
   return layer == "hadamard64" || layer == "special.dup_kron";
 }
 bool IsFitColumn(const std::string& column) {
-  static const char* const kFit[] = {"D",          "alpha",       "alpha_weighted",
-                                     "log_alpha_norm", "sigma",   "xmin",
-                                     "num_pl_spikes",  "num_fingers", "raw_alpha"};
+  static const char* const kFit[] = {"D",         "alpha",  "alpha_weighted", "log_alpha_norm",
+                                     "sigma",     "xmin",   "num_pl_spikes",  "num_fingers",
+                                     "raw_alpha", "ERG_gap"};
   for (const char* c : kFit) {
     if (column == c) return true;
   }
@@ -294,16 +297,19 @@ TEST_P(ReferenceAgreementTest, FitOnReferenceEigenvaluesMatches) {
     const PowerLawFit fit = FitPowerLaw(evals, c.options, *backend);
     SCOPED_TRACE(name);
     EXPECT_EQ(fit.ok, row.at("status") == "success");
-    for (const auto& [column, got] : std::map<std::string, double>{
-             {"alpha", fit.alpha}, {"D", fit.D}, {"xmin", fit.xmin}, {"sigma", fit.sigma},
-             {"num_pl_spikes", static_cast<double>(fit.num_pl_spikes)}}) {
+    for (const auto& [column, got] :
+         std::map<std::string, double>{{"alpha", fit.alpha},
+                                       {"D", fit.D},
+                                       {"xmin", fit.xmin},
+                                       {"sigma", fit.sigma},
+                                       {"num_pl_spikes", static_cast<double>(fit.num_pl_spikes)}}) {
       const double err = RelErr(got, Parse(row.at(column)));
       worst = std::max(worst, err);
       EXPECT_LE(err, 1e-9) << column << " got " << got << " want " << row.at(column);
     }
   }
-  std::cout << "[" << c.expected << "] fit on reference eigenvalues: max relative error "
-            << worst << "\n";
+  std::cout << "[" << c.expected << "] fit on reference eigenvalues: max relative error " << worst
+            << "\n";
 }
 
 // randomize: the reference shuffles with numpy's global RNG, we with our own seeded one,
@@ -323,7 +329,8 @@ TEST(ReferenceRandomizeTest, StatisticallyClose) {
   for (const auto& row : csv.rows) {
     const std::string& name = row.at("name");
     if (row.at("status") != "success" || SkipLayer(name)) continue;
-    auto it = by_name.find(name + ".weight");
+    auto it = by_name.find(name);
+    if (it == by_name.end()) it = by_name.find(name + ".weight");
     ASSERT_NE(it, by_name.end()) << name;
     const LayerResult& r = *it->second;
     SCOPED_TRACE(name);
@@ -332,10 +339,9 @@ TEST(ReferenceRandomizeTest, StatisticallyClose) {
     const double want_soft = Parse(row.at("ww_softrank"));
     const double want_dist = Parse(row.at("rand_distance"));
     std::cout << name << ": max_rand_eval " << *r.max_rand_eval << " vs " << want_max
-              << ", ww_softrank " << *r.ww_softrank << " vs " << want_soft
-              << ", rand_distance " << *r.rand_distance << " vs " << want_dist
-              << ", rand_num_spikes " << *r.rand_num_spikes << " vs "
-              << row.at("rand_num_spikes") << "\n";
+              << ", ww_softrank " << *r.ww_softrank << " vs " << want_soft << ", rand_distance "
+              << *r.rand_distance << " vs " << want_dist << ", rand_num_spikes "
+              << *r.rand_num_spikes << " vs " << row.at("rand_num_spikes") << "\n";
     EXPECT_NEAR(*r.max_rand_eval, want_max, 0.35 * want_max);
     EXPECT_NEAR(*r.ww_softrank, want_soft, 0.35 * want_soft);
     EXPECT_NEAR(*r.rand_distance, want_dist, 0.1 + 0.5 * want_dist);
@@ -347,14 +353,14 @@ TEST(ReferenceRandomizeTest, StatisticallyClose) {
 std::vector<Case> Cases() {
   std::vector<Case> cases;
   AnalysisOptions def;
-  AnalysisOptions all = def;
-  all.all_tensors = true;  // npz/npy keys without ".weight" (run_ww.py appends it)
   cases.push_back({"mixed.safetensors", "mixed", def});
   cases.push_back({"degenerate.safetensors", "degenerate", def});
   cases.push_back({"state_dict.pt", "state_dict", def});
   cases.push_back({"nested_state_dict.pt", "nested_state_dict", def});
-  cases.push_back({"named_arrays.npz", "named_arrays", all});
-  cases.push_back({"single_npy_as.npz", "single_npy", all});
+  cases.push_back({"legacy_state_dict.pt", "legacy_state_dict", def});
+  cases.push_back({"named_arrays.npz", "named_arrays", def});
+  cases.push_back({"single_npy_as.npz", "single_npy", def});
+  cases.push_back({"single.npy", "single_npy", def});
   AnalysisOptions clip = def;
   clip.fix_fingers = FixFingers::kClipXmax;
   cases.push_back({"mixed.safetensors", "mixed.opt-clip_xmax", clip, false, "mixed"});
@@ -379,6 +385,7 @@ std::vector<Case> Cases() {
 INSTANTIATE_TEST_SUITE_P(Goldens, ReferenceAgreementTest, testing::ValuesIn(Cases()),
                          [](const testing::TestParamInfo<Case>& info) {
                            std::string s = info.param.expected;
+                           if (info.param.fixture == "single.npy") s += "_from_npy";
                            for (char& ch : s) {
                              if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }

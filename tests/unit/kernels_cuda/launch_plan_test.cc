@@ -53,7 +53,8 @@ TEST(GramPipelineBytesTest, CountsEveryBuffer) {
   EXPECT_EQ(GramPipelineBytes(10, 4, 1, true), std::optional<int64_t>(160 + 320 + 128 + 64 + 4));
   // f32: no widened copy, Gram and eigenvalues in float, output still double.
   EXPECT_EQ(GramPipelineBytes(10, 4, 1, false), std::optional<int64_t>(160 + 64 + 48 + 4));
-  EXPECT_EQ(GramPipelineBytes(10, 4, 3, true), std::optional<int64_t>(3 * (160 + 320 + 128 + 64 + 4)));
+  EXPECT_EQ(GramPipelineBytes(10, 4, 3, true),
+            std::optional<int64_t>(3 * (160 + 320 + 128 + 64 + 4)));
   EXPECT_FALSE(GramPipelineBytes(int64_t{1} << 40, int64_t{1} << 30, 1, true).has_value());
 }
 

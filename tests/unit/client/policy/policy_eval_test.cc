@@ -45,11 +45,12 @@ TEST(PolicyEvalTest, OneViolationPerRuleWorstLayerFirst) {
   p.max_failed_layers = 0;
   p.max_under_trained_layers = 1;
   const auto v = Evaluate(p, Model({Layer(1, "a", 7), Layer(2, "b", 9.5), Layer(3, "c", 1.5),
-                                     Layer(4, "d", 0, LayerStatus::kFailed), Layer(5, "e", 3)}));
+                                    Layer(4, "d", 0, LayerStatus::kFailed), Layer(5, "e", 3)}));
   ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(v[0].rule, "max_alpha");
   EXPECT_EQ(v[0].value, 9.5);
-  EXPECT_EQ(v[0].message, "max_alpha 6: 2 layers above: layer 2 'b' alpha 9.5, layer 1 'a' alpha 7");
+  EXPECT_EQ(v[0].message,
+            "max_alpha 6: 2 layers above: layer 2 'b' alpha 9.5, layer 1 'a' alpha 7");
   EXPECT_EQ(v[1].rule, "min_alpha");
   EXPECT_EQ(v[1].message, "min_alpha 2: 1 layer below: layer 3 'c' alpha 1.5");
   EXPECT_EQ(v[2].rule, "max_failed_layers");

@@ -13,7 +13,6 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 class TempDir {
  public:
   TempDir() {
@@ -34,8 +33,8 @@ class TempDir {
 
 TEST(CheckpointReaderTest, DispatchesOnMagicNotExtension) {
   TempDir dir;
-  const std::string st = Safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                                     FloatBytes({1}));
+  const std::string st =
+      Safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", FloatBytes({1}));
   auto r = OpenCheckpoint(dir.Write("weights.npy", st));  // misleading extension
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->Format(), "safetensors");
@@ -47,15 +46,29 @@ TEST(CheckpointReaderTest, DispatchesOnMagicNotExtension) {
   auto missing = OpenCheckpoint(dir.path() + "/nope.safetensors");
   ASSERT_FALSE(missing.ok());
   EXPECT_HAS(missing.status().message(), "nope.safetensors");
-  EXPECT_FALSE(OpenCheckpoint(dir.path()).ok());  // a directory without known files
+  EXPECT_FALSE(OpenCheckpoint(dir.path()).ok());   // a directory without known files
   EXPECT_FALSE(OpenCheckpoint("/dev/null").ok());  // not a regular file
+}
+
+// Found on a GPU run: torchvision ResNet-50 saved with safetensors had a header of 0x...80
+// bytes, whose first byte (0x80) is also pickle's PROTO opcode.
+TEST(CheckpointReaderTest, SafetensorsHeaderLengthEndingIn0x80IsNotAPickle) {
+  TempDir dir;
+  std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  header.resize(0x180, ' ');  // JSON allows trailing spaces; length 384 = 0x0180
+  const std::string st = Safetensors(header, FloatBytes({1}));
+  ASSERT_EQ(static_cast<uint8_t>(st[0]), 0x80);
+  auto r = OpenCheckpoint(dir.Write("model.safetensors", st));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Format(), "safetensors");
+  ASSERT_EQ((*r)->Tensors().size(), 1u);
 }
 
 TEST(CheckpointReaderTest, DirectoryWithASingleFile) {
   TempDir dir;
-  dir.Write("model.safetensors",
-            Safetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
-                        FloatBytes({1, 2})));
+  dir.Write(
+      "model.safetensors",
+      Safetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", FloatBytes({1, 2})));
   auto r = OpenCheckpoint(dir.path());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(TensorBytes(**r, 0), FloatBytes({1, 2}));
@@ -79,8 +92,8 @@ TEST(CheckpointReaderTest, ShardedDirectoriesMatchTheSingleFile) {
 
 TEST(CheckpointReaderTest, HostileIndexes) {
   TempDir dir;
-  const std::string shard = Safetensors(
-      R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", FloatBytes({1}));
+  const std::string shard =
+      Safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", FloatBytes({1}));
   dir.Write("s1.safetensors", shard);
   auto open_index = [&](const std::string& json) {
     return OpenCheckpoint(dir.Write("model.safetensors.index.json", json)).status();
@@ -96,8 +109,8 @@ TEST(CheckpointReaderTest, HostileIndexes) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->Format(), "sharded safetensors");
   // Buffers never follow an index to the filesystem.
-  EXPECT_FALSE(OpenCheckpointFromBuffer("idx.json", R"({"weight_map":{"w":"s1.safetensors"}})")
-                   .ok());
+  EXPECT_FALSE(
+      OpenCheckpointFromBuffer("idx.json", R"({"weight_map":{"w":"s1.safetensors"}})").ok());
 }
 
 TEST(CheckpointReaderTest, EveryFixtureOpensAndLoads) {

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <string>
 
+#include "../../../fuzz/reader_fuzz_body.h"
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
-#include "../../../fuzz/reader_fuzz_body.h"
 
 namespace htsr::readers::testing {
 namespace {
@@ -17,8 +17,8 @@ size_t ReplayDir(const std::string& reader, const std::filesystem::path& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (!entry.is_regular_file() || entry.path().filename() == "README.md") continue;
     const std::string bytes = ReadFileOrDie(entry.path().string());
-    const std::string broken = fuzz::ExerciseReader(
-        reader, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    const std::string broken =
+        fuzz::ExerciseReader(reader, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     EXPECT_EQ(broken, "") << entry.path();
     ++count;
   }
@@ -40,8 +40,8 @@ TEST(FuzzRegressionsTest, SeedsAreValidCheckpoints) {
   const std::filesystem::path seeds = std::filesystem::path(HTSR_SOURCE_DIR) / "tests/fuzz/seeds";
   for (const char* reader : {"safetensors", "npy", "npz", "pytorch", "any"}) {
     for (const auto& entry : std::filesystem::directory_iterator(seeds / reader)) {
-      auto r = OpenCheckpointFromBuffer(entry.path().string(),
-                                        ReadFileOrDie(entry.path().string()));
+      auto r =
+          OpenCheckpointFromBuffer(entry.path().string(), ReadFileOrDie(entry.path().string()));
       ASSERT_TRUE(r.ok()) << r.status();
       EXPECT_GT((*r)->Tensors().size(), 0u) << entry.path();
       EXPECT_EQ(fuzz::CheckReader(**r), "") << entry.path();

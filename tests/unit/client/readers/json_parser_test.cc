@@ -34,9 +34,9 @@ TEST(JsonParserTest, Uint64IsExact) {
 }
 
 TEST(JsonParserTest, RejectsMalformedInput) {
-  for (const char* bad : {"", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "\"\x01\"", "\"\\x\"",
-                          "\"\\ud800\"", "[1] 2", "nul", "-", "1.", "1e", "{\"a\" 1}",
-                          "{\"a\":1,\"a\":2}", "\"unterminated"}) {
+  for (const char* bad :
+       {"", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "\"\x01\"", "\"\\x\"", "\"\\ud800\"", "[1] 2",
+        "nul", "-", "1.", "1e", "{\"a\" 1}", "{\"a\":1,\"a\":2}", "\"unterminated"}) {
     EXPECT_FALSE(ParseJson(bad).ok()) << bad;
   }
 }

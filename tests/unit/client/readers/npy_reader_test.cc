@@ -7,7 +7,6 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 TEST(NpyReaderTest, ReadsV1AndV2AndNamesAfterStem) {
   for (int major : {1, 2, 3}) {
     const std::string file = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
@@ -82,14 +81,16 @@ TEST(NpyReaderTest, HostileHeaders) {
   auto open = [](const std::string& dict, size_t data) {
     return OpenCheckpointFromBuffer("h.npy", Npy(dict, std::string(data, '\0'))).status();
   };
-  EXPECT_HAS(open("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 16)
-                              .message(), "object arrays are refused");
-  EXPECT_HAS(open("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16)
-                              .message(), "unsupported dtype");
+  EXPECT_HAS(open("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 16).message(),
+             "object arrays are refused");
+  EXPECT_HAS(open("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16).message(),
+             "unsupported dtype");
   EXPECT_FALSE(open("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8).ok());
   EXPECT_HAS(open("{'descr': '<f4', 'fortran_order': False, "
-                               "'shape': (4294967296, 4294967296), }", 8)
-                              .message(), "overflows");
+                  "'shape': (4294967296, 4294967296), }",
+                  8)
+                 .message(),
+             "overflows");
   EXPECT_FALSE(open("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 8).ok());
   EXPECT_FALSE(open("{'descr': '<f4', 'shape': (2,), }", 8).ok());
   EXPECT_FALSE(open("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8).ok());

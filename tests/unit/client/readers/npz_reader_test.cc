@@ -7,7 +7,6 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 std::string Member(const std::vector<float>& v, const std::string& shape) {
   return Npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", FloatBytes(v));
 }

@@ -34,7 +34,8 @@ TEST(PickleUnpicklerTest, BuildsAStateDict) {
 
 TEST(PickleUnpicklerTest, IntegersFloatsAndMemo) {
   // LONG1 -2 (0xfe), BININT1 7, BININT2 300, BINFLOAT 1.5, then a BINGET of the list.
-  const std::string p = pk::Proto() + "]q\x01(\x8a\x01\xfeK\x07M\x2c\x01G\x3f\xf8\0\0\0\0\0\0eh\x01\x86."s;
+  const std::string p =
+      pk::Proto() + "]q\x01(\x8a\x01\xfeK\x07M\x2c\x01G\x3f\xf8\0\0\0\0\0\0eh\x01\x86."s;
   Unpickler u(Bytes(p), "m");
   auto root = u.Run();
   ASSERT_TRUE(root.ok()) << root.status();
@@ -53,11 +54,12 @@ TEST(PickleUnpicklerTest, RefusesDangerousGlobals) {
   Unpickler u1(Bytes(os), "evil.pt:archive/data.pkl");
   auto r1 = u1.Run();
   ASSERT_FALSE(r1.ok());
-  EXPECT_HAS(r1.status().message(), "refusing to execute pickle global 'os.system' in "
-                        "evil.pt:archive/data.pkl at offset 2");
+  EXPECT_HAS(r1.status().message(),
+             "refusing to execute pickle global 'os.system' in "
+             "evil.pt:archive/data.pkl at offset 2");
   // STACK_GLOBAL form.
-  const std::string ev = pk::Proto() + pk::Str("builtins") + pk::Str("eval") + "\x93" +
-                         pk::Str("1") + "\x85R.";
+  const std::string ev =
+      pk::Proto() + pk::Str("builtins") + pk::Str("eval") + "\x93" + pk::Str("1") + "\x85R.";
   Unpickler u2(Bytes(ev), "evil2");
   auto r2 = u2.Run();
   ASSERT_FALSE(r2.ok());
@@ -82,11 +84,11 @@ TEST(PickleUnpicklerTest, RefusesDangerousGlobals) {
 
 TEST(PickleUnpicklerTest, MalformedStreams) {
   for (const std::string& p :
-       {""s, "\x80\x02"s, "\x80\x02t."s,
-        "\x80\x02u."s, "\x80\x02h\x05."s, "\x80\x02X\xff\xff\xff\xff"s,
-        "\x80\x02\x8a\x09\0\0\0\0\0\0\0\0\0."s, "\x80\x02}a."s,
-        "\x80\x02](K\x01u."s, "\x80\x02."s, "\x80\x09N."s,
-        "\x80\x02(K\x01s."s, "\x80\x02(0."s, "\x80\x02NN\x94q\x01" "b."s}) {
+       {""s, "\x80\x02"s, "\x80\x02t."s, "\x80\x02u."s, "\x80\x02h\x05."s,
+        "\x80\x02X\xff\xff\xff\xff"s, "\x80\x02\x8a\x09\0\0\0\0\0\0\0\0\0."s, "\x80\x02}a."s,
+        "\x80\x02](K\x01u."s, "\x80\x02."s, "\x80\x09N."s, "\x80\x02(K\x01s."s, "\x80\x02(0."s,
+        "\x80\x02NN\x94q\x01"
+        "b."s}) {
     Unpickler u(Bytes(p), "bad");
     EXPECT_FALSE(u.Run().ok()) << ::testing::PrintToString(p);
   }
@@ -94,7 +96,10 @@ TEST(PickleUnpicklerTest, MalformedStreams) {
 
 TEST(PickleUnpicklerTest, CyclesAndDepthDoNotCrash) {
   // A list appended to itself, then a deep nest of lists: the arena frees all of it.
-  std::string p = pk::Proto() + "]q\x00" "h\x00" "a"s;
+  std::string p = pk::Proto() +
+                  "]q\x00"
+                  "h\x00"
+                  "a"s;
   p += std::string(200000, ']') + std::string(200000, 'a') + ".";
   Unpickler u(Bytes(p), "deep");
   auto root = u.Run();

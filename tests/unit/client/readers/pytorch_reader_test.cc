@@ -8,7 +8,6 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 std::string DictPickle(const std::vector<std::pair<std::string, std::string>>& items) {
   std::string p = pk::Proto() + pk::OrderedDict() + "(";
   for (const auto& [k, v] : items) p += pk::Str(k) + v;
@@ -44,17 +43,17 @@ TEST(PytorchReaderTest, InsertionOrderViewsAndOffsets) {
 TEST(PytorchReaderTest, ViewsPastTheirStorageAreRefused) {
   std::vector<float> s0(12, 1.0f);
   for (const std::string& bad : {
-           pk::Tensor("FloatStorage", "0", 12, 1, {3, 4}, {4, 1}),    // one past the end
-           pk::Tensor("FloatStorage", "0", 12, 0, {4, 4}, {1, 4}),    // stride walks off
-           pk::Tensor("FloatStorage", "0", 12, -1, {2}, {1}),         // negative offset
-           pk::Tensor("FloatStorage", "0", 12, 0, {2, 2}, {-1, 1}),   // negative stride
+           pk::Tensor("FloatStorage", "0", 12, 1, {3, 4}, {4, 1}),   // one past the end
+           pk::Tensor("FloatStorage", "0", 12, 0, {4, 4}, {1, 4}),   // stride walks off
+           pk::Tensor("FloatStorage", "0", 12, -1, {2}, {1}),        // negative offset
+           pk::Tensor("FloatStorage", "0", 12, 0, {2, 2}, {-1, 1}),  // negative stride
            pk::Tensor("FloatStorage", "0", 12, 0, {2147483647, 2147483647, 2147483647},
-                      {2147483647, 2147483647, 1}),                   // overflow
-           pk::Tensor("FloatStorage", "9", 12, 0, {2}, {1}),          // missing storage
-           pk::Tensor("DoubleStorage", "0", 12, 0, {7}, {1}),         // wider dtype
+                      {2147483647, 2147483647, 1}),            // overflow
+           pk::Tensor("FloatStorage", "9", 12, 0, {2}, {1}),   // missing storage
+           pk::Tensor("DoubleStorage", "0", 12, 0, {7}, {1}),  // wider dtype
        }) {
-    auto r = OpenCheckpointFromBuffer("v.pt", TorchZip(DictPickle({{"w", bad}}),
-                                                        {{"0", FloatBytes(s0)}}));
+    auto r = OpenCheckpointFromBuffer("v.pt",
+                                      TorchZip(DictPickle({{"w", bad}}), {{"0", FloatBytes(s0)}}));
     ASSERT_FALSE(r.ok());
     EXPECT_HAS(r.status().message(), "'w'");
   }
@@ -78,8 +77,9 @@ TEST(PytorchReaderTest, NestedDictsAndRefusals) {
   const std::string evil = pk::Proto() + pk::Global("os", "system") + pk::Str("id") + "\x85R.";
   auto ev = OpenCheckpointFromBuffer("evil.pt", TorchZip(evil, {}));
   ASSERT_FALSE(ev.ok());
-  EXPECT_HAS(ev.status().message(), "refusing to execute pickle global 'os.system' in "
-                        "evil.pt:archive/data.pkl at offset 2");
+  EXPECT_HAS(ev.status().message(),
+             "refusing to execute pickle global 'os.system' in "
+             "evil.pt:archive/data.pkl at offset 2");
 
   auto legacy = OpenCheckpointFromBuffer("old.pt", std::string("\x80\x02\x8a\x0a", 4));
   ASSERT_FALSE(legacy.ok());

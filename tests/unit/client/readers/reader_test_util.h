@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "readers/checkpoint_reader.h"
 
 // Expects `text` (anything convertible to a string) to contain `needle`, printing both.
-#define EXPECT_HAS(text, needle)                                              \
-  do {                                                                        \
-    const std::string htsr_text_(text);                                       \
-    EXPECT_NE(htsr_text_.find(needle), std::string::npos)                     \
-        << "expected \"" << (needle) << "\" in: " << htsr_text_;             \
+#define EXPECT_HAS(text, needle)                                 \
+  do {                                                           \
+    const std::string htsr_text_(text);                          \
+    EXPECT_NE(htsr_text_.find(needle), std::string::npos)        \
+        << "expected \"" << (needle) << "\" in: " << htsr_text_; \
   } while (false)
 
 namespace htsr::readers::testing {
@@ -92,10 +93,9 @@ class ZipWriter {
     m.crc = static_cast<uint32_t>(
         crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
     m.offset = out_.size();
-    out_ += LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) +
-            LE<uint16_t>(m.method) + LE<uint32_t>(0) + LE<uint32_t>(m.crc) +
-            LE<uint32_t>(m.data.size()) + LE<uint32_t>(m.usize) + LE<uint16_t>(name.size()) +
-            LE<uint16_t>(0) + name + m.data;
+    out_ += LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) + LE<uint16_t>(m.method) +
+            LE<uint32_t>(0) + LE<uint32_t>(m.crc) + LE<uint32_t>(m.data.size()) +
+            LE<uint32_t>(m.usize) + LE<uint16_t>(name.size()) + LE<uint16_t>(0) + name + m.data;
     members_.push_back(m);
   }
   // `zip64` saturates the 32-bit fields and writes ZIP64 extra fields and end records.
@@ -146,18 +146,23 @@ class ZipWriter {
 namespace pk {
 inline std::string Proto() { return std::string("\x80\x02", 2); }
 inline std::string Global(const std::string& mod, const std::string& name) {
-  return "c" + mod + "\n" + name + "\n";
+  return absl::StrCat("c", mod, "\n", name, "\n");
 }
-inline std::string Str(const std::string& s) { return "X" + LE<uint32_t>(s.size()) + s; }
-inline std::string Int(int32_t v) { return "J" + LE<int32_t>(v); }
+inline std::string Str(const std::string& s) {
+  return absl::StrCat("X", LE<uint32_t>(s.size()), s);
+}
+inline std::string Int(int32_t v) { return absl::StrCat("J", LE<int32_t>(v)); }
 inline std::string Tuple(const std::vector<std::string>& items) {
   std::string s = "(";
   for (const auto& i : items) s += i;
   return s + "t";
 }
-inline std::string OrderedDict() { return Global("collections", "OrderedDict") + ")R"; }
+inline std::string OrderedDict() {
+  return absl::StrCat(Global("collections", "OrderedDict"), ")R");
+}
 inline std::string Storage(const std::string& type, const std::string& key, int32_t numel) {
-  return Tuple({Str("storage"), Global("torch", type), Str(key), Str("cpu"), Int(numel)}) + "Q";
+  return absl::StrCat(
+      Tuple({Str("storage"), Global("torch", type), Str(key), Str("cpu"), Int(numel)}), "Q");
 }
 // _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())
 inline std::string Tensor(const std::string& type, const std::string& key, int32_t numel,
@@ -166,8 +171,8 @@ inline std::string Tensor(const std::string& type, const std::string& key, int32
   std::vector<std::string> sz, st;
   for (int32_t d : size) sz.push_back(Int(d));
   for (int32_t d : stride) st.push_back(Int(d));
-  return Global("torch._utils", "_rebuild_tensor_v2") + "(" + Storage(type, key, numel) +
-         Int(offset) + Tuple(sz) + Tuple(st) + "\x89" + OrderedDict() + "tR";
+  return absl::StrCat(Global("torch._utils", "_rebuild_tensor_v2"), "(", Storage(type, key, numel),
+                      Int(offset), Tuple(sz), Tuple(st), "\x89", OrderedDict(), "tR");
 }
 }  // namespace pk
 

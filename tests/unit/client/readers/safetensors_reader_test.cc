@@ -7,14 +7,12 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 std::string TwoTensorFile() {
-  const std::string header =
-      R"({"b.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-      R"("a.weight":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
-      R"("__metadata__":{"format":"pt"}})";
-  std::string data = FloatBytes({1, 2, 3, 4}) + LE<uint16_t>(0x3c00) + LE<uint16_t>(0x4000) +
-                     LE<uint16_t>(0xc000);
+  const std::string header = R"({"b.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                             R"("a.weight":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
+                             R"("__metadata__":{"format":"pt"}})";
+  std::string data =
+      FloatBytes({1, 2, 3, 4}) + LE<uint16_t>(0x3c00) + LE<uint16_t>(0x4000) + LE<uint16_t>(0xc000);
   return Safetensors(header, data);
 }
 
@@ -71,12 +69,12 @@ TEST(SafetensorsReaderTest, HostileHeaders) {
   st = OpenHeader(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", 16);
   EXPECT_HAS(st.message(), "needs 12");
   // Shape product overflows.
-  st = OpenHeader(
-      R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}})", 16);
+  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}})",
+                  16);
   EXPECT_HAS(st.message(), "overflows");
   // Offsets that overflow uint64 or are reversed or negative.
-  st = OpenHeader(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551616]}})",
-                  4);
+  st =
+      OpenHeader(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551616]}})", 4);
   EXPECT_FALSE(st.ok());
   st = OpenHeader(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}})", 4);
   EXPECT_HAS(st.message(), "reversed");
@@ -91,16 +89,16 @@ TEST(SafetensorsReaderTest, HostileHeaders) {
   EXPECT_FALSE(OpenHeader("[1]", 0).ok());
   EXPECT_FALSE(OpenHeader(R"({"w":{"dtype":"F32","shape":[1]}})", 4).ok());
   st = OpenHeader(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
-                  R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+                  R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                  4);
   EXPECT_HAS(st.message(), "duplicate");
 }
 
 TEST(SafetensorsReaderTest, OverlappingRangesAreTolerated) {
   auto r = OpenCheckpointFromBuffer(
-      "o.safetensors",
-      Safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                  R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                  FloatBytes({1, 2, 3})));
+      "o.safetensors", Safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                   R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                   FloatBytes({1, 2, 3})));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(TensorBytes(**r, 1), FloatBytes({2, 3}));
 }

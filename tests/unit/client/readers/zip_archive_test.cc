@@ -8,7 +8,6 @@
 namespace htsr::readers::testing {
 namespace {
 
-
 std::string AsString(const ZipBytes& b) {
   return std::string(reinterpret_cast<const char*>(b.bytes.data()), b.bytes.size());
 }

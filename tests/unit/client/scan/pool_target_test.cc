@@ -7,8 +7,7 @@ namespace {
 
 TEST(PoolTargetTest, SingleAddressResolvesThroughDns) {
   EXPECT_EQ(*PoolTarget("127.0.0.1:7001"), "dns:///127.0.0.1:7001");
-  EXPECT_EQ(*PoolTarget("htsr.ml.svc.cluster.local:7001"),
-            "dns:///htsr.ml.svc.cluster.local:7001");
+  EXPECT_EQ(*PoolTarget("htsr.ml.svc.cluster.local:7001"), "dns:///htsr.ml.svc.cluster.local:7001");
 }
 
 TEST(PoolTargetTest, CommaListOfIpsBecomesAStaticList) {
@@ -24,10 +23,10 @@ TEST(PoolTargetTest, ExplicitSchemesPassThrough) {
 
 TEST(PoolTargetTest, BadListsAreErrors) {
   EXPECT_FALSE(PoolTarget("").ok());
-  EXPECT_FALSE(PoolTarget("127.0.0.1").ok());              // no port
-  EXPECT_FALSE(PoolTarget("127.0.0.1:99999").ok());        // port range
+  EXPECT_FALSE(PoolTarget("127.0.0.1").ok());                // no port
+  EXPECT_FALSE(PoolTarget("127.0.0.1:99999").ok());          // port range
   EXPECT_FALSE(PoolTarget("a.example:1,b.example:2").ok());  // names in a list
-  EXPECT_FALSE(PoolTarget("127.0.0.1:1,[::1]:2").ok());    // mixed families
+  EXPECT_FALSE(PoolTarget("127.0.0.1:1,[::1]:2").ok());      // mixed families
 }
 
 }  // namespace

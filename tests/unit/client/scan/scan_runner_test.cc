@@ -97,11 +97,12 @@ TEST(ScanRunnerTest, RecordsEveryCheckpointAndTheFailedOne) {
   EXPECT_EQ(stats->failed, 1);
   EXPECT_EQ(stats->skipped, 0);
   EXPECT_FALSE(stats->cancelled);
-  EXPECT_NE(log.str().find("bad.pt: failed: "), std::string::npos) << log.str();
+  EXPECT_EQ(log.str(), "failed: " + d.Path("ck/bad.pt") + ": not a checkpoint\n");
   auto t = (*store)->Query("SELECT count(*) FROM checkpoints WHERE status='ok'");
   EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 20);
-  auto a = (*store)->Query("SELECT l.alpha FROM layers l JOIN checkpoints c ON c.id=l.checkpoint_id "
-                           "WHERE c.path LIKE '%/105.pt'");
+  auto a = (*store)->Query(
+      "SELECT l.alpha FROM layers l JOIN checkpoints c ON c.id=l.checkpoint_id "
+      "WHERE c.path LIKE '%/105.pt'");
   EXPECT_EQ(std::get<double>(a->rows[0][0]), 15.0);
 }
 

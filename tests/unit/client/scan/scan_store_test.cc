@@ -48,7 +48,8 @@ TEST(ScanStoreTest, RecordsCheckpointLayersAndExtras) {
   const output::ModelReport report = Report(2.0);
   ASSERT_TRUE((*store)->Record(Ok("a.pt", "h1", &report)).ok());
 
-  auto layers = (*store)->Query("SELECT layer_id, name, alpha, mp_softrank, M FROM layers ORDER BY layer_id");
+  auto layers =
+      (*store)->Query("SELECT layer_id, name, alpha, mp_softrank, M FROM layers ORDER BY layer_id");
   ASSERT_TRUE(layers.ok()) << layers.status();
   ASSERT_EQ(layers->rows.size(), 3u);
   EXPECT_EQ(std::get<int64_t>(layers->rows[2][0]), 3);
