@@ -30,6 +30,8 @@ std::optional<DType> StorageDType(absl::string_view name) {
   if (name == "FloatStorage") return DType::kF32;
   if (name == "HalfStorage") return DType::kF16;
   if (name == "BFloat16Storage") return DType::kBF16;
+  if (name == "Float8_e4m3fnStorage") return DType::kF8E4M3;
+  if (name == "Float8_e5m2Storage") return DType::kF8E5M2;
   if (name == "LongStorage") return DType::kI64;
   if (name == "IntStorage") return DType::kI32;
   if (name == "ShortStorage") return DType::kI16;

@@ -23,20 +23,6 @@ namespace {
 // Upstream safetensors refuses headers above 100 MB; so do we, before parsing.
 constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;
 
-std::optional<DType> DTypeFromName(absl::string_view name) {
-  if (name == "F64") return DType::kF64;
-  if (name == "F32") return DType::kF32;
-  if (name == "F16") return DType::kF16;
-  if (name == "BF16") return DType::kBF16;
-  if (name == "I64") return DType::kI64;
-  if (name == "I32") return DType::kI32;
-  if (name == "I16") return DType::kI16;
-  if (name == "I8") return DType::kI8;
-  if (name == "U8") return DType::kU8;
-  if (name == "BOOL") return DType::kBool;
-  return std::nullopt;
-}
-
 struct Entry {
   TensorInfo info;
   uint64_t begin = 0;  // absolute file offsets
@@ -84,7 +70,7 @@ absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonVa
   if (offsets == nullptr || !offsets->IsArray() || offsets->array.size() != 2) {
     return Error(where + "'data_offsets' must be an array of two integers");
   }
-  const std::optional<DType> dt = DTypeFromName(dtype->text);
+  const std::optional<DType> dt = ParseSafetensorsDType(dtype->text);
   if (!dt) return Error(absl::StrCat(where, "unsupported dtype '", dtype->text, "'"));
   out->info.name = name;
   out->info.dtype = *dt;

@@ -27,6 +27,10 @@ std::string_view DTypeName(DType t) {
       return "U8";
     case DType::kBool:
       return "BOOL";
+    case DType::kF8E4M3:
+      return "F8_E4M3";
+    case DType::kF8E5M2:
+      return "F8_E5M2";
   }
   return "?";
 }
@@ -37,9 +41,10 @@ std::optional<DType> ParseSafetensorsDType(std::string_view name) {
     DType type;
   };
   static constexpr Entry kTable[] = {
-      {"F64", DType::kF64}, {"F32", DType::kF32},   {"F16", DType::kF16}, {"BF16", DType::kBF16},
-      {"I64", DType::kI64}, {"I32", DType::kI32},   {"I16", DType::kI16}, {"I8", DType::kI8},
-      {"U8", DType::kU8},   {"BOOL", DType::kBool},
+      {"F64", DType::kF64},   {"F32", DType::kF32},        {"F16", DType::kF16},
+      {"BF16", DType::kBF16}, {"I64", DType::kI64},        {"I32", DType::kI32},
+      {"I16", DType::kI16},   {"I8", DType::kI8},          {"U8", DType::kU8},
+      {"BOOL", DType::kBool}, {"F8_E4M3", DType::kF8E4M3}, {"F8_E5M2", DType::kF8E5M2},
   };
   for (const Entry& e : kTable) {
     if (e.name == name) return e.type;
@@ -78,6 +83,12 @@ bool ConvertToFloat32(DType t, const std::byte* src, size_t count, float* dst) {
       for (size_t i = 0; i < count; ++i) {
         dst[i] = BFloat16ToFloat(LoadUnaligned<uint16_t>(src + 2 * i));
       }
+      return true;
+    case DType::kF8E4M3:
+      for (size_t i = 0; i < count; ++i) dst[i] = Float8E4M3ToFloat(static_cast<uint8_t>(src[i]));
+      return true;
+    case DType::kF8E5M2:
+      for (size_t i = 0; i < count; ++i) dst[i] = Float8E5M2ToFloat(static_cast<uint8_t>(src[i]));
       return true;
     default:
       return false;

@@ -31,6 +31,10 @@ v1::DType ToProto(DType t) {
       return v1::DTYPE_U8;
     case DType::kBool:
       return v1::DTYPE_BOOL;
+    case DType::kF8E4M3:
+      return v1::DTYPE_F8_E4M3;
+    case DType::kF8E5M2:
+      return v1::DTYPE_F8_E5M2;
   }
   return v1::DTYPE_UNSPECIFIED;
 }
@@ -57,6 +61,10 @@ absl::StatusOr<DType> FromProto(v1::DType t) {
       return DType::kU8;
     case v1::DTYPE_BOOL:
       return DType::kBool;
+    case v1::DTYPE_F8_E4M3:
+      return DType::kF8E4M3;
+    case v1::DTYPE_F8_E5M2:
+      return DType::kF8E5M2;
     default:
       break;
   }

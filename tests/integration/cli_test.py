@@ -34,6 +34,28 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
+def write_safetensors_raw(path, tensors):
+    """tensors: list of (name, dtype, shape, raw bytes)."""
+    header, blobs, off = {}, [], 0
+    for name, dtype, shape, b in tensors:
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def e4m3_to_float(b):
+    """OCP float8 e4m3fn, decoded from the spec (independently of htsr's C++)."""
+    sign = -1.0 if b & 0x80 else 1.0
+    exp, mant = (b >> 3) & 0xF, b & 0x7
+    if exp == 0:
+        return sign * mant * 2.0 ** -9
+    return sign * (1 + mant / 8) * 2.0 ** (exp - 7)
+
+
 def gaussian(n, seed):
     rng = random.Random(seed)
     return [rng.gauss(0, 1) for _ in range(n)]
@@ -154,6 +176,21 @@ class CliTest(unittest.TestCase):
         p = run("analyze", self.good, os.path.join(FIX, "named_arrays.npz"), "--format", "csv")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(p.stdout.startswith("model,layer_id,name"))
+
+    def test_float8_layers_equal_their_float32_twin(self):
+        rng = random.Random(7)
+        codes = bytes(rng.choice([c for c in range(256) if c & 0x7F != 0x7F]) for _ in range(80 * 50))
+        f8 = os.path.join(self.tmp.name, "f8.safetensors")
+        f32 = os.path.join(self.tmp.name, "f32.safetensors")
+        write_safetensors_raw(f8, [("q.weight", "F8_E4M3", (80, 50), codes)])
+        write_safetensors(f32, [("q.weight", (80, 50), [e4m3_to_float(c) for c in codes])])
+        a = run("analyze", f8, "--format", "csv")
+        b = run("analyze", f32, "--format", "csv")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        self.assertEqual(a.stdout, b.stdout)
+        self.assertIn(",success,", a.stdout)
+        p = run("describe", f8)
+        self.assertIn("F8_E4M3", p.stdout)
 
     def test_device_cuda_without_gpu_is_an_error(self):
         if os.path.exists("/dev/nvidia0"):

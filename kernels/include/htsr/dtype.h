@@ -5,9 +5,11 @@
 #ifndef HTSR_DTYPE_H_
 #define HTSR_DTYPE_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -25,6 +27,8 @@ enum class DType : uint8_t {
   kI8,
   kU8,
   kBool,
+  kF8E4M3,  // OCP float8 e4m3fn: bias 7, no infinities, S.1111.111 is NaN, max 448
+  kF8E5M2,  // OCP float8 e5m2: bias 15, IEEE-style inf/NaN (the top byte of an f16)
 };
 
 // Size of one element in bytes.
@@ -43,13 +47,16 @@ constexpr size_t DTypeSize(DType t) {
     case DType::kI8:
     case DType::kU8:
     case DType::kBool:
+    case DType::kF8E4M3:
+    case DType::kF8E5M2:
       return 1;
   }
   return 0;
 }
 
 constexpr bool IsFloating(DType t) {
-  return t == DType::kF64 || t == DType::kF32 || t == DType::kF16 || t == DType::kBF16;
+  return t == DType::kF64 || t == DType::kF32 || t == DType::kF16 || t == DType::kBF16 ||
+         t == DType::kF8E4M3 || t == DType::kF8E5M2;
 }
 
 // Canonical short name as used by safetensors ("F32", "BF16", ...).
@@ -90,6 +97,23 @@ inline float BFloat16ToFloat(uint16_t b) {
   std::memcpy(&f, &bits, sizeof f);
   return f;
 }
+
+// Every float8 value is exact in float32, as torch's .float() of a float8 tensor.
+inline float Float8E4M3ToFloat(uint8_t b) {
+  const uint32_t exp = (b >> 3) & 0xfu;
+  const uint32_t mant = b & 0x7u;
+  float mag;
+  if (exp == 0xf && mant == 0x7) {
+    mag = std::numeric_limits<float>::quiet_NaN();
+  } else if (exp == 0) {
+    mag = std::ldexp(static_cast<float>(mant), -9);  // subnormal: 2^(1-7) * m/8
+  } else {
+    mag = std::ldexp(static_cast<float>(8 + mant), static_cast<int>(exp) - 10);
+  }
+  return (b & 0x80u) ? -mag : mag;
+}
+
+inline float Float8E5M2ToFloat(uint8_t b) { return HalfToFloat(static_cast<uint16_t>(b << 8)); }
 
 // Converts `count` little-endian elements of type `t` at `src` (any alignment) to float32.
 // Returns false for non-floating types. f64 is rounded to nearest f32, as torch's .float().

@@ -14,11 +14,13 @@ namespace htsr {
 namespace {
 
 TEST(DTypeTest, NamesRoundTrip) {
-  for (DType t : {DType::kF64, DType::kF32, DType::kF16, DType::kBF16, DType::kI64, DType::kI32,
-                  DType::kI16, DType::kI8, DType::kU8, DType::kBool}) {
+  for (DType t :
+       {DType::kF64, DType::kF32, DType::kF16, DType::kBF16, DType::kI64, DType::kI32, DType::kI16,
+        DType::kI8, DType::kU8, DType::kBool, DType::kF8E4M3, DType::kF8E5M2}) {
     ASSERT_EQ(ParseSafetensorsDType(DTypeName(t)), t);
   }
-  EXPECT_FALSE(ParseSafetensorsDType("F8_E4M3").has_value());
+  EXPECT_EQ(DTypeName(DType::kF8E4M3), "F8_E4M3");  // safetensors' spelling
+  EXPECT_FALSE(ParseSafetensorsDType("F8_E4M3FNUZ").has_value());
   EXPECT_FALSE(ParseSafetensorsDType("f32").has_value());
 }
 
@@ -49,6 +51,29 @@ TEST(DTypeTest, HalfTypesWidenExactly) {
   EXPECT_EQ(out[0], 1.0f);
   EXPECT_EQ(out[1], 3.140625f);
   EXPECT_FALSE(ConvertToFloat32(DType::kI32, reinterpret_cast<const std::byte*>(bf16), 1, out));
+}
+
+// Values from the OCP 8-bit floating point specification (v1.0), tables for E4M3 / E5M2.
+TEST(DTypeTest, Float8WidensExactly) {
+  const uint8_t e4m3[8] = {0x38, 0xb8, 0x7e, 0x01, 0x08, 0x7f, 0x00, 0x3c};
+  float out[8];
+  ASSERT_TRUE(ConvertToFloat32(DType::kF8E4M3, reinterpret_cast<const std::byte*>(e4m3), 8, out));
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], -1.0f);
+  EXPECT_EQ(out[2], 448.0f);                // largest finite: S.1111.110
+  EXPECT_EQ(out[3], std::ldexp(1.0f, -9));  // smallest subnormal
+  EXPECT_EQ(out[4], std::ldexp(1.0f, -6));  // smallest normal
+  EXPECT_TRUE(std::isnan(out[5]));          // S.1111.111: e4m3fn has no infinity
+  EXPECT_EQ(out[6], 0.0f);
+  EXPECT_EQ(out[7], 1.5f);
+  const uint8_t e5m2[6] = {0x3c, 0xc0, 0x7b, 0x01, 0x7c, 0x7e};
+  ASSERT_TRUE(ConvertToFloat32(DType::kF8E5M2, reinterpret_cast<const std::byte*>(e5m2), 6, out));
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], -2.0f);
+  EXPECT_EQ(out[2], 57344.0f);               // largest finite
+  EXPECT_EQ(out[3], std::ldexp(1.0f, -16));  // smallest subnormal
+  EXPECT_TRUE(std::isinf(out[4]));
+  EXPECT_TRUE(std::isnan(out[5]));
 }
 
 TEST(TensorTest, NumElementsDetectsOverflow) {

@@ -232,8 +232,9 @@ TEST(ProtoConvert, TensorMetaValidates) {
   v1::TensorMeta negative = ToProto(info);
   negative.set_shape(1, -4);
   EXPECT_EQ(FromProto(negative).status().code(), absl::StatusCode::kInvalidArgument);
-  for (DType t : {DType::kF64, DType::kF32, DType::kF16, DType::kBF16, DType::kI64, DType::kI32,
-                  DType::kI16, DType::kI8, DType::kU8, DType::kBool}) {
+  for (DType t :
+       {DType::kF64, DType::kF32, DType::kF16, DType::kBF16, DType::kI64, DType::kI32, DType::kI16,
+        DType::kI8, DType::kU8, DType::kBool, DType::kF8E4M3, DType::kF8E5M2}) {
     auto r = FromProto(ToProto(t));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(*r, t);

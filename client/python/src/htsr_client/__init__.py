@@ -50,6 +50,8 @@ _NUMPY_DTYPES = {
     "int8": pb.DTYPE_I8,
     "uint8": pb.DTYPE_U8,
     "bool": pb.DTYPE_BOOL,
+    "float8_e4m3fn": pb.DTYPE_F8_E4M3,  # ml_dtypes
+    "float8_e5m2": pb.DTYPE_F8_E5M2,
 }
 
 _TORCH_DTYPES = {
@@ -63,6 +65,8 @@ _TORCH_DTYPES = {
     "torch.int8": pb.DTYPE_I8,
     "torch.uint8": pb.DTYPE_U8,
     "torch.bool": pb.DTYPE_BOOL,
+    "torch.float8_e4m3fn": pb.DTYPE_F8_E4M3,
+    "torch.float8_e5m2": pb.DTYPE_F8_E5M2,
 }
 
 

@@ -20,6 +20,8 @@ class DType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DTYPE_I8: _ClassVar[DType]
     DTYPE_U8: _ClassVar[DType]
     DTYPE_BOOL: _ClassVar[DType]
+    DTYPE_F8_E4M3: _ClassVar[DType]
+    DTYPE_F8_E5M2: _ClassVar[DType]
 
 class FixFingers(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -64,6 +66,8 @@ DTYPE_I16: DType
 DTYPE_I8: DType
 DTYPE_U8: DType
 DTYPE_BOOL: DType
+DTYPE_F8_E4M3: DType
+DTYPE_F8_E5M2: DType
 FIX_FINGERS_UNSPECIFIED: FixFingers
 FIX_FINGERS_NONE: FixFingers
 FIX_FINGERS_CLIP_XMAX: FixFingers
