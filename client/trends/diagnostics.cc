@@ -85,22 +85,29 @@ std::vector<ScaleCollapse> FindScaleCollapse(const std::vector<ModelRecord>& rec
 std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
                                             const DiagnosticThresholds& t) {
   std::vector<std::string> w;
+  // "1 of 6 layers has ... (layer 6)", "2 of 6 layers have ... (layers 3, 4)".
+  auto verb = [](size_t n) { return n == 1 ? "has" : "have"; };
+  auto ids = [](const std::vector<int>& v) {
+    return absl::StrCat(v.size() == 1 ? "layer " : "layers ", IdList(v));
+  };
   if (d.analysed == 0) {
     w.push_back("No layer could be analysed, so nothing can be said about this model.");
     return w;
   }
   if (!d.under_trained.empty()) {
     w.push_back(absl::StrFormat(
-        "%d of %d layers have alpha above %g (layers %s). Their eigenvalue spectra look close to "
+        "%d of %d layers %s alpha above %g (%s). Their eigenvalue spectra look close to "
         "those of random matrices: these layers learned little structure, as in an "
         "under-trained network or layers that training barely moved.",
-        d.under_trained.size(), d.analysed, t.alpha_high, IdList(d.under_trained)));
+        d.under_trained.size(), d.analysed, verb(d.under_trained.size()), t.alpha_high,
+        ids(d.under_trained)));
   }
   if (!d.over_trained.empty()) {
     w.push_back(absl::StrFormat(
-        "%d of %d layers have alpha below %g (layers %s). A few very large eigenvalues dominate "
+        "%d of %d layers %s alpha below %g (%s). A few very large eigenvalues dominate "
         "these layers: a sign of over-fitting, or of a layer driven by a handful of spikes.",
-        d.over_trained.size(), d.analysed, t.alpha_low, IdList(d.over_trained)));
+        d.over_trained.size(), d.analysed, verb(d.over_trained.size()), t.alpha_low,
+        ids(d.over_trained)));
   }
   if (d.mean_alpha > t.alpha_high) {
     w.push_back(absl::StrFormat(
@@ -112,11 +119,12 @@ std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
   }
   if (d.traps_checked && !d.trap_layers.empty()) {
     w.push_back(absl::StrFormat(
-        "%d layers contain correlation traps (%d in total; layers %s): even after their "
+        "%d %s correlation traps (%d in total; %s): even after their "
         "weights were shuffled, eigenvalues stand out of the random bulk, so a few unusually "
         "large weights dominate them. Such layers can come from too large a learning rate and "
         "can distort their alpha.",
-        d.trap_layers.size(), d.total_traps, IdList(d.trap_layers)));
+        d.trap_layers.size(), d.trap_layers.size() == 1 ? "layer contains" : "layers contain",
+        d.total_traps, ids(d.trap_layers)));
   }
   return w;
 }
