@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <new>
 #include <utility>
@@ -114,13 +115,17 @@ void ScaleInF32(std::vector<float>& slices, double scale) {
 // device limit never turns into a failed row.
 class WithCpuFallback final : public Backend {
  public:
-  WithCpuFallback(Backend& primary, Backend* fallback) : primary_(primary), fallback_(fallback) {}
+  WithCpuFallback(Backend& primary, Backend* fallback, const std::string& layer)
+      : primary_(primary), fallback_(fallback), layer_(layer) {}
   std::string_view Name() const override { return primary_.Name(); }
   std::string Description() const override { return primary_.Description(); }
   absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale, Precision precision,
                                      std::span<double> out) override {
     absl::Status st = primary_.SquaredSingularValues(batch, scale, precision, out);
     if (st.code() == absl::StatusCode::kResourceExhausted && fallback_ != nullptr) {
+      // The one place a device limit is visible to users: say why this layer ran on the CPU.
+      std::fprintf(stderr, "htsr: layer '%s' solved on the CPU: %s\n", layer_.c_str(),
+                   std::string(st.message()).c_str());
       st = fallback_->SquaredSingularValues(batch, scale, precision, out);
     }
     return st;
@@ -134,6 +139,7 @@ class WithCpuFallback final : public Backend {
  private:
   Backend& primary_;
   Backend* fallback_;
+  const std::string& layer_;
 };
 
 // Everything after the weights are in place: spectrum of `count` (already scaled) matrices
@@ -141,7 +147,7 @@ class WithCpuFallback final : public Backend {
 // count * M.
 LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConfig& config,
                             LayerResult r, const std::vector<float>& slices, int64_t count) {
-  WithCpuFallback backend(device, fallback);
+  WithCpuFallback backend(device, fallback, r.plan.tensor_name);
   const LayerPlan& plan = r.plan;
   const AnalysisOptions& opt = config.options;
   r.Q = static_cast<double>(plan.N) / static_cast<double>(plan.M);
