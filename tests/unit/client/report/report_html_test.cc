@@ -51,7 +51,7 @@ TEST(HtmlReportTest, OneModel) {
   EXPECT_NE(html.find("id=\"log_spectral_norm_by_depth\""), std::string::npos);
   EXPECT_NE(html.find("id=\"alpha_weighted_by_depth\""), std::string::npos);
   EXPECT_NE(html.find("1 of 6 layers has alpha above 6 (layer 6)"), std::string::npos);
-  EXPECT_NE(html.find("correlation traps (2 in total; layers 3)"), std::string::npos);
+  EXPECT_NE(html.find("correlation traps (2 in total; layer 3)"), std::string::npos);
   EXPECT_NE(html.find("block1&lt;b&gt;"), std::string::npos);  // names are escaped
   EXPECT_EQ(html.find("block1<b>"), std::string::npos);
   EXPECT_NE(html.find("<table class=\"sortable\">"), std::string::npos);
