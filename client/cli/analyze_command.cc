@@ -1,6 +1,5 @@
 // htsr analyze PATH... : per-layer metrics and the model summary.
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -13,7 +12,6 @@
 #include "output/json_writer.h"
 #include "output/table_writer.h"
 #include "scan/checkpoint_analyzer.h"
-#include "scan/remote_pool.h"
 #include "scan/server_flags.h"
 
 namespace htsr::cli {
@@ -77,48 +75,25 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
   const bool quiet = args->Has("quiet");
   // Embedded (the default) or remote: both yield the same ModelReport for a path.
   std::unique_ptr<Engine> engine;
-  std::function<absl::StatusOr<output::ModelReport>(const std::string&)> analyze;
-  if (!pool->server.empty()) {
-#ifdef HTSR_HAVE_REMOTE
-    auto remote = scan::MakeRemoteAnalyzer(*pool, config->options, *filter);
-    if (!remote.ok()) {
-      err << "htsr analyze: " << remote.status().message() << "\n";
-      return kExitUsage;
-    }
-    analyze = [remote = *std::move(remote)](
-                  const std::string& path) -> absl::StatusOr<output::ModelReport> {
-      auto analysed = remote(path);
-      if (!analysed.ok()) return analysed.status();
-      return std::move(analysed->report);
-    };
-#else
-    err << "htsr analyze: --server needs htsr built with HTSR_SERVER=ON (gRPC)\n";
+  std::string note;
+  auto analyze = scan::MakeCheckpointAnalyzer(
+      *pool, *config, *filter, !quiet && ProgressBar::StderrIsTerminal(), &engine, &note);
+  if (!analyze.ok()) {
+    err << "htsr analyze: " << analyze.status().message() << "\n";
     return kExitUsage;
-#endif
-  } else {
-    auto created = Engine::Create(*config);
-    if (!created.ok()) {
-      err << "htsr analyze: " << created.status().message() << "\n";
-      return kExitUsage;
-    }
-    engine = *std::move(created);
-    if (!quiet && !engine->backend_note().empty())
-      err << "htsr: " << engine->backend_note() << "\n";
-    ModelAnalysisOptions mopts{*filter, !quiet && ProgressBar::StderrIsTerminal()};
-    analyze = [&engine, mopts](const std::string& path) {
-      return AnalyzeCheckpoint(path, *engine, mopts);
-    };
   }
+  if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
   std::vector<output::ModelReport> reports;
   bool unreadable = false, failed_layers = false;
   for (const std::string& path : args->positionals()) {
-    auto report = analyze(path);
-    if (!report.ok()) {
-      err << "htsr analyze: " << report.status().message() << "\n";
+    auto analysed = (*analyze)(path);
+    if (!analysed.ok()) {
+      err << "htsr analyze: " << analysed.status().message() << "\n";
       unreadable = true;
       continue;
     }
+    output::ModelReport* report = &analysed->report;
     for (const LayerResult& r : report->layers) {
       if (r.status == LayerStatus::kFailed) {
         failed_layers = true;
@@ -126,7 +101,7 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
             << r.plan.tensor_name << "' failed: " << r.reason << "\n";
       }
     }
-    reports.push_back(*std::move(report));
+    reports.push_back(std::move(*report));
   }
 
   std::ofstream file;

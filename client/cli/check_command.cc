@@ -140,24 +140,12 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   const bool quiet = args->Has("quiet");
 
   std::unique_ptr<Engine> engine;
-  scan::CheckpointAnalyzer analyzer;
-  if (!pool->server.empty()) {
-#ifdef HTSR_HAVE_REMOTE
-    auto a = scan::MakeRemoteAnalyzer(*pool, config->options, *filter);
-    if (!a.ok()) return usage(a.status());
-    analyzer = *std::move(a);
-#else
-    err << "htsr check: --server needs htsr built with HTSR_SERVER=ON (gRPC)\n";
-    return kExitUsage;
-#endif
-  } else {
-    auto e = Engine::Create(*config);
-    if (!e.ok()) return usage(e.status());
-    engine = *std::move(e);
-    if (!quiet && !engine->backend_note().empty())
-      err << "htsr: " << engine->backend_note() << "\n";
-    analyzer = scan::MakeEmbeddedAnalyzer(*engine, *filter);
-  }
+  std::string note;
+  auto made =
+      scan::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/false, &engine, &note);
+  if (!made.ok()) return usage(made.status());
+  const scan::CheckpointAnalyzer analyzer = *std::move(made);
+  if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
   bool any_violation = false, unreadable = false;
   std::vector<std::string> json_models;

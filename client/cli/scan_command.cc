@@ -112,25 +112,14 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   if (!store.ok()) return usage(store.status());
 
   std::unique_ptr<Engine> engine;
-  scan::CheckpointAnalyzer analyzer;
+  std::string note;
   const bool quiet = args->Has("quiet");
-  if (remote) {
-#ifdef HTSR_HAVE_REMOTE
-    auto a = scan::MakeRemoteAnalyzer(*pool, config->options, *filter);
-    if (!a.ok()) return usage(a.status());
-    analyzer = *std::move(a);
-#else
-    err << "htsr scan: --server needs htsr built with HTSR_SERVER=ON (gRPC)\n";
-    return kExitUsage;
-#endif
-  } else {
-    auto e = Engine::Create(*config);
-    if (!e.ok()) return usage(e.status());
-    engine = *std::move(e);
-    if (!quiet && !engine->backend_note().empty())
-      err << "htsr: " << engine->backend_note() << "\n";
-    analyzer = scan::MakeEmbeddedAnalyzer(*engine, *filter);
-  }
+  // Per-checkpoint progress is the scan's own bar, not one per model.
+  auto made =
+      scan::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/false, &engine, &note);
+  if (!made.ok()) return usage(made.status());
+  const scan::CheckpointAnalyzer analyzer = *std::move(made);
+  if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
   scan::ScopedInterruptHandler interrupt;
   scan::ScanOptions options;

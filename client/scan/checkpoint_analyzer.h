@@ -4,6 +4,7 @@
 #define HTSR_CLIENT_SCAN_CHECKPOINT_ANALYZER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,7 +25,21 @@ struct AnalyzedCheckpoint {
 using CheckpointAnalyzer = std::function<absl::StatusOr<AnalyzedCheckpoint>(const std::string&)>;
 
 // In-process: cli::AnalyzeCheckpoint on `engine` (which must outlive the analyzer).
-CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter);
+// `progress`: a per-model progress bar on stderr (analyze); off where the caller draws its
+// own (scan) or wants none.
+CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter,
+                                        bool progress = false);
+
+struct RemotePoolOptions;
+
+// Embedded (an engine made from `config`, owned by `*engine`, its backend note in `*note`)
+// or, when `pool.server` is set, the server pool. Errors are the user's: a bad engine
+// configuration, or --server in a build without gRPC.
+absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(const RemotePoolOptions& pool,
+                                                          const EngineConfig& config,
+                                                          cli::LayerFilter filter, bool progress,
+                                                          std::unique_ptr<Engine>* engine,
+                                                          std::string* note);
 
 }  // namespace htsr::scan
 

@@ -3,11 +3,11 @@
 
 namespace htsr::scan {
 
-CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter) {
-  return [&engine, filter = std::move(filter)](
-             const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
-    // Per-checkpoint progress is the scan's own bar, not one per model.
-    cli::ModelAnalysisOptions options{filter, /*progress=*/false};
+CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter,
+                                        bool progress) {
+  return [&engine, filter = std::move(filter),
+          progress](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+    cli::ModelAnalysisOptions options{filter, progress};
     absl::StatusOr<output::ModelReport> report = cli::AnalyzeCheckpoint(path, engine, options);
     if (!report.ok()) return report.status();
     AnalyzedCheckpoint out;

@@ -1,0 +1,27 @@
+// The one place that turns --server / engine flags into a CheckpointAnalyzer, for every
+// command that analyses checkpoints (analyze, check, scan).
+#include "scan/checkpoint_analyzer.h"
+#include "scan/remote_pool.h"
+
+namespace htsr::scan {
+
+absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(const RemotePoolOptions& pool,
+                                                          const EngineConfig& config,
+                                                          cli::LayerFilter filter, bool progress,
+                                                          std::unique_ptr<Engine>* engine,
+                                                          std::string* note) {
+  if (!pool.server.empty()) {
+#ifdef HTSR_HAVE_REMOTE
+    return MakeRemoteAnalyzer(pool, config.options, std::move(filter));
+#else
+    return absl::FailedPreconditionError("--server needs htsr built with HTSR_SERVER=ON (gRPC)");
+#endif
+  }
+  absl::StatusOr<std::unique_ptr<Engine>> created = Engine::Create(config);
+  if (!created.ok()) return created.status();
+  *engine = *std::move(created);
+  *note = (*engine)->backend_note();
+  return MakeEmbeddedAnalyzer(**engine, std::move(filter), progress);
+}
+
+}  // namespace htsr::scan
