@@ -10,41 +10,16 @@ import json
 import math
 import os
 import random
-import struct
 import subprocess
 import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from safetensors_writer import write_safetensors, write_safetensors_raw  # noqa: E402
+
 HTSR = None
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "synthetic", "fixtures")
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, shape, list_of_floats) stored as F32."""
-    header, blobs, off = {}, [], 0
-    for name, shape, values in tensors:
-        b = struct.pack(f"<{len(values)}f", *values)
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def write_safetensors_raw(path, tensors):
-    """tensors: list of (name, dtype, shape, raw bytes)."""
-    header, blobs, off = {}, [], 0
-    for name, dtype, shape, b in tensors:
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def e4m3_to_float(b):

@@ -25,23 +25,12 @@ import unittest
 import xml.etree.ElementTree as ET
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from safetensors_writer import write_safetensors  # noqa: E402
+
 HTSR = None
 SOURCE = None
 CHROMIUM = None
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, shape, flat list of floats), stored as F32."""
-    header, blobs, off = {}, [], 0
-    for name, shape, values in tensors:
-        b = struct.pack(f"<{len(values)}f", *values)
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def spiked(rows, cols, seed, spikes):

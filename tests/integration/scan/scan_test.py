@@ -23,25 +23,15 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from safetensors_writer import write_safetensors  # noqa: E402
+
 HTSR = None
 SERVER = None
 NUM_CHECKPOINTS = 60
 # Columns that legitimately differ between runs (timings, ids, who computed it).
 VOLATILE = {"id", "checkpoint_id", "hash_seconds", "analyze_seconds", "finished_at", "server",
             "backend", "attempts"}
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, shape, values in tensors:
-        b = struct.pack(f"<{len(values)}f", *values)
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def heavy_tailed(n, rng):
