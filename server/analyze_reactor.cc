@@ -277,7 +277,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     return ReadAction::kWait;
   }
   assembly_.reserved = want;
-  assembly_.buffer = std::shared_ptr<std::byte[]>(new std::byte[std::max<uint64_t>(want, 1)]);
+  assembly_.buffer = env_.buffers->Acquire(want);
   RETURN_IF_ERROR(AppendLocked(chunk));
   return ReadAction::kContinue;
 }
@@ -293,8 +293,7 @@ void AnalyzeReactor::OnBytesGranted(uint64_t bytes) {
       assembly_.reserved = bytes;
       absl::Status st;
       try {
-        assembly_.buffer =
-            std::shared_ptr<std::byte[]>(new std::byte[std::max<uint64_t>(bytes, 1)]);
+        assembly_.buffer = env_.buffers->Acquire(bytes);
         st = AppendLocked(request_.chunk());
       } catch (const std::bad_alloc&) {
         st = absl::ResourceExhaustedError("server out of memory for a tensor buffer");

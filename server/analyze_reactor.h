@@ -30,6 +30,7 @@
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
 #include "server/server_config.h"
+#include "server/tensor_buffer_pool.h"
 #include "server/work_queue.h"
 
 namespace htsr::server {
@@ -41,6 +42,7 @@ struct CallEnvironment {
   MemoryBudget* budget = nullptr;
   WorkQueue* queue = nullptr;
   EngineCache* engines = nullptr;
+  TensorBufferPool* buffers = nullptr;
   std::atomic<uint32_t>* active_calls = nullptr;  // decremented when a call is done
 };
 

@@ -1,5 +1,6 @@
 #include "server/htsr_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -62,6 +63,9 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, MakeCredentials(c));
 
   s->budget_ = std::make_unique<MemoryBudget>(c.queue_bytes);
+  // The cache grows RSS beyond the budget: at most a quarter of it.
+  s->buffers_ =
+      std::make_unique<TensorBufferPool>(std::min(c.buffer_cache_bytes, c.queue_bytes / 4));
   s->queue_ = std::make_unique<WorkQueue>();
   s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
                                           c.workers, c.max_batch);
@@ -70,6 +74,7 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   env.budget = s->budget_.get();
   env.queue = s->queue_.get();
   env.engines = s->engines_.get();
+  env.buffers = s->buffers_.get();
   s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty());
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -13,6 +13,7 @@
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
 #include "server/server_config.h"
+#include "server/tensor_buffer_pool.h"
 #include "server/work_queue.h"
 #include "server/worker_pool.h"
 
@@ -43,6 +44,7 @@ class HtsrServer {
   int port_ = 0;
   std::unique_ptr<BlasThreads> blas_;
   std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<TensorBufferPool> buffers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<EngineCache> engines_;
   std::unique_ptr<WorkerPool> pool_;

@@ -36,6 +36,10 @@ struct ServerConfig {
   // gRPC's adaptive (BDP) window, 0, 16 stalled streams buffered ~500 MiB beyond a 32 MiB
   // budget. 0 = adaptive (only for trusted clients on long fat links).
   uint64_t transport_window_bytes = uint64_t{4} << 20;
+  // Freed tensor buffers kept for reuse (server/tensor_buffer_pool.h): memory on top of
+  // queue_bytes that spares the reactor a page fault per 4 KiB of every tensor. Capped at
+  // queue_bytes / 4. 0 = none.
+  uint64_t buffer_cache_bytes = uint64_t{512} << 20;
   // Server-side upper bound on a call's duration (the client's deadline applies when
   // shorter). Zero = none.
   absl::Duration max_call_duration = absl::Hours(6);

@@ -2,7 +2,8 @@
 // in-process) and remotely (AnalyzeRemote against a running htsr-server), end to end; then
 // server throughput under N concurrent clients. Driven by remote_vs_embedded.sh.
 //
-//   htsr_remote_bench --server=ADDR --model=large|xlarge|small|PATH [--clients=8] [--repeat=3]
+//   htsr_remote_bench --server=ADDR --model=large|xlarge|ingest|small|PATH [--clients=8]
+//   [--repeat=3]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   const std::string model_arg = Flag(argc, argv, "model", "large");
   const int clients = std::atoi(Flag(argc, argv, "clients", "8").c_str());
   const int repeat = std::max(1, std::atoi(Flag(argc, argv, "repeat", "3").c_str()));
+  // --remote_only=1: no embedded runs (profiling the transport alone).
+  const bool remote_only = Flag(argc, argv, "remote_only", "0") == "1";
 
   htsr::testing::SyntheticModel synthetic;
   std::unique_ptr<htsr::CheckpointReader> reader;
@@ -54,6 +57,14 @@ int main(int argc, char** argv) {
     for (int l = 0; l < 4; ++l) {
       synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("big", l, ".weight"),
                                                             htsr::DType::kF32, {4096, 2048}, l));
+    }
+    source = synthetic.Source();
+  } else if (model_arg == "ingest") {
+    // Transport-bound: tall-skinny layers (Gram 32x32) cost almost nothing to solve, so
+    // the remote time is the server's ingest of 64 x 6 MiB.
+    for (int l = 0; l < 64; ++l) {
+      synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("tall", l, ".weight"),
+                                                            htsr::DType::kF32, {49152, 32}, l));
     }
     source = synthetic.Source();
   } else if (model_arg == "small") {
@@ -92,7 +103,8 @@ int main(int argc, char** argv) {
   bool identical = true;
   for (int r = 0; r < repeat; ++r) {
     auto t0 = Clock::now();
-    const std::vector<htsr::LayerResult> e = htsr::AnalyzeModel(**engine, source);
+    const std::vector<htsr::LayerResult> e =
+        remote_only ? std::vector<htsr::LayerResult>{} : htsr::AnalyzeModel(**engine, source);
     best_embedded = std::min(best_embedded, Seconds(t0));
     t0 = Clock::now();
     auto rr = htsr::AnalyzeRemote(remote, model_arg, htsr::AnalysisOptions{}, source);
@@ -101,7 +113,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "remote: %s\n", std::string(rr.status().message()).c_str());
       return 1;
     }
-    layers = e.size();
+    layers = rr->size();
+    if (remote_only) continue;
     for (size_t i = 0; i < e.size() && i < rr->size(); ++i) {
       identical &= e[i].alpha == (*rr)[i].alpha && e[i].norm == (*rr)[i].norm;
     }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Remote vs embedded, end to end, on loopback (report only; not a test).
 #   tests/bench/remote_vs_embedded.sh [BUILD_DIR] [MODEL...]
-# MODEL: "large" (6 x 2048x1024 f32), "xlarge" (4 x 4096x2048 f32), "small"
+# MODEL: "large" (6 x 2048x1024 f32), "xlarge" (4 x 4096x2048 f32), "ingest" (64 x
+# 49152x32 f32: transport-bound), "small"
 # (400 x 128x64 f32) or a checkpoint path. REPEAT=N: best of N (default 3).
 # Starts htsr-server from BUILD_DIR (default build-grpc) on an ephemeral port, runs
 # htsr_remote_bench for each model (best of 3, interleaved), then 8 concurrent clients.
