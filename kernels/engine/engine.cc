@@ -58,13 +58,19 @@ Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
 Engine::~Engine() = default;
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& config) {
-  std::unique_ptr<Engine> engine(new Engine(config));
   std::string note;
   absl::StatusOr<std::unique_ptr<Backend>> backend =
       CreateBackend(config.device, config.threads, &note);
   if (!backend.ok()) return backend.status();
-  engine->backend_ = *std::move(backend);
+  std::unique_ptr<Engine> engine = CreateWithBackend(config, *std::move(backend));
   engine->backend_note_ = std::move(note);
+  return engine;
+}
+
+std::unique_ptr<Engine> Engine::CreateWithBackend(const EngineConfig& config,
+                                                  std::unique_ptr<Backend> backend) {
+  std::unique_ptr<Engine> engine(new Engine(config));
+  engine->backend_ = std::move(backend);
   if (engine->backend_->Name() != "cpu") engine->cpu_fallback_ = CreateCpuBackend(config.threads);
   cpu::SetBlasThreads(config.threads);
   return engine;

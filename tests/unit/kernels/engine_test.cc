@@ -206,6 +206,105 @@ TEST(EngineTest, AnalyzeModelOrdersResultsAndSerialisesCallbacks) {
   EXPECT_NEAR(s.alpha, mean_alpha, 1e-12);
 }
 
+// A stand-in for a device with little memory: refuses (kResourceExhausted) any batch above
+// `max_elements`, as the CUDA backend does under its memory budget, fails every KS scan
+// when told to, and otherwise computes on the CPU. Counts what it was asked.
+class SmallDeviceBackend final : public Backend {
+ public:
+  SmallDeviceBackend(int64_t max_elements, absl::Status solve_error, bool fail_scans)
+      : max_elements_(max_elements),
+        solve_error_(std::move(solve_error)),
+        fail_scans_(fail_scans),
+        cpu_(CreateCpuBackend(1)) {}
+  std::string_view Name() const override { return "small-device"; }
+  std::string Description() const override { return "test device"; }
+  absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale, Precision precision,
+                                     std::span<double> out) override {
+    ++solves;
+    if (!solve_error_.ok()) return solve_error_;
+    if (batch.count * batch.rows * batch.cols > max_elements_) {
+      ++refused;
+      return absl::ResourceExhaustedError("needs more device memory than the budget");
+    }
+    return cpu_->SquaredSingularValues(batch, scale, precision, out);
+  }
+  absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
+    ++scans;
+    if (fail_scans_) return absl::InternalError("kernel launch failed");
+    return cpu_->ScanPowerLaw(sorted);
+  }
+  std::atomic<int> solves{0}, refused{0}, scans{0};
+
+ private:
+  const int64_t max_elements_;
+  const absl::Status solve_error_;
+  const bool fail_scans_;
+  std::unique_ptr<Backend> cpu_;
+};
+
+std::unique_ptr<Engine> EngineOn(std::unique_ptr<Backend> backend) {
+  EngineConfig config;
+  config.threads = 1;
+  config.keep_evals = true;
+  return Engine::CreateWithBackend(config, std::move(backend));
+}
+
+TEST(EngineFallbackTest, LayerTheDeviceRefusesIsSolvedOnTheCpuAndNamed) {
+  OwnedTensor small = MakeTensor("small.weight", {40, 60}, 31);
+  OwnedTensor big = MakeTensor("enc.big.weight", {300, 200}, 32);
+  auto device = std::make_unique<SmallDeviceBackend>(10000, absl::OkStatus(), false);
+  SmallDeviceBackend* dev = device.get();
+  auto engine = EngineOn(std::move(device));
+  auto cpu = MakeEngine({}, 1);
+
+  ::testing::internal::CaptureStderr();
+  const LayerResult got_small = Analyze(*engine, small);
+  const std::string quiet = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(quiet, "");  // fits the device: no fallback, nothing said
+  EXPECT_EQ(dev->refused.load(), 0);
+
+  ::testing::internal::CaptureStderr();
+  const LayerResult got_big = Analyze(*engine, big);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(dev->refused.load(), 1);
+  EXPECT_NE(said.find("'enc.big.weight' solved on the CPU"), std::string::npos) << said;
+  EXPECT_NE(said.find("needs more device memory"), std::string::npos) << said;
+
+  // Not a failed row: the same numbers the CPU engine computes on its own.
+  for (const auto& [got, tensor] : {std::pair{&got_small, &small}, std::pair{&got_big, &big}}) {
+    const LayerResult want = Analyze(*cpu, *tensor);
+    ASSERT_EQ(got->status, LayerStatus::kSuccess) << got->reason;
+    EXPECT_EQ(got->evals, want.evals);
+    EXPECT_EQ(got->alpha, want.alpha);
+    EXPECT_EQ(got->xmin, want.xmin);
+    EXPECT_EQ(got->D, want.D);
+  }
+}
+
+TEST(EngineFallbackTest, FailedDeviceScanIsRedoneOnTheCpu) {
+  OwnedTensor t = MakeTensor("x.weight", {80, 120}, 33);
+  auto device = std::make_unique<SmallDeviceBackend>(1 << 30, absl::OkStatus(), true);
+  SmallDeviceBackend* dev = device.get();
+  auto engine = EngineOn(std::move(device));
+  const LayerResult got = Analyze(*engine, t);
+  const LayerResult want = Analyze(*MakeEngine({}, 1), t);
+  EXPECT_GE(dev->scans.load(), 1);
+  ASSERT_EQ(got.status, LayerStatus::kSuccess) << got.reason;
+  EXPECT_EQ(got.alpha, want.alpha);
+  EXPECT_EQ(got.D, want.D);
+}
+
+TEST(EngineFallbackTest, OtherDeviceErrorsAreAFailedRowNotAFallback) {
+  // A solver that broke is not "too large": retrying elsewhere would hide a real fault.
+  OwnedTensor t = MakeTensor("x.weight", {30, 50}, 34);
+  auto device =
+      std::make_unique<SmallDeviceBackend>(1 << 30, absl::InternalError("cusolver: info=7"), false);
+  auto engine = EngineOn(std::move(device));
+  const LayerResult got = Analyze(*engine, t);
+  EXPECT_EQ(got.status, LayerStatus::kFailed);
+  EXPECT_NE(got.reason.find("cusolver: info=7"), std::string::npos) << got.reason;
+}
+
 TEST(EngineTest, RandomizeIsSeededAndSane) {
   AnalysisOptions opt;
   opt.randomize = true;
