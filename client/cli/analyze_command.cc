@@ -94,6 +94,9 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
       continue;
     }
     output::ModelReport* report = &analysed->report;
+    if (!quiet) {
+      for (const std::string& n : report->notes) err << "htsr: note: " << n << "\n";
+    }
     for (const LayerResult& r : report->layers) {
       if (r.status == LayerStatus::kFailed) {
         failed_layers = true;

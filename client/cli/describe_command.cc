@@ -69,6 +69,7 @@ int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::os
       unreadable = true;
       continue;
     }
+    for (const std::string& n : (*reader)->Notes()) err << "htsr: note: " << n << "\n";
     const auto& tensors = (*reader)->Tensors();
     std::vector<size_t> index;
     const auto plans = PlanModel(tensors, config->options, &index);

@@ -39,6 +39,7 @@ absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, c
   report.format = std::string(reader->Format());
   report.backend = std::string(engine.backend().Name());
   report.bytes = reader->TotalBytes();
+  report.notes = reader->Notes();
   report.layers = AnalyzeModel(engine, source, callbacks);
   bar.Finish();
   report.summary = Summarize(report.layers);

@@ -19,6 +19,7 @@ struct ModelReport {
   ModelSummary summary;
   uint64_t bytes = 0;
   double seconds = 0;
+  std::vector<std::string> notes;  // the reader's (CheckpointReader::Notes)
 };
 
 }  // namespace htsr::output

@@ -34,6 +34,9 @@ class CheckpointReader {
   virtual absl::StatusOr<TensorView> Load(size_t index) const = 0;
   // Total bytes of tensor data (for progress and throughput).
   virtual uint64_t TotalBytes() const = 0;
+  // What the reader left out and why, one line each for the user (e.g. tensors of a dtype
+  // htsr does not read). Empty for most files.
+  virtual const std::vector<std::string>& Notes() const = 0;
 };
 
 // Opens a file (format from its magic bytes) or a Hugging Face style directory

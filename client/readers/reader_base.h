@@ -24,6 +24,7 @@ class ReaderBase : public CheckpointReader {
   const std::string& Path() const override { return path_; }
   const std::vector<TensorInfo>& Tensors() const override { return tensors_; }
   uint64_t TotalBytes() const override { return total_bytes_; }
+  const std::vector<std::string>& Notes() const override { return notes_; }
 
  protected:
   // Callers have validated the byte size already (no overflow possible here).
@@ -31,6 +32,7 @@ class ReaderBase : public CheckpointReader {
     tensors_.push_back(std::move(info));
     total_bytes_ += bytes;
   }
+  void AddNote(std::string note) { notes_.push_back(std::move(note)); }
   absl::Status IndexError(size_t index) const {
     return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index, " out of range (",
                                               tensors_.size(), " tensors)"));
@@ -41,6 +43,7 @@ class ReaderBase : public CheckpointReader {
   std::string path_;
   std::vector<TensorInfo> tensors_;
   uint64_t total_bytes_ = 0;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace htsr::readers

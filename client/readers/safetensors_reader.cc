@@ -27,7 +27,28 @@ struct Entry {
   TensorInfo info;
   uint64_t begin = 0;  // absolute file offsets
   uint64_t end = 0;
+  // Set for a valid entry of a dtype htsr does not read: the tensor is left out, with a
+  // note, instead of refusing the whole file.
+  std::string unread_dtype;
 };
+
+// safetensors dtypes that hold no weights htsr analyses (integer codes, complex numbers,
+// block-scale exponents, sub-byte floats of quantised formats), with their bits per
+// element for the size check. Anything else unknown is refused: it may be a corrupt header.
+std::optional<uint64_t> UnreadDTypeBits(std::string_view dtype) {
+  struct Known {
+    std::string_view name;
+    uint64_t bits;
+  };
+  static constexpr Known kKnown[] = {
+      {"U16", 16},    {"U32", 32}, {"U64", 64},    {"C64", 64},
+      {"F8_E8M0", 8}, {"F4", 4},   {"F6_E2M3", 6}, {"F6_E3M2", 6},
+  };
+  for (const Known& k : kKnown) {
+    if (k.name == dtype) return k.bits;
+  }
+  return std::nullopt;
+}
 
 class SafetensorsReader : public ReaderBase {
  public:
@@ -71,9 +92,16 @@ absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonVa
     return Error(where + "'data_offsets' must be an array of two integers");
   }
   const std::optional<DType> dt = ParseSafetensorsDType(dtype->text);
-  if (!dt) return Error(absl::StrCat(where, "unsupported dtype '", dtype->text, "'"));
+  const std::optional<uint64_t> unread_bits = UnreadDTypeBits(dtype->text);
+  if (!dt && !unread_bits) {
+    return Error(absl::StrCat(where, "unknown dtype '", dtype->text, "'"));
+  }
   out->info.name = name;
-  out->info.dtype = *dt;
+  if (dt) {
+    out->info.dtype = *dt;
+  } else {
+    out->unread_dtype = dtype->text;
+  }
   for (const JsonValue& d : shape->array) {
     const std::optional<uint64_t> dim = d.AsUint64();
     if (!dim || *dim > static_cast<uint64_t>(INT64_MAX)) {
@@ -81,7 +109,18 @@ absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonVa
     }
     out->info.shape.push_back(static_cast<int64_t>(*dim));
   }
-  const std::optional<uint64_t> nbytes = CheckedByteSize(out->info.shape, DTypeSize(*dt));
+  std::optional<uint64_t> nbytes;
+  if (dt) {
+    nbytes = CheckedByteSize(out->info.shape, DTypeSize(*dt));
+  } else if (const std::optional<uint64_t> n = CheckedNumElements(out->info.shape)) {
+    // Sub-byte types are packed; safetensors requires whole bytes.
+    if (const std::optional<uint64_t> bits = CheckedMul(*n, *unread_bits); bits && *bits % 8 == 0) {
+      nbytes = *bits / 8;
+    } else if (bits) {
+      return Error(absl::StrCat(where, "shape ", ShapeString(out->info.shape), " of ", dtype->text,
+                                " is not a whole number of bytes"));
+    }
+  }
   if (!nbytes) return Error(where + "shape " + ShapeString(out->info.shape) + " overflows");
   const std::optional<uint64_t> begin = offsets->array[0].AsUint64();
   const std::optional<uint64_t> end = offsets->array[1].AsUint64();
@@ -132,11 +171,29 @@ absl::Status SafetensorsReader::Parse() {
   }
   if (!json->IsObject()) return Error("header is not a JSON object");
   const uint64_t data_start = 8 + header_len;
+  std::vector<Entry> unread;
   for (const auto& [name, value] : json->object) {
     if (name == "__metadata__") continue;  // free-form strings, nothing we use
     Entry e;
     RETURN_IF_ERROR(ParseEntry(name, value, data_start, &e));
+    if (!e.unread_dtype.empty()) {
+      unread.push_back(std::move(e));
+      continue;
+    }
     entries_.push_back(std::move(e));
+  }
+  if (!unread.empty()) {
+    std::sort(unread.begin(), unread.end(),
+              [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
+    // One note per file: quantised checkpoints can hold thousands of such tensors.
+    std::string listed;
+    for (size_t i = 0; i < unread.size() && i < 3; ++i) {
+      absl::StrAppend(&listed, i ? ", " : "", "'", unread[i].info.name, "' (",
+                      unread[i].unread_dtype, ")");
+    }
+    AddNote(absl::StrCat(
+        file_.name, ": left out ", unread.size(), " tensor", unread.size() == 1 ? "" : "s",
+        " of dtypes htsr does not analyse: ", listed, unread.size() > 3 ? ", ..." : ""));
   }
   // SPEC §1: without an order of its own, a safetensors file is read in the order of its
   // names sorted as plain byte strings — what the reference's safe_open(...).keys() yields.

@@ -98,6 +98,7 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
       slots_.push_back(Slot{shard_index, i});
       AddTensor(infos[i], ByteSize(infos[i]));
     }
+    for (const std::string& note : shard->Notes()) AddNote(note);
     shards_.push_back(std::move(shard));
   }
   return absl::OkStatus();

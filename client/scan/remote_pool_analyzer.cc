@@ -62,6 +62,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
         out.report.format = std::string(reader->Format());
         out.report.backend = absl::StrCat("remote ", peer);
         out.report.bytes = reader->TotalBytes();
+        out.report.notes = reader->Notes();
         out.report.summary = Summarize(out.report.layers);
         out.report.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return 2;
   htsr::RemoteOptions remote;
   remote.address = server;
+  if (const std::string c = Flag(argc, argv, "chunk_bytes", ""); !c.empty()) {
+    remote.chunk_bytes = std::strtoull(c.c_str(), nullptr, 10);
+  }
   if (const char* tok = std::getenv("HTSR_TOKEN")) remote.token = tok;
 
   // Interleaved runs, best of `repeat` for each mode (the 2-core box is shared).

@@ -21,7 +21,9 @@ from ._gen import analysis_pb2_grpc as pb_grpc
 __all__ = ["analyze", "server_info", "to_dataframe", "AnalysisError", "__version__"]
 __version__ = "0.1.0"
 
-DEFAULT_CHUNK_BYTES = 4 << 20
+# Well below the server's per-stream window (4 MiB by default), so several chunks are in
+# flight at once (as the C++ client).
+DEFAULT_CHUNK_BYTES = 1 << 20
 
 
 class AnalysisError(RuntimeError):

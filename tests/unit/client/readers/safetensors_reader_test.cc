@@ -80,9 +80,16 @@ TEST(SafetensorsReaderTest, HostileHeaders) {
   EXPECT_HAS(st.message(), "reversed");
   st = OpenHeader(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4);
   EXPECT_FALSE(st.ok());
-  // Unknown dtype.
-  st = OpenHeader(R"({"w":{"dtype":"F8_E8M0","shape":[1],"data_offsets":[0,1]}})", 1);
-  EXPECT_HAS(st.message(), "unsupported dtype 'F8_E8M0'");
+  // A dtype nobody defined: a corrupt header, not a tensor to skip.
+  st = OpenHeader(R"({"w":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})", 1);
+  EXPECT_HAS(st.message(), "unknown dtype 'Q7'");
+  // A dtype htsr leaves out is still checked: offsets against shape, packed sub-byte sizes.
+  st = OpenHeader(R"({"w":{"dtype":"U32","shape":[3],"data_offsets":[0,16]}})", 16);
+  EXPECT_HAS(st.message(), "needs 12");
+  st = OpenHeader(R"({"w":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", 2);
+  EXPECT_HAS(st.message(), "not a whole number of bytes");
+  st = OpenHeader(R"({"w":{"dtype":"U64","shape":[2],"data_offsets":[0,16]}})", 8);
+  EXPECT_HAS(st.message(), "past the end");
   // Deep nesting, non-object header, missing fields, duplicate keys.
   st = OpenHeader("{\"__metadata__\":" + std::string(5000, '[') + std::string(5000, ']') + "}", 0);
   EXPECT_HAS(st.message(), "nesting");
@@ -92,6 +99,33 @@ TEST(SafetensorsReaderTest, HostileHeaders) {
                   R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                   4);
   EXPECT_HAS(st.message(), "duplicate");
+}
+
+TEST(SafetensorsReaderTest, TensorsOfUnreadDTypesAreLeftOutWithANote) {
+  // A quantised checkpoint: packed codes (U32), block scales (F8_E8M0), 4-bit floats beside
+  // an ordinary bf16 matrix. The matrix is read; the rest is named in one note.
+  const std::string header = R"({"m.qweight":{"dtype":"U32","shape":[2,2],"data_offsets":[0,16]},)"
+                             R"("m.scales":{"dtype":"F8_E8M0","shape":[4],"data_offsets":[16,20]},)"
+                             R"("m.fp4":{"dtype":"F4","shape":[2,4],"data_offsets":[20,24]},)"
+                             R"("m.cplx":{"dtype":"C64","shape":[1],"data_offsets":[24,32]},)"
+                             R"("w.weight":{"dtype":"BF16","shape":[2],"data_offsets":[32,36]}})";
+  const std::string data =
+      std::string(32, '\x01') + LE<uint16_t>(0x3f80) + LE<uint16_t>(0xbf80);  // 1.0, -1.0
+  auto r = OpenCheckpointFromBuffer("q.safetensors", Safetensors(header, data));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)->Tensors().size(), 1u);
+  EXPECT_EQ((*r)->Tensors()[0].name, "w.weight");
+  EXPECT_EQ(TensorBytes(**r, 0), LE<uint16_t>(0x3f80) + LE<uint16_t>(0xbf80));
+  EXPECT_EQ((*r)->TotalBytes(), 4u);
+  ASSERT_EQ((*r)->Notes().size(), 1u);
+  const std::string& note = (*r)->Notes()[0];
+  EXPECT_HAS(note, "q.safetensors: left out 4 tensors of dtypes htsr does not analyse");
+  EXPECT_HAS(note, "'m.cplx' (C64), 'm.fp4' (F4), 'm.qweight' (U32), ...");
+
+  // An ordinary file has no notes.
+  auto plain = OpenCheckpointFromBuffer("mem.safetensors", TwoTensorFile());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->Notes().empty());
 }
 
 TEST(SafetensorsReaderTest, OverlappingRangesAreTolerated) {
