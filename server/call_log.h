@@ -24,9 +24,6 @@ struct CallRecord {
 std::string FormatCallRecord(const CallRecord& record);
 void LogCall(const CallRecord& record);
 
-// Escapes a string for a JSON string literal (client-supplied text is hostile).
-std::string JsonEscape(const std::string& s);
-
 const char* GrpcCodeName(int code);
 
 }  // namespace htsr::server

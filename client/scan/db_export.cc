@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "htsr/status_macros.h"
+#include "htsr/text_escape.h"
 #include "output/json_writer.h"
 #include "output/result_columns.h"
 
@@ -22,20 +23,10 @@ const std::vector<std::string>& CheckpointMetaColumns() {
   return *cols;
 }
 
-std::string CsvQuote(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-
 std::string CsvText(const DbValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) return output::FormatDouble(*d);
-  if (const auto* s = std::get_if<std::string>(&v)) return CsvQuote(*s);
+  if (const auto* s = std::get_if<std::string>(&v)) return CsvField(*s);
   return "";
 }
 
@@ -78,7 +69,7 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
                                             " FROM layers l JOIN checkpoints c ON "
                                             "c.id = l.checkpoint_id ORDER BY c.path, l.layer_id")));
     std::vector<std::string> header;
-    for (const std::string& c : t.columns) header.push_back(CsvQuote(c));
+    for (const std::string& c : t.columns) header.push_back(CsvField(c));
     out << absl::StrJoin(header, ",") << "\n";
     for (const auto& row : t.rows) {
       std::vector<std::string> cells;
@@ -98,11 +89,11 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
                                             ", ", QuotedList(SummaryColumnNames(), ""),
                                             " FROM checkpoints ORDER BY path")));
   std::vector<std::string> header;
-  for (size_t i = 1; i < t.columns.size(); ++i) header.push_back(CsvQuote(t.columns[i]));
+  for (size_t i = 1; i < t.columns.size(); ++i) header.push_back(CsvField(t.columns[i]));
   // Extras whose name collides with a column get an "extra." prefix.
   std::set<std::string> taken(t.columns.begin(), t.columns.end());
   for (const std::string& k : extra_keys) {
-    header.push_back(CsvQuote(taken.count(k) ? absl::StrCat("extra.", k) : k));
+    header.push_back(CsvField(taken.count(k) ? absl::StrCat("extra.", k) : k));
   }
   out << absl::StrJoin(header, ",") << "\n";
   for (const auto& row : t.rows) {
@@ -116,7 +107,7 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
           if (key == k) v = value;
         }
       }
-      cells.push_back(CsvQuote(v));
+      cells.push_back(CsvField(v));
     }
     out << absl::StrJoin(cells, ",") << "\n";
   }

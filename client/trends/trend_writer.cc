@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "htsr/text_escape.h"
 #include "output/json_writer.h"
 #include "output/result_columns.h"
 
@@ -26,16 +27,6 @@ std::string Cell(double v, Style style = Style::kGeneral) {
       return absl::StrFormat("%.2f", v);
   }
   return "";
-}
-
-std::string CsvQuote(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
 }
 
 }  // namespace
@@ -89,7 +80,7 @@ void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out) {
   out << "series,metric,n,slope,intercept,rmse,r2,kendall_tau,outliers,error\n";
   for (const SeriesTrend& s : trends) {
     for (const MetricTrend& m : s.metrics) {
-      out << CsvQuote(s.series) << "," << CsvQuote(m.metric) << ",";
+      out << CsvField(s.series) << "," << CsvField(m.metric) << ",";
       if (m.fit) {
         out << m.fit->n << "," << output::FormatDouble(m.fit->slope) << ","
             << output::FormatDouble(m.fit->intercept) << "," << output::FormatDouble(m.fit->rmse)
@@ -98,7 +89,7 @@ void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out) {
       } else {
         out << m.models.size() << ",,,,,,";
       }
-      out << CsvQuote(absl::StrJoin(m.outliers, ";")) << "," << CsvQuote(m.error) << "\n";
+      out << CsvField(absl::StrJoin(m.outliers, ";")) << "," << CsvField(m.error) << "\n";
     }
   }
 }

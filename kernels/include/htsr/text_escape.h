@@ -1,0 +1,22 @@
+// Text encodings for what the CLI writes and the server logs: one JSON string escaper and
+// one CSV quoter for the whole product. The text is often hostile (tensor names from
+// files, model names and status messages from clients), so every control character is
+// escaped, never passed through.
+#ifndef HTSR_TEXT_ESCAPE_H_
+#define HTSR_TEXT_ESCAPE_H_
+
+#include <string>
+#include <string_view>
+
+namespace htsr {
+
+// A JSON string literal, quotes included.
+std::string JsonString(std::string_view s);
+
+// One CSV field per RFC 4180: quoted (with doubled quotes) only where it holds a comma,
+// quote or line break, so plain names stay diffable with pandas output.
+std::string CsvField(std::string_view s);
+
+}  // namespace htsr
+
+#endif  // HTSR_TEXT_ESCAPE_H_
