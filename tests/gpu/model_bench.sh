@@ -87,6 +87,10 @@ t "llama7b embedded cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(cat "$WORK/port")"
+# The transport alone (384 MiB of tall-skinny layers that cost nothing to solve): the
+# server's single-stream ingest rate, which bounds the remote 7B time.
+[ -x "$BIN/htsr_remote_bench" ] && t "ingest 384 MiB, one stream" 60 "$BIN/htsr_remote_bench" \
+  --server="$ADDR" --model=ingest --clients=0 --repeat=3 --remote_only=1
 t "llama7b remote cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --precision f32 --format csv --out "$OUT/llama7b_f32.csv" --quiet
 [ "${HTSR_BENCH_F64:-1}" = 1 ] && t "llama7b remote cuda f64" 150 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --format csv --out "$OUT/llama7b_f64.csv" --quiet
 tail -3 "$WORK/server.log"
