@@ -4,14 +4,6 @@
 
 namespace htsr::server {
 
-bool IsLargeLayer(const LayerPlan& plan) {
-  constexpr double kLargeLayerFlops = 268435456.0;  // 2^28, as engine.cc
-  if (!plan.analyse) return false;
-  return static_cast<double>(plan.N) * static_cast<double>(plan.M) * static_cast<double>(plan.M) *
-             static_cast<double>(plan.rf) >=
-         kLargeLayerFlops;
-}
-
 bool RunsWithAllThreads(const LayerPlan& plan, size_t small_layers) {
   return IsLargeLayer(plan) || small_layers == 1;
 }

@@ -11,13 +11,10 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "htsr/engine.h"
 #include "htsr/layer.h"
 
 namespace htsr::server {
-
-// Same threshold as kernels/engine/engine.cc (kLargeLayerFlops, N*M^2*rf >= 2^28): keep
-// them equal, or large layers stop being bit-identical to embedded mode.
-bool IsLargeLayer(const LayerPlan& plan);
 
 // Whether embedded AnalyzeModel runs this layer with all BLAS threads: large layers, and
 // also the only "small" layer of a model (engine.cc keeps all threads when it has just

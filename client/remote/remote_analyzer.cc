@@ -4,6 +4,8 @@
 #include <chrono>
 #include <exception>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -13,20 +15,26 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "convert/grpc_status.h"
 #include "convert/proto_convert.h"
 #include "htsr/status_macros.h"
 #include "htsr/v1/analysis.grpc.pb.h"
+#include "remote/layer_split.h"
 
 namespace htsr {
 
 class RemoteChannel {
  public:
-  explicit RemoteChannel(std::shared_ptr<grpc::Channel> channel) : channel_(std::move(channel)) {}
-  const std::shared_ptr<grpc::Channel>& get() const { return channel_; }
+  explicit RemoteChannel(std::vector<std::shared_ptr<grpc::Channel>> channels)
+      : channels_(std::move(channels)) {}
+  // The channel of stream `k` (one per RemoteOptions::streams; wraps around).
+  const std::shared_ptr<grpc::Channel>& get(size_t k) const {
+    return channels_[k % channels_.size()];
+  }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
 };
 
 namespace {
@@ -39,12 +47,16 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* w
   return ss.str();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& remote) {
-  if (remote.channel) return remote.channel->get();
+// Channel `index` of `remote`. Channels with different arguments never share a
+// connection, so each stream index gets a TCP connection (and a server read thread) of
+// its own.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& remote, int index) {
+  if (remote.channel) return remote.channel->get(static_cast<size_t>(index));
   if (remote.address.empty()) return absl::InvalidArgumentError("no server address");
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);  // spectra (keep_evals) can be large
   args.SetMaxSendMessageSize(-1);
+  if (index > 0) args.SetInt("htsr.stream_connection", index);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (remote.tls_ca_file.empty() && remote.tls_cert_file.empty()) {
     creds = grpc::InsecureChannelCredentials();
@@ -127,6 +139,92 @@ void SendTensors(Stream* stream, const TensorSource& source, const std::vector<u
   stream->WritesDone();
 }
 
+// What one Analyze call returned.
+struct CallResult {
+  std::vector<LayerResult> rows;  // in arrival order
+  ModelSummary summary;
+  std::string peer;
+};
+
+// One Analyze call for the layers `layer_ids` (empty = all). `on_row` runs for each row as
+// it arrives, on this thread.
+absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
+                                   const std::shared_ptr<grpc::Channel>& channel,
+                                   grpc::ClientContext* context, const std::string& model_name,
+                                   const AnalysisOptions& options, const TensorSource& source,
+                                   const std::vector<int32_t>& layer_ids,
+                                   const std::function<void(const LayerResult&)>& on_row) {
+  std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
+  std::unique_ptr<Stream> stream = stub->Analyze(context);
+
+  v1::AnalyzeRequest header_msg;
+  v1::AnalyzeHeader* header = header_msg.mutable_header();
+  header->set_model_name(model_name);
+  *header->mutable_options() = ToProto(options);
+  header->set_keep_evals(remote.keep_evals);
+  for (const TensorInfo& info : source.tensors) *header->add_tensors() = ToProto(info);
+  header->mutable_layer_ids()->Assign(layer_ids.begin(), layer_ids.end());
+  stream->Write(header_msg);  // a failure shows up as Read() == false below
+
+  v1::AnalyzeResponse response;
+  if (!stream->Read(&response)) return CallError(remote, stream->Finish());
+  if (!response.has_plan()) {
+    context->TryCancel();
+    stream->Finish();
+    return absl::InternalError(
+        absl::StrCat("server ", remote.address, ": first response is not the plan"));
+  }
+  const v1::ModelPlan plan = response.plan();
+  std::vector<uint32_t> requested(plan.requested_tensors().begin(), plan.requested_tensors().end());
+  for (uint32_t index : requested) {
+    if (index >= source.tensors.size()) {
+      context->TryCancel();
+      stream->Finish();
+      return absl::InternalError(absl::StrCat("server ", remote.address, ": plan requests tensor ",
+                                              index, " of ", source.tensors.size()));
+    }
+  }
+
+  std::thread writer(SendTensors, stream.get(), std::cref(source), std::cref(requested),
+                     remote.chunk_bytes);
+  CallResult out;
+  out.rows.reserve(plan.layers_size());
+  absl::Status protocol_error;
+  bool got_summary = false;
+  while (stream->Read(&response)) {
+    if (response.has_layer()) {
+      absl::StatusOr<LayerResult> r = FromProto(response.layer());
+      if (!r.ok()) {
+        protocol_error = r.status();
+        context->TryCancel();
+        continue;
+      }
+      if (on_row) on_row(*r);
+      out.rows.push_back(*std::move(r));
+    } else if (response.has_summary()) {
+      out.summary = FromProto(response.summary());
+      got_summary = true;
+    }
+  }
+  writer.join();
+  const grpc::Status status = stream->Finish();
+  out.peer = context->peer();
+  if (!protocol_error.ok()) {
+    return absl::InternalError(
+        absl::StrCat("server ", remote.address, ": bad result: ", protocol_error.message()));
+  }
+  if (!status.ok()) return CallError(remote, status);
+  // Every planned layer has at least one row (several with pool = false).
+  std::set<int> seen;
+  for (const LayerResult& r : out.rows) seen.insert(r.plan.layer_id);
+  if (!got_summary || seen.size() != static_cast<size_t>(plan.layers_size())) {
+    return absl::InternalError(absl::StrCat("server ", remote.address, ": got rows for ",
+                                            seen.size(), " of ", plan.layers_size(), " layers",
+                                            got_summary ? "" : " and no summary"));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remote,
@@ -136,105 +234,96 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
                                                        const ModelCallbacks& callbacks,
                                                        ModelSummary* summary, std::string* peer) {
   if (remote.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
+  if (remote.streams < 1) return absl::InvalidArgumentError("streams must be >= 1");
   // --layers: the ids of the server's plan (PlanModel is deterministic on the metadata).
-  std::vector<int32_t> selected;
-  bool select_all = true;
-  if (callbacks.select) {
-    for (const LayerPlan& plan : PlanModel(source.tensors, options)) {
-      if (callbacks.select(plan)) {
-        selected.push_back(plan.layer_id);
-      } else {
-        select_all = false;
-      }
-    }
-    if (!select_all && selected.empty()) return std::vector<LayerResult>{};
+  std::vector<size_t> tensor_index;
+  const std::vector<LayerPlan> all_plans = PlanModel(source.tensors, options, &tensor_index);
+  std::vector<LayerPlan> plans;
+  std::vector<uint64_t> bytes;
+  for (size_t k = 0; k < all_plans.size(); ++k) {
+    if (callbacks.select && !callbacks.select(all_plans[k])) continue;
+    plans.push_back(all_plans[k]);
+    const TensorInfo& t = source.tensors[tensor_index[k]];
+    bytes.push_back(all_plans[k].analyse
+                        ? static_cast<uint64_t>(t.NumElements().value_or(0)) * DTypeSize(t.dtype)
+                        : 0);
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
-  std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
-  grpc::ClientContext context;
-  PrepareContext(remote, &context);
-  std::unique_ptr<Stream> stream = stub->Analyze(&context);
+  const bool select_all = plans.size() == all_plans.size();
+  if (!select_all && plans.empty()) return std::vector<LayerResult>{};
+  std::vector<std::vector<int32_t>> groups = SplitLayersForStreams(plans, bytes, remote.streams);
+  if (groups.size() == 1 && select_all) groups[0].clear();  // "all": the shortest header
 
-  v1::AnalyzeRequest header_msg;
-  v1::AnalyzeHeader* header = header_msg.mutable_header();
-  header->set_model_name(model_name);
-  *header->mutable_options() = ToProto(options);
-  header->set_keep_evals(remote.keep_evals);
-  for (const TensorInfo& info : source.tensors) *header->add_tensors() = ToProto(info);
-  if (!select_all) header->mutable_layer_ids()->Assign(selected.begin(), selected.end());
-  stream->Write(header_msg);  // a failure shows up as Read() == false below
-
-  v1::AnalyzeResponse response;
-  if (!stream->Read(&response)) return CallError(remote, stream->Finish());
-  if (!response.has_plan()) {
-    context.TryCancel();
-    stream->Finish();
-    return absl::InternalError(
-        absl::StrCat("server ", remote.address, ": first response is not the plan"));
-  }
-  const v1::ModelPlan plan = response.plan();
-  std::vector<uint32_t> requested(plan.requested_tensors().begin(), plan.requested_tensors().end());
-  for (uint32_t index : requested) {
-    if (index >= source.tensors.size()) {
-      context.TryCancel();
-      stream->Finish();
-      return absl::InternalError(absl::StrCat("server ", remote.address, ": plan requests tensor ",
-                                              index, " of ", source.tensors.size()));
-    }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                     MakeChannel(remote, static_cast<int>(g)));
+    channels.push_back(std::move(channel));
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    PrepareContext(remote, contexts.back().get());
   }
 
-  std::thread writer(SendTensors, stream.get(), std::cref(source), std::cref(requested),
-                     remote.chunk_bytes);
+  // ModelCallbacks promises on_layer calls that never overlap.
+  std::mutex mu;
+  const std::function<void(const LayerResult&)> on_row = [&](const LayerResult& r) {
+    if (!callbacks.on_layer) return;
+    std::lock_guard<std::mutex> lock(mu);
+    callbacks.on_layer(r);
+  };
+  std::vector<absl::StatusOr<CallResult>> calls(groups.size(),
+                                                absl::UnknownError("call not started"));
+  absl::Status first_error;
+  auto run = [&](size_t g) {
+    calls[g] = RunCall(remote, channels[g], contexts[g].get(), model_name, options, source,
+                       groups[g], on_row);
+    if (calls[g].ok()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!first_error.ok()) return;
+    // The first failure is the cause; the sibling calls are cancelled (their CANCELLED
+    // comes later and is not reported).
+    first_error = calls[g].status();
+    for (const auto& c : contexts) c->TryCancel();
+  };
+  if (groups.size() == 1) {
+    run(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t g = 0; g < groups.size(); ++g) threads.emplace_back(run, g);
+    for (std::thread& t : threads) t.join();
+  }
+  if (!first_error.ok()) return first_error;
+
   std::vector<LayerResult> results;
-  results.reserve(plan.layers_size());
-  absl::Status protocol_error;
-  bool got_summary = false;
-  while (stream->Read(&response)) {
-    if (response.has_layer()) {
-      absl::StatusOr<LayerResult> r = FromProto(response.layer());
-      if (!r.ok()) {
-        protocol_error = r.status();
-        context.TryCancel();
-        continue;
-      }
-      if (callbacks.on_layer) callbacks.on_layer(*r);
-      results.push_back(*std::move(r));
-    } else if (response.has_summary()) {
-      if (summary != nullptr) *summary = FromProto(response.summary());
-      got_summary = true;
-    }
-  }
-  writer.join();
-  const grpc::Status status = stream->Finish();
-  if (peer != nullptr) *peer = context.peer();
-  if (!protocol_error.ok()) {
-    return absl::InternalError(
-        absl::StrCat("server ", remote.address, ": bad result: ", protocol_error.message()));
-  }
-  if (!status.ok()) return CallError(remote, status);
-  // Every planned layer has at least one row (several with pool = false).
-  std::set<int> seen;
-  for (const LayerResult& r : results) seen.insert(r.plan.layer_id);
-  if (!got_summary || seen.size() != static_cast<size_t>(plan.layers_size())) {
-    return absl::InternalError(absl::StrCat("server ", remote.address, ": got rows for ",
-                                            seen.size(), " of ", plan.layers_size(), " layers",
-                                            got_summary ? "" : " and no summary"));
+  std::vector<std::string> peers;
+  for (absl::StatusOr<CallResult>& c : calls) {
+    for (LayerResult& r : c->rows) results.push_back(std::move(r));
+    if (std::find(peers.begin(), peers.end(), c->peer) == peers.end()) peers.push_back(c->peer);
   }
   std::sort(results.begin(), results.end(), [](const LayerResult& a, const LayerResult& b) {
     return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
            std::make_pair(b.plan.layer_id, b.slice_id.value_or(0));
   });
+  if (summary != nullptr) {
+    // One call: the server's summary. Several: the same function over all rows, in the same
+    // order, as the server (and embedded mode) would compute it.
+    *summary = calls.size() == 1 ? calls[0]->summary : Summarize(results);
+  }
+  if (peer != nullptr) *peer = absl::StrJoin(peers, ",");
   return results;
 }
 
 absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(
     const RemoteOptions& remote) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
-  return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channel)));
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int k = 0; k < std::max(1, remote.streams); ++k) {
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, k));
+    channels.push_back(std::move(channel));
+  }
+  return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channels)));
 }
 
 absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, 0));
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   grpc::ClientContext context;
   PrepareContext(remote, &context);

@@ -47,6 +47,11 @@ struct RemoteOptions {
   size_t chunk_bytes = size_t{1} << 20;
   // Return each layer's spectrum (LayerResult::evals), as EngineConfig::keep_evals.
   bool keep_evals = false;
+  // Concurrent calls one model's layers are split over (balanced by bytes), each on its own
+  // connection so the server reads them on different threads: one stream's ingest is
+  // bounded by one thread. Rows and summary are the same as with one call. With a pool
+  // (round_robin) the calls may land on different servers. 1 = one call.
+  int streams = 1;
 };
 
 struct RemoteServerInfo {
@@ -69,14 +74,16 @@ struct RemoteServerInfo {
 // per row as results arrive (one thread, serialised).
 // A tensor that `source.load` cannot read becomes a failed row, as in embedded mode.
 // Call-level failures (unreachable server, auth, protocol, deadline) are the error.
-// `summary`, when given, receives the server's model summary.
+// `summary`, when given, receives the model summary (the server's, or with several streams
+// the same summary computed here from all rows). `peer` receives the server that answered
+// (several, comma-separated, when streams landed on different servers).
 absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(
     const RemoteOptions& remote, const std::string& model_name, const AnalysisOptions& options,
     const TensorSource& source, const ModelCallbacks& callbacks = {},
     ModelSummary* summary = nullptr, std::string* peer = nullptr);
 
 // Opens a channel for `remote` (address, credentials, load-balancing policy) that calls
-// share through RemoteOptions::channel. `peer`, above, receives the server that answered.
+// share through RemoteOptions::channel: `remote.streams` connections, one per stream.
 absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(const RemoteOptions& remote);
 
 absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote);

@@ -24,6 +24,7 @@ struct RemotePoolOptions {
   double deadline_seconds = 0;   // per call; 0 = none
   int max_attempts = 4;          // calls per checkpoint, first included
   double backoff_seconds = 0.2;  // before the 2nd attempt; doubles, capped at 5 s
+  int streams = 1;               // --streams: calls one model is split over
 };
 
 // True for the gRPC codes a retry on another server can cure.

@@ -26,6 +26,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.tls_server_name = pool.tls_server_name;
   remote.token = pool.token;
   remote.deadline_seconds = pool.deadline_seconds;
+  remote.streams = pool.streams;
   // One channel for the whole scan: round_robin rotates over the pool only within a
   // channel, and its connections are reused from call to call.
   ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));

@@ -23,6 +23,10 @@ void AddRemoteFlags(cli::ArgParser& p) {
   p.AddFlag({"token-file", "FILE", "file whose first line is the bearer token", ""});
   p.AddFlag({"deadline", "SECONDS", "deadline of one remote call", "none"});
   p.AddFlag({"retries", "N", "retries of a checkpoint whose server failed", "3"});
+  p.AddFlag({"streams", "N",
+             "concurrent calls (connections) one model's layers are split over: faster "
+             "transfer of a large model; same results",
+             "1"});
 }
 
 absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArgs& args) {
@@ -53,9 +57,11 @@ absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArg
   }
   ASSIGN_OR_RETURN(int64_t retries, args.GetInt("retries", 3, 0, 100));
   o.max_attempts = static_cast<int>(retries) + 1;
+  ASSIGN_OR_RETURN(int64_t streams, args.GetInt("streams", 1, 1, 64));
+  o.streams = static_cast<int>(streams);
   if (o.server.empty()) {
     for (const char* f : {"tls-ca", "tls-cert", "tls-key", "tls-server-name", "token-file",
-                          "deadline", "retries"}) {
+                          "deadline", "retries", "streams"}) {
       if (args.Has(f)) {
         return absl::InvalidArgumentError(absl::StrCat("--", f, " needs --server"));
       }

@@ -20,12 +20,13 @@ namespace {
 // 2^28 ~ a 650 x 650 matrix: below it OpenBLAS threading gains little.
 constexpr double kLargeLayerFlops = 268435456.0;
 
-double GramFlops(const LayerPlan& plan) {
-  return static_cast<double>(plan.N) * static_cast<double>(plan.M) * static_cast<double>(plan.M) *
-         static_cast<double>(plan.rf);
-}
-
 }  // namespace
+
+bool IsLargeLayer(const LayerPlan& plan) {
+  return plan.analyse && static_cast<double>(plan.N) * static_cast<double>(plan.M) *
+                                 static_cast<double>(plan.M) * static_cast<double>(plan.rf) >=
+                             kLargeLayerFlops;
+}
 
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
@@ -108,8 +109,7 @@ std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& 
   const bool cpu_backend = engine.backend().Name() == "cpu";
   std::vector<size_t> large, small;
   for (size_t k = 0; k < plans.size(); ++k) {
-    const bool is_large =
-        cpu_backend && plans[k].analyse && GramFlops(plans[k]) >= kLargeLayerFlops;
+    const bool is_large = cpu_backend && IsLargeLayer(plans[k]);
     (is_large ? large : small).push_back(k);
   }
   cpu::SetBlasThreads(threads);

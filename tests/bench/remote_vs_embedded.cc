@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return 2;
   htsr::RemoteOptions remote;
   remote.address = server;
+  remote.streams = std::max(1, std::atoi(Flag(argc, argv, "streams", "1").c_str()));
   if (const std::string c = Flag(argc, argv, "chunk_bytes", ""); !c.empty()) {
     remote.chunk_bytes = std::strtoull(c.c_str(), nullptr, 10);
   }

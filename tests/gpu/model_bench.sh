@@ -9,7 +9,9 @@
 #      f32 and f64.
 # Needs python3 with torch and safetensors (the device image has them).
 # HTSR_MODEL_BENCH="goldens resnet llama" picks sections (default: all three);
-# "llama" also times embedded --device cuda, which isolates the transport's share.
+# "llama" also times embedded --device cuda, which isolates the transport's share, and
+# --streams 4 against one stream; HTSR_BENCH_F64=1 adds the f64 run through the server
+# (76 s on the H100 in session 1; off by default to fit the device budget).
 set -uo pipefail
 BIN="$1"
 OUT="${OUT:-/tmp/htsr-device-out}"
@@ -89,17 +91,23 @@ for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 ADDR="127.0.0.1:$(cat "$WORK/port")"
 # The transport alone (384 MiB of tall-skinny layers that cost nothing to solve): the
 # server's single-stream ingest rate, which bounds the remote 7B time.
-[ -x "$BIN/htsr_remote_bench" ] && t "ingest 384 MiB, one stream" 60 "$BIN/htsr_remote_bench" \
-  --server="$ADDR" --model=ingest --clients=0 --repeat=3 --remote_only=1
+if [ -x "$BIN/htsr_remote_bench" ]; then
+  for s in 1 4; do
+    t "ingest 384 MiB, --streams $s" 60 "$BIN/htsr_remote_bench" \
+      --server="$ADDR" --model=ingest --clients=0 --repeat=3 --remote_only=1 --streams=$s
+  done
+fi
 t "llama7b remote cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --precision f32 --format csv --out "$OUT/llama7b_f32.csv" --quiet
-[ "${HTSR_BENCH_F64:-1}" = 1 ] && t "llama7b remote cuda f64" 150 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --format csv --out "$OUT/llama7b_f64.csv" --quiet
+t "llama7b remote cuda f32 --streams 4" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --streams 4 --precision f32 --format csv --out "$WORK/llama7b_f32_s4.csv" --quiet
+cmp -s "$OUT/llama7b_f32.csv" "$WORK/llama7b_f32_s4.csv" && echo "llama7b f32: --streams 4 CSV == one-stream CSV" || echo "llama7b f32: --streams 4 CSV DIFFERS"
+[ "${HTSR_BENCH_F64:-0}" = 1 ] && t "llama7b remote cuda f64" 150 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --format csv --out "$OUT/llama7b_f64.csv" --quiet
 tail -3 "$WORK/server.log"
 if cmp -s "$WORK/llama7b_emb_f32.csv" "$OUT/llama7b_f32.csv"; then
   echo "llama7b f32: remote CSV == embedded CSV (byte for byte)"
 else
   echo "llama7b f32: remote CSV differs from embedded CSV"
 fi
-python3 - "$OUT/llama7b_f32.csv" "$OUT/llama7b_f64.csv" <<'PY'
+[ "${HTSR_BENCH_F64:-0}" = 1 ] && python3 - "$OUT/llama7b_f32.csv" "$OUT/llama7b_f64.csv" <<'PY'
 import csv, os, sys
 if not all(os.path.exists(p) for p in sys.argv[1:]): sys.exit("llama7b: an output is missing")
 a = {r["name"]: r for r in csv.DictReader(open(sys.argv[1]))}

@@ -16,7 +16,21 @@ import time
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "synthetic", "fixtures")
 CASES = [("mixed.safetensors", []), ("state_dict.pt", []), ("legacy_state_dict.pt", []),
          ("named_arrays.npz", ["--mp-fit", "--detx"]), ("mixed.safetensors", ["--fix-fingers", "clip_xmax"]),
-         ("mixed.safetensors", ["--layers", "conv2d,!k1"])]
+         ("mixed.safetensors", ["--layers", "conv2d,!k1"]),
+         # --streams splits a model over concurrent calls: still the same output.
+         ("mixed.safetensors", ["--streams", "3"]), ("state_dict.pt", ["--streams", "2"])]
+
+
+def without_remote_flags(args):
+    """The embedded command line: drops `--streams N` (a remote-only flag)."""
+    out, i = [], 0
+    while i < len(args):
+        if args[i] == "--streams":
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
 
 
 def main():
@@ -39,7 +53,8 @@ def main():
             for fixture, extra in CASES:
                 for fmt in ("csv", "json", "table"):
                     base = [htsr, "analyze", os.path.join(FIX, fixture), "--format", fmt, "--quiet"] + extra
-                    emb = subprocess.run(base, capture_output=True, text=True, timeout=300)
+                    emb = subprocess.run(without_remote_flags(base), capture_output=True, text=True,
+                                         timeout=300)
                     rem = subprocess.run(base + ["--server", addr], capture_output=True, text=True, timeout=300)
                     a, b = emb.stdout, rem.stdout
                     if fmt == "table":

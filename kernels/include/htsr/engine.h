@@ -72,6 +72,12 @@ std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index = nullptr);
 
+// Whether AnalyzeModel (CPU backend) solves this layer alone with every BLAS thread rather
+// than beside others with one. OpenBLAS results depend in the last bits on its thread
+// count, so whoever wants embedded mode's exact numbers (the server, split remote calls)
+// follows the same rule.
+bool IsLargeLayer(const LayerPlan& plan);
+
 struct ModelCallbacks {
   // Which planned layers to analyse (the CLI's --layers); unset = all. Layers not
   // selected are left out of the results entirely; layer ids stay those of PlanModel.

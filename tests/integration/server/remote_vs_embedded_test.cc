@@ -2,6 +2,8 @@
 // numbers (bit for bit), for every dtype and layer kind, with and without the optional
 // analyses, at odd chunk sizes, and with 16 clients at once. The server runs in-process
 // on 127.0.0.1 with an ephemeral port.
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -222,7 +224,8 @@ TEST(RemoteVsEmbedded, SixteenConcurrentClients) {
 
 // A layer above the engine's "large" threshold runs alone with every BLAS thread, in
 // both modes; OpenBLAS results depend on the thread count, so this checks the server
-// follows the same policy (bit-identical, not merely close).
+// follows the same policy (bit-identical, not merely close), also when --streams splits
+// the model (no call may be left with a lone small layer: layer_split.h).
 TEST(RemoteVsEmbedded, LargeLayerBitIdentical) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
@@ -230,11 +233,16 @@ TEST(RemoteVsEmbedded, LargeLayerBitIdentical) {
   model.tensors.push_back(testing::MakeTensor("big.weight", DType::kF32, {1024, 512}, 5));
   model.tensors.push_back(testing::MakeTensor("small.weight", DType::kF32, {64, 48}, 6));
   model.tensors.push_back(testing::MakeTensor("big2.weight", DType::kBF16, {600, 700}, 7));
+  model.tensors.push_back(testing::MakeTensor("small2.weight", DType::kF32, {300, 200}, 8));
   const std::vector<LayerResult> embedded = Embedded(model, AnalysisOptions{}, false);
-  auto remote = AnalyzeRemote(Remote(*server), "large", AnalysisOptions{}, model.Source());
-  ASSERT_TRUE(remote.ok()) << remote.status();
-  ExpectSameResults(embedded, *remote);
-  EXPECT_EQ((*remote)[0].status, LayerStatus::kSuccess);
+  for (int streams : {1, 2}) {
+    RemoteOptions remote = Remote(*server);
+    remote.streams = streams;
+    auto got = AnalyzeRemote(remote, "large", AnalysisOptions{}, model.Source());
+    ASSERT_TRUE(got.ok()) << got.status();
+    ExpectSameResults(embedded, *got);
+    EXPECT_EQ((*got)[0].status, LayerStatus::kSuccess);
+  }
 }
 
 // The checked-in fixtures, read through the real readers (safetensors, .pt, npz, npy).
@@ -268,6 +276,81 @@ TEST(RemoteVsEmbedded, CheckpointFixtures) {
     ExpectSameResults(embedded, *remote);
     ExpectSameSummary(Summarize(embedded), summary);
   }
+}
+
+// --streams: one model split over several concurrent calls, each on its own connection,
+// returns what one call (and embedded mode) returns: every row, the summary, callbacks
+// that never overlap; with --layers too.
+TEST(RemoteVsEmbedded, SplitOverStreams) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const SyntheticModel model = MakeMixedModel(23, /*with_load_error=*/true);
+  const std::vector<LayerResult> embedded = Embedded(model, AnalysisOptions{}, false);
+  for (int streams : {2, 3, 64}) {
+    SCOPED_TRACE(streams);
+    RemoteOptions remote = Remote(*server);
+    remote.streams = streams;
+    std::atomic<int> inside{0}, overlaps{0}, callbacks{0};
+    ModelCallbacks cb;
+    cb.on_layer = [&](const LayerResult&) {
+      if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      callbacks.fetch_add(1);
+      inside.fetch_sub(1);
+    };
+    ModelSummary summary;
+    std::string peer;
+    auto got =
+        AnalyzeRemote(remote, "split", AnalysisOptions{}, model.Source(), cb, &summary, &peer);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ExpectSameResults(embedded, *got);
+    ExpectSameSummary(Summarize(embedded), summary);
+    EXPECT_EQ(callbacks.load(), static_cast<int>(got->size()));
+    EXPECT_EQ(overlaps.load(), 0);
+    EXPECT_NE(peer.find("127.0.0.1"), std::string::npos) << peer;
+  }
+
+  // With --layers: only the selected layers, split.
+  ModelCallbacks select;
+  select.select = [](const LayerPlan& p) { return p.layer_id % 3 != 0; };
+  EngineConfig config;
+  config.device = Device::kCpu;
+  auto engine = Engine::Create(config);
+  ASSERT_TRUE(engine.ok());
+  const std::vector<LayerResult> selected = AnalyzeModel(**engine, model.Source(), select);
+  RemoteOptions remote = Remote(*server);
+  remote.streams = 4;
+  auto got = AnalyzeRemote(remote, "split-sel", AnalysisOptions{}, model.Source(), select);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameResults(selected, *got);
+  EXPECT_EQ(server->budget().used(), 0u);
+}
+
+// One stream failing fails the model with that stream's error (not the CANCELLED of the
+// siblings it cancels), and leaves nothing behind on the server.
+TEST(RemoteVsEmbedded, SplitCallFailureIsTheCause) {
+  server::ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.device = Device::kCpu;
+  config.workers = 1;
+  config.max_concurrent_calls = 1;
+  config.log_calls = false;
+  auto server = server::HtsrServer::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  SyntheticModel model;
+  for (int l = 0; l < 3; ++l) {
+    model.tensors.push_back(testing::MakeTensor("l" + std::to_string(l) + ".weight", DType::kF32,
+                                                {1500, 1000}, 40 + l));
+  }
+  RemoteOptions remote = Remote(**server);
+  remote.streams = 3;  // three calls at once against a limit of one
+  auto got = AnalyzeRemote(remote, "busy", AnalysisOptions{}, model.Source());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kResourceExhausted) << got.status();
+  for (int i = 0; i < 100 && (*server)->budget().used() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ((*server)->budget().used(), 0u);
 }
 
 TEST(RemoteVsEmbedded, ServerInfo) {
