@@ -83,16 +83,18 @@ int main(int argc, char** argv) {
   for (std::string& a : args) arg_ptrs.push_back(a.data());
   absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
 
-  // Tensor buffers and gRPC messages are MiB-sized and short-lived. glibc's adaptive mmap
-  // threshold would move them into per-thread heaps after the first free, where they
-  // fragment and keep RSS far above the byte budget; a fixed threshold keeps them mmapped,
-  // so freeing one (a finished layer, a cancelled call) returns the memory at once.
-  // (Tensor buffers are reused explicitly, under a cap: server/tensor_buffer_pool.h.)
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  // Below that threshold, the receive path churns through many small slices per chunk;
-  // glibc's default 128 KiB trim threshold hands their pages back after every message and
-  // faults them in again for the next. Keeping 16 MiB per heap cut single-stream ingest time
-  // by ~25% (tests/bench/remote_vs_embedded.sh, model "ingest") for ~+100 MiB peak RSS.
+  // Memory policy. Tensor buffers of 1 MiB and up never come from malloc: the buffer pool
+  // maps them itself and reuses them under a cap (server/tensor_buffer_pool.h), so they
+  // cannot fragment malloc's per-thread heaps and keep RSS above the byte budget. What is
+  // left for malloc is short-lived and at most a message (chunk, protobuf string, gRPC
+  // slices, layer scratch): a fixed 8 MiB mmap threshold keeps that in the heaps, and a
+  // 16 MiB trim threshold keeps freed pages there for the next message, instead of
+  // mapping and faulting in every chunk afresh (glibc's defaults hand pages back after each
+  // message). Measured on the "ingest" bench (tests/bench/remote_vs_embedded.sh, 384 MiB,
+  // one stream, 2-core VM): 0.92 s with a 256 KiB threshold and fresh buffers, 0.62 s with
+  // the pool and the trim threshold, 0.41 s with this threshold too; the 16-client memory
+  // test's RSS growth went down (~100 -> ~85 MiB).
+  mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 
   // Block the shutdown signals before any thread exists, so every gRPC and worker thread

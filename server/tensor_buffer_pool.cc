@@ -1,59 +1,88 @@
 #include "server/tensor_buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
-#include <iterator>
 #include <list>
 #include <mutex>
+#include <new>
 #include <utility>
 
 namespace htsr::server {
+namespace {
+
+// Pooled buffers are mapped directly, never taken from malloc: they stay out of malloc's
+// heaps (no fragmentation there, whatever malloc's thresholds), and an evicted buffer's
+// memory goes back to the OS at once.
+std::byte* MapBuffer(uint64_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<std::byte*>(p);
+}
+
+void UnmapBuffer(std::byte* p, uint64_t bytes) { munmap(p, bytes); }
+
+// A mapped buffer owned by the cache.
+class Mapping {
+ public:
+  Mapping(std::byte* data, uint64_t capacity) : data_(data), capacity_(capacity) {}
+  Mapping(Mapping&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), capacity_(std::exchange(o.capacity_, 0)) {}
+  Mapping& operator=(Mapping&&) = delete;
+  ~Mapping() {
+    if (data_ != nullptr) UnmapBuffer(data_, capacity_);
+  }
+  std::byte* release() { return std::exchange(data_, nullptr); }
+  uint64_t capacity() const { return capacity_; }
+
+ private:
+  std::byte* data_;
+  uint64_t capacity_;
+};
+
+}  // namespace
 
 struct TensorBufferPool::State {
-  struct Cached {
-    std::unique_ptr<std::byte[]> data;
-    uint64_t capacity = 0;
-  };
-
   explicit State(uint64_t cap) : max_cached_bytes(cap) {}
 
   // Oldest first. At most max_cached_bytes / kMinPooledBytes entries, so linear search is
   // cheap next to the megabytes each entry saves from faulting in.
-  std::list<Cached> cached;
+  std::list<Mapping> cached;
   uint64_t cached_bytes = 0;
   uint64_t hits = 0;
   uint64_t misses = 0;
-  bool closed = false;  // the pool is gone: released buffers are freed
+  bool closed = false;  // the pool is gone: released buffers are unmapped
   const uint64_t max_cached_bytes;
   mutable std::mutex mu;
 
   // Takes a cached buffer of capacity in [bytes, bytes * 5/4] (the smallest such), so a
-  // small tensor never pins a much larger buffer.
-  std::unique_ptr<std::byte[]> TakeLocked(uint64_t bytes, uint64_t* capacity) {
+  // small tensor never pins a much larger buffer. nullptr when there is none.
+  std::byte* TakeLocked(uint64_t bytes, uint64_t* capacity) {
     auto best = cached.end();
     for (auto it = cached.begin(); it != cached.end(); ++it) {
-      if (it->capacity >= bytes && it->capacity - bytes <= bytes / 4 &&
-          (best == cached.end() || it->capacity < best->capacity)) {
+      if (it->capacity() >= bytes && it->capacity() - bytes <= bytes / 4 &&
+          (best == cached.end() || it->capacity() < best->capacity())) {
         best = it;
       }
     }
     if (best == cached.end()) return nullptr;
-    *capacity = best->capacity;
-    cached_bytes -= best->capacity;
-    std::unique_ptr<std::byte[]> data = std::move(best->data);
+    *capacity = best->capacity();
+    cached_bytes -= best->capacity();
+    std::byte* data = best->release();
     cached.erase(best);
     return data;
   }
 
   void Give(std::byte* data, uint64_t capacity) {
-    std::unique_ptr<std::byte[]> owned(data);
-    std::list<Cached> evicted;  // freed after the lock is dropped
+    Mapping owned(data, capacity);
+    std::list<Mapping> evicted;  // unmapped after the lock is dropped
     {
       std::lock_guard<std::mutex> lock(mu);
       if (closed || capacity > max_cached_bytes) return;
-      cached.push_back(Cached{std::move(owned), capacity});
+      cached.push_back(std::move(owned));
       cached_bytes += capacity;
       while (cached_bytes > max_cached_bytes) {
-        cached_bytes -= cached.front().capacity;
+        cached_bytes -= cached.front().capacity();
         evicted.splice(evicted.end(), cached, cached.begin());
       }
     }
@@ -64,7 +93,7 @@ TensorBufferPool::TensorBufferPool(uint64_t max_cached_bytes)
     : state_(std::make_shared<State>(max_cached_bytes)) {}
 
 TensorBufferPool::~TensorBufferPool() {
-  std::list<State::Cached> drop;
+  std::list<Mapping> drop;
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->closed = true;
   drop.swap(state_->cached);
@@ -77,24 +106,24 @@ std::shared_ptr<std::byte[]> TensorBufferPool::Acquire(uint64_t bytes) {
     return std::shared_ptr<std::byte[]>(new std::byte[bytes]);
   }
   uint64_t capacity = bytes;
-  std::unique_ptr<std::byte[]> data;
+  std::byte* data = nullptr;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     data = state_->TakeLocked(bytes, &capacity);
-    if (data) {
+    if (data != nullptr) {
       ++state_->hits;
     } else {
       ++state_->misses;
     }
   }
-  if (!data) {
+  if (data == nullptr) {
     capacity = bytes;
-    data.reset(new std::byte[bytes]);
+    data = MapBuffer(bytes);
   }
   std::shared_ptr<State> state = state_;
+  // If making the control block throws, the deleter runs: the buffer goes back.
   return std::shared_ptr<std::byte[]>(
-      data.release(),
-      [state = std::move(state), capacity](std::byte* p) { state->Give(p, capacity); });
+      data, [state = std::move(state), capacity](std::byte* p) { state->Give(p, capacity); });
 }
 
 TensorBufferPool::Stats TensorBufferPool::stats() const {

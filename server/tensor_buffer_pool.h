@@ -7,9 +7,10 @@
 // that come back are kept (up to a byte cap) and handed out again for tensors of about the
 // same size, which a model's repeated layer shapes make the common case.
 //
-// The cache is memory on top of the MemoryBudget (which counts the bytes of tensors in
-// flight); the cap bounds it. Buffers below kMinPooledBytes are left to malloc, whose own
-// free lists already reuse them.
+// Pooled buffers are mapped directly (mmap), never taken from malloc, so they cannot
+// fragment malloc's heaps whatever its thresholds. The cache is memory on top of the
+// MemoryBudget (which counts the bytes of tensors in flight); the cap bounds it. Buffers
+// below kMinPooledBytes are left to malloc, whose own free lists already reuse them.
 #ifndef HTSR_SERVER_TENSOR_BUFFER_POOL_H_
 #define HTSR_SERVER_TENSOR_BUFFER_POOL_H_
 
