@@ -277,7 +277,12 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     return ReadAction::kWait;
   }
   assembly_.reserved = want;
-  assembly_.buffer = env_.buffers->Acquire(want);
+  try {
+    assembly_.buffer = env_.buffers->Acquire(want);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("server out of memory for a tensor buffer of ",
+                                                     want, " bytes ('", info.name, "')"));
+  }
   RETURN_IF_ERROR(AppendLocked(chunk));
   return ReadAction::kContinue;
 }

@@ -79,7 +79,11 @@ struct TensorBufferPool::State {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (closed || capacity > max_cached_bytes) return;
-      cached.push_back(std::move(owned));
+      try {
+        cached.push_back(std::move(owned));
+      } catch (const std::bad_alloc&) {
+        return;  // runs in a deleter: never throw; `owned` (if not moved) unmaps
+      }
       cached_bytes += capacity;
       while (cached_bytes > max_cached_bytes) {
         cached_bytes -= cached.front().capacity();
@@ -102,9 +106,9 @@ TensorBufferPool::~TensorBufferPool() {
 
 std::shared_ptr<std::byte[]> TensorBufferPool::Acquire(uint64_t bytes) {
   bytes = std::max<uint64_t>(bytes, 1);
-  if (bytes < kMinPooledBytes || state_->max_cached_bytes == 0) {
-    return std::shared_ptr<std::byte[]>(new std::byte[bytes]);
-  }
+  if (bytes < kMinPooledBytes) return std::shared_ptr<std::byte[]>(new std::byte[bytes]);
+  // With caching off (cap 0) large buffers are still mapped here, not taken from malloc,
+  // and Give unmaps them.
   uint64_t capacity = bytes;
   std::byte* data = nullptr;
   {

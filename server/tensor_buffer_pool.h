@@ -30,7 +30,8 @@ class TensorBufferPool {
   TensorBufferPool(const TensorBufferPool&) = delete;
   TensorBufferPool& operator=(const TensorBufferPool&) = delete;
 
-  // A buffer of at least `bytes` bytes (at least 1), contents unspecified. It returns to
+  // A buffer of at least `bytes` bytes (at least 1; a reused one up to 25% more, which the
+  // MemoryBudget, counting tensor bytes, does not see), contents unspecified. It returns to
   // the pool when its last reference goes, from any thread, even after the pool object
   // itself is gone (then it is simply freed). Throws std::bad_alloc like new[].
   std::shared_ptr<std::byte[]> Acquire(uint64_t bytes);

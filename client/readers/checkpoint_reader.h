@@ -37,6 +37,9 @@ class CheckpointReader {
   // What the reader left out and why, one line each for the user (e.g. tensors of a dtype
   // htsr does not read). Empty for most files.
   virtual const std::vector<std::string>& Notes() const = 0;
+  // Names of the tensors the reader left out on purpose (the notes say why), so that a
+  // shard index listing them is not taken for a broken one.
+  virtual const std::vector<std::string>& LeftOut() const = 0;
 };
 
 // Opens a file (format from its magic bytes) or a Hugging Face style directory

@@ -25,6 +25,7 @@ class ReaderBase : public CheckpointReader {
   const std::vector<TensorInfo>& Tensors() const override { return tensors_; }
   uint64_t TotalBytes() const override { return total_bytes_; }
   const std::vector<std::string>& Notes() const override { return notes_; }
+  const std::vector<std::string>& LeftOut() const override { return left_out_; }
 
  protected:
   // Callers have validated the byte size already (no overflow possible here).
@@ -33,6 +34,7 @@ class ReaderBase : public CheckpointReader {
     total_bytes_ += bytes;
   }
   void AddNote(std::string note) { notes_.push_back(std::move(note)); }
+  void AddLeftOut(std::string name) { left_out_.push_back(std::move(name)); }
   absl::Status IndexError(size_t index) const {
     return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index, " out of range (",
                                               tensors_.size(), " tensors)"));
@@ -44,6 +46,7 @@ class ReaderBase : public CheckpointReader {
   std::vector<TensorInfo> tensors_;
   uint64_t total_bytes_ = 0;
   std::vector<std::string> notes_;
+  std::vector<std::string> left_out_;
 };
 
 }  // namespace htsr::readers

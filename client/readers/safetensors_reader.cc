@@ -185,6 +185,7 @@ absl::Status SafetensorsReader::Parse() {
   if (!unread.empty()) {
     std::sort(unread.begin(), unread.end(),
               [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
+    for (const Entry& e : unread) AddLeftOut(e.info.name);
     // One note per file: quantised checkpoints can hold thousands of such tensors.
     std::string listed;
     for (size_t i = 0; i < unread.size() && i < 3; ++i) {

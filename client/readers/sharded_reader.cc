@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -79,11 +80,14 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
     std::unordered_map<std::string, size_t> by_name;
     const auto& infos = shard->Tensors();
     for (size_t i = 0; i < infos.size(); ++i) by_name.emplace(infos[i].name, i);
+    const std::unordered_set<std::string> left_out(shard->LeftOut().begin(),
+                                                   shard->LeftOut().end());
     std::vector<bool> listed(infos.size(), false);
     const size_t shard_index = shards_.size();
     for (const auto& [tensor, file] : weight_map.object) {
       if (file.text != shard_name) continue;
       const auto it = by_name.find(tensor);
+      if (it == by_name.end() && left_out.count(tensor)) continue;  // the shard's note says why
       if (it == by_name.end()) {
         return Error(absl::StrCat("index lists tensor '", tensor, "' in shard '", shard_path,
                                   "', which does not contain it"));
@@ -99,6 +103,7 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
       AddTensor(infos[i], ByteSize(infos[i]));
     }
     for (const std::string& note : shard->Notes()) AddNote(note);
+    for (const std::string& name : shard->LeftOut()) AddLeftOut(name);
     shards_.push_back(std::move(shard));
   }
   return absl::OkStatus();

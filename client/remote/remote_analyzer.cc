@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -251,7 +252,10 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   const bool select_all = plans.size() == all_plans.size();
   if (!select_all && plans.empty()) return std::vector<LayerResult>{};
   std::vector<std::vector<int32_t>> groups = SplitLayersForStreams(plans, bytes, remote.streams);
-  if (groups.size() == 1 && select_all) groups[0].clear();  // "all": the shortest header
+  // "All layers" is an empty selection, the shortest header. A model without layers still
+  // makes its call: the server's answer (auth, TLS, limits) is part of the result.
+  if (groups.empty()) groups.emplace_back();
+  if (groups.size() == 1 && select_all) groups[0].clear();
 
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
@@ -264,34 +268,48 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   }
 
   // ModelCallbacks promises on_layer calls that never overlap.
-  std::mutex mu;
+  std::mutex callback_mu;
   const std::function<void(const LayerResult&)> on_row = [&](const LayerResult& r) {
     if (!callbacks.on_layer) return;
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(callback_mu);
     callbacks.on_layer(r);
   };
   std::vector<absl::StatusOr<CallResult>> calls(groups.size(),
                                                 absl::UnknownError("call not started"));
+  std::mutex error_mu;
   absl::Status first_error;
-  auto run = [&](size_t g) {
-    calls[g] = RunCall(remote, channels[g], contexts[g].get(), model_name, options, source,
-                       groups[g], on_row);
-    if (calls[g].ok()) return;
-    std::lock_guard<std::mutex> lock(mu);
+  auto fail = [&](const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(error_mu);
     if (!first_error.ok()) return;
     // The first failure is the cause; the sibling calls are cancelled (their CANCELLED
     // comes later and is not reported).
-    first_error = calls[g].status();
+    first_error = status;
     for (const auto& c : contexts) c->TryCancel();
   };
   if (groups.size() == 1) {
-    run(0);
+    // On the caller's thread, as before --streams: exceptions (from on_layer) propagate.
+    calls[0] = RunCall(remote, channels[0], contexts[0].get(), model_name, options, source,
+                       groups[0], on_row);
+    if (!calls[0].ok()) return calls[0].status();
   } else {
+    auto run = [&](size_t g) {
+      try {
+        calls[g] = RunCall(remote, channels[g], contexts[g].get(), model_name, options, source,
+                           groups[g], on_row);
+      } catch (const std::exception& e) {  // nothing may escape a thread
+        calls[g] = absl::InternalError(absl::StrCat("stream ", g, ": ", e.what()));
+      }
+      if (!calls[g].ok()) fail(calls[g].status());
+    };
     std::vector<std::thread> threads;
-    for (size_t g = 0; g < groups.size(); ++g) threads.emplace_back(run, g);
+    try {
+      for (size_t g = 0; g < groups.size(); ++g) threads.emplace_back(run, g);
+    } catch (const std::system_error& e) {
+      fail(absl::ResourceExhaustedError(absl::StrCat("cannot start a stream thread: ", e.what())));
+    }
     for (std::thread& t : threads) t.join();
+    if (!first_error.ok()) return first_error;
   }
-  if (!first_error.ok()) return first_error;
 
   std::vector<LayerResult> results;
   std::vector<std::string> peers;

@@ -71,7 +71,7 @@ struct RemoteServerInfo {
 
 // Analyses `source` on the server. Results are ordered by layer_id (then slice_id), like
 // AnalyzeModel; `callbacks.select` picks layers as there; `callbacks.on_layer` runs once
-// per row as results arrive (one thread, serialised).
+// per row as results arrive (serialised; with several streams from their threads).
 // A tensor that `source.load` cannot read becomes a failed row, as in embedded mode.
 // Call-level failures (unreachable server, auth, protocol, deadline) are the error.
 // `summary`, when given, receives the model summary (the server's, or with several streams

@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& confi
 std::unique_ptr<Engine> Engine::CreateWithBackend(const EngineConfig& config,
                                                   std::unique_ptr<Backend> backend) {
   std::unique_ptr<Engine> engine(new Engine(config));
-  engine->backend_ = std::move(backend);
+  engine->backend_ = backend != nullptr ? std::move(backend) : CreateCpuBackend(config.threads);
   if (engine->backend_->Name() != "cpu") engine->cpu_fallback_ = CreateCpuBackend(config.threads);
   cpu::SetBlasThreads(config.threads);
   return engine;

@@ -30,7 +30,8 @@ class Engine {
  public:
   // Fails only for configuration errors (e.g. --device cuda without a GPU).
   static absl::StatusOr<std::unique_ptr<Engine>> Create(const EngineConfig& config);
-  // An engine on a backend the caller made (config.device is not consulted). A backend
+  // An engine on a backend the caller made (config.device is not consulted; null = the
+  // CPU). A backend
   // other than "cpu" gets the CPU behind it for what it refuses as too large
   // (kResourceExhausted) and for failed KS scans. Tests use it to drive that fallback.
   static std::unique_ptr<Engine> CreateWithBackend(const EngineConfig& config,

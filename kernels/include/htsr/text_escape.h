@@ -10,7 +10,8 @@
 
 namespace htsr {
 
-// A JSON string literal, quotes included.
+// A JSON string literal, quotes included. Control characters and DEL are escaped; bytes
+// that are not valid UTF-8 become U+FFFD, so the output is always valid JSON.
 std::string JsonString(std::string_view s);
 
 // One CSV field per RFC 4180: quoted (with doubled quotes) only where it holds a comma,

@@ -326,6 +326,32 @@ TEST(RemoteVsEmbedded, SplitOverStreams) {
   EXPECT_EQ(server->budget().used(), 0u);
 }
 
+// A model without a single layer still makes its call: an unreachable server is an error,
+// not an empty success; a reachable one answers with the summary.
+TEST(RemoteVsEmbedded, ModelWithoutLayersStillCallsTheServer) {
+  SyntheticModel model;
+  model.tensors.push_back(testing::MakeTensor("only.bias", DType::kF32, {16}, 1));
+  for (int streams : {1, 4}) {
+    RemoteOptions nowhere;
+    nowhere.address = "127.0.0.1:1";
+    nowhere.deadline_seconds = 20;
+    nowhere.streams = streams;
+    auto got = AnalyzeRemote(nowhere, "empty", AnalysisOptions{}, model.Source());
+    EXPECT_FALSE(got.ok());
+  }
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  RemoteOptions remote = Remote(*server);
+  remote.streams = 3;
+  ModelSummary summary;
+  std::string peer;
+  auto got = AnalyzeRemote(remote, "empty", AnalysisOptions{}, model.Source(), {}, &summary, &peer);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(summary.num_layers, 0);
+  EXPECT_NE(peer.find("127.0.0.1"), std::string::npos);
+}
+
 // One stream failing fails the model with that stream's error (not the CANCELLED of the
 // siblings it cancels), and leaves nothing behind on the server.
 TEST(RemoteVsEmbedded, SplitCallFailureIsTheCause) {

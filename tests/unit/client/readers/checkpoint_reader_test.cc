@@ -113,6 +113,36 @@ TEST(CheckpointReaderTest, HostileIndexes) {
       OpenCheckpointFromBuffer("idx.json", R"({"weight_map":{"w":"s1.safetensors"}})").ok());
 }
 
+// A quantised Hugging Face checkpoint: the index lists every tensor, including those the
+// shard leaves out (U32 codes, F8_E8M0 scales). The float layers are read, the rest is
+// named in the shard's note, and the index is not taken for a broken one.
+TEST(CheckpointReaderTest, ShardIndexListingLeftOutTensors) {
+  TempDir dir;
+  dir.Write("s1.safetensors",
+            Safetensors(R"({"a.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                        R"("a.qweight":{"dtype":"U32","shape":[2],"data_offsets":[8,16]}})",
+                        FloatBytes({1, 2}) + std::string(8, '\0')));
+  dir.Write("s2.safetensors",
+            Safetensors(R"({"b.scales":{"dtype":"F8_E8M0","shape":[4],"data_offsets":[0,4]},)"
+                        R"("b.weight":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                        std::string(4, '\x7f') + FloatBytes({3})));
+  auto r = OpenCheckpoint(
+      dir.Write("model.safetensors.index.json",
+                R"({"weight_map":{"a.weight":"s1.safetensors","a.qweight":"s1.safetensors",)"
+                R"("b.scales":"s2.safetensors","b.weight":"s2.safetensors"}})"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)->Tensors().size(), 2u);
+  EXPECT_EQ((*r)->Tensors()[0].name, "a.weight");
+  EXPECT_EQ((*r)->Tensors()[1].name, "b.weight");
+  EXPECT_EQ((*r)->Notes().size(), 2u);
+  EXPECT_EQ((*r)->LeftOut(), (std::vector<std::string>{"a.qweight", "b.scales"}));
+  // A tensor no shard has, left out or not, is still an error.
+  auto bad = OpenCheckpoint(
+      dir.Write("model.safetensors.index.json",
+                R"({"weight_map":{"a.weight":"s1.safetensors","ghost":"s1.safetensors"}})"));
+  EXPECT_HAS(bad.status().message(), "does not contain");
+}
+
 TEST(CheckpointReaderTest, EveryFixtureOpensAndLoads) {
   for (const char* f :
        {"synthetic/fixtures/mixed.safetensors", "synthetic/fixtures/degenerate.safetensors",
