@@ -206,6 +206,7 @@ absl::Status AnalyzeReactor::HandleHeaderLocked(const v1::AnalyzeHeader& header)
 absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     const v1::TensorChunk& chunk) {
   if (!header_seen_) return absl::InvalidArgumentError("first message must be the header");
+  if (!first_chunk_time_.has_value()) first_chunk_time_ = absl::Now();
   const uint64_t t = chunk.tensor_index();
   if (t >= tensors_.size()) {
     return absl::InvalidArgumentError(
@@ -253,6 +254,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     // The client could not read it: the same failed row embedded mode would report.
     tensor_state_[t] = TensorState::kReceived;
     --tensors_outstanding_;
+    last_tensor_time_ = absl::Now();
     AddLayerLocked({FailedRowLocked(plan_of_tensor_[t], chunk.client_error())});
     return ReadAction::kContinue;
   }
@@ -357,6 +359,7 @@ void AnalyzeReactor::SubmitLocked() {
   tensor_state_[t] = TensorState::kReceived;
   --tensors_outstanding_;
   ++tensors_received_;
+  last_tensor_time_ = absl::Now();
   env_.queue->Push(std::move(item));
 }
 
@@ -504,6 +507,9 @@ void AnalyzeReactor::OnDone() {
     record.tensors = tensors_received_;
     record.bytes = bytes_received_;
     record.seconds = absl::ToDoubleSeconds(absl::Now() - start_time_);
+    if (first_chunk_time_.has_value() && last_tensor_time_ > *first_chunk_time_) {
+      record.receive_seconds = absl::ToDoubleSeconds(last_tensor_time_ - *first_chunk_time_);
+    }
     const grpc::Status st = finish_status_.value_or(grpc::Status::OK);
     record.code = GrpcCodeName(static_cast<int>(st.error_code()));
     record.message = st.error_message();

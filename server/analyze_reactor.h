@@ -141,6 +141,8 @@ class AnalyzeReactor final
   bool cancel_wait_pending_ = false;
   uint64_t bytes_received_ = 0;
   int64_t tensors_received_ = 0;
+  std::optional<absl::Time> first_chunk_time_;  // for the call log's receive_seconds
+  absl::Time last_tensor_time_;
 };
 
 }  // namespace htsr::server

@@ -35,10 +35,10 @@ std::string FormatCallRecord(const CallRecord& r) {
   return absl::StrFormat(
       "{\"ts\":\"%s\",\"event\":\"call\",\"call\":%d,\"method\":%s,\"peer\":%s,"
       "\"model\":%s,\"layers\":%d,\"tensors\":%d,\"bytes\":%d,\"seconds\":%.6f,"
-      "\"code\":\"%s\",\"message\":%s}",
+      "\"receive_seconds\":%.6f,\"code\":\"%s\",\"message\":%s}",
       absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), r.call_id,
       JsonString(r.method), JsonString(r.peer), JsonString(r.model), r.layers, r.tensors, r.bytes,
-      r.seconds, r.code, JsonString(r.message));
+      r.seconds, r.receive_seconds, r.code, JsonString(r.message));
 }
 
 void LogCall(const CallRecord& record) {

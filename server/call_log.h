@@ -17,6 +17,9 @@ struct CallRecord {
   int64_t tensors = 0;  // tensors received
   uint64_t bytes = 0;   // tensor bytes received
   double seconds = 0;
+  // From the first tensor chunk to the last tensor byte (waits for the memory budget
+  // included): close to `seconds`, the call was bound by moving bytes, not by solving.
+  double receive_seconds = 0;
   std::string code;     // grpc status code name, e.g. "OK"
   std::string message;  // status message (empty on OK)
 };

@@ -83,7 +83,7 @@ save_file(sd, sys.argv[1])
 PY
 ls -la "$WORK/llama7b.safetensors"
 t "llama7b embedded cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --device cuda --precision f32 --format csv --out "$WORK/llama7b_emb_f32.csv" --quiet
-"$BIN/htsr-server" --listen 127.0.0.1:0 --port-file "$WORK/port" --device cuda --log_calls=false \
+"$BIN/htsr-server" --listen 127.0.0.1:0 --port-file "$WORK/port" --device cuda \
   --queue-bytes 8G --max-layer-bytes 1G --transport-window-bytes "${HTSR_BENCH_WINDOW:-4M}" \
   2> "$WORK/server.log" &
 SERVER_PID=$!
@@ -101,7 +101,8 @@ t "llama7b remote cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" 
 t "llama7b remote cuda f32 --streams 4" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --streams 4 --precision f32 --format csv --out "$WORK/llama7b_f32_s4.csv" --quiet
 cmp -s "$OUT/llama7b_f32.csv" "$WORK/llama7b_f32_s4.csv" && echo "llama7b f32: --streams 4 CSV == one-stream CSV" || echo "llama7b f32: --streams 4 CSV DIFFERS"
 [ "${HTSR_BENCH_F64:-0}" = 1 ] && t "llama7b remote cuda f64" 150 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --format csv --out "$OUT/llama7b_f64.csv" --quiet
-tail -3 "$WORK/server.log"
+# One JSON line per call: seconds vs receive_seconds says whether moving bytes or solving bound it.
+grep -F '"event":"call"' "$WORK/server.log" | cut -c1-400
 if cmp -s "$WORK/llama7b_emb_f32.csv" "$OUT/llama7b_f32.csv"; then
   echo "llama7b f32: remote CSV == embedded CSV (byte for byte)"
 else

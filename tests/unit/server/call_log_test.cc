@@ -18,6 +18,7 @@ TEST(CallLog, OneLineWithClientTextEscaped) {
   r.tensors = 2;
   r.bytes = 1024;
   r.seconds = 0.5;
+  r.receive_seconds = 0.25;
   r.code = "INVALID_ARGUMENT";
   r.message = "bad \\ chunk";
   const std::string line = FormatCallRecord(r);
@@ -29,7 +30,8 @@ TEST(CallLog, OneLineWithClientTextEscaped) {
   EXPECT_NE(line.find("\"call\":7,\"method\":\"Analyze\",\"peer\":\"ipv4:127.0.0.1:5000\""),
             std::string::npos)
       << line;
-  EXPECT_NE(line.find("\"layers\":3,\"tensors\":2,\"bytes\":1024,\"seconds\":0.500000"),
+  EXPECT_NE(line.find("\"layers\":3,\"tensors\":2,\"bytes\":1024,\"seconds\":0.500000,"
+                      "\"receive_seconds\":0.250000,\"code\":\"INVALID_ARGUMENT\""),
             std::string::npos)
       << line;
   EXPECT_EQ(line.front(), '{');
