@@ -13,6 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -77,7 +79,16 @@ std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("htsr-server [flags]: the htsr gRPC analysis service");
+  absl::SetProgramUsageMessage(
+      "htsr-server [flags]: the htsr gRPC analysis service (docs: server/README.md).\n"
+      "Flags may be spelled with dashes or underscores (--queue-bytes = --queue_bytes).");
+  // Abseil's --help lists the flags of the file named like the program; ours live here.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> args = DashesToUnderscores(argc, argv);
   std::vector<char*> arg_ptrs;
   for (std::string& a : args) arg_ptrs.push_back(a.data());

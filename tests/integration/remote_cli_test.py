@@ -33,8 +33,21 @@ def without_remote_flags(args):
     return out
 
 
+def server_help_lists_flags(server):
+    """`htsr-server --help` explains every flag (Abseil lists none by default: it looks for
+    flags in a file named like the program)."""
+    p = subprocess.run([server, "--help"], capture_output=True, text=True, timeout=60)
+    text = p.stdout + p.stderr
+    missing = [f for f in ("--listen", "--queue_bytes", "--buffer_cache_bytes", "--device",
+                           "--tls_cert", "--auth_token_file") if f not in text]
+    print(f"htsr-server --help: {'lists the flags' if not missing else f'MISSING {missing}'}")
+    return not missing
+
+
 def main():
     htsr, server = sys.argv[1], sys.argv[2]
+    if not server_help_lists_flags(server):
+        return 1
     with tempfile.TemporaryDirectory() as tmp:
         port_file = os.path.join(tmp, "port")
         proc = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--port-file", port_file,
