@@ -47,30 +47,29 @@ int main(int argc, char** argv) {
   htsr::testing::SyntheticModel synthetic;
   std::unique_ptr<htsr::CheckpointReader> reader;
   htsr::TensorSource source;
-  if (model_arg == "large") {
-    for (int l = 0; l < 6; ++l) {
-      synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("big", l, ".weight"),
-                                                            htsr::DType::kF32, {2048, 1024}, l));
-    }
-    source = synthetic.Source();
-  } else if (model_arg == "xlarge") {
-    for (int l = 0; l < 4; ++l) {
-      synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("big", l, ".weight"),
-                                                            htsr::DType::kF32, {4096, 2048}, l));
-    }
-    source = synthetic.Source();
-  } else if (model_arg == "ingest") {
-    // Transport-bound: tall-skinny layers (Gram 32x32) cost almost nothing to solve, so
-    // the remote time is the server's ingest of 64 x 6 MiB.
-    for (int l = 0; l < 64; ++l) {
-      synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("tall", l, ".weight"),
-                                                            htsr::DType::kF32, {49152, 32}, l));
-    }
-    source = synthetic.Source();
-  } else if (model_arg == "small") {
-    for (int l = 0; l < 400; ++l) {
-      synthetic.tensors.push_back(htsr::testing::MakeTensor(absl::StrCat("s", l, ".weight"),
-                                                            htsr::DType::kF32, {128, 64}, l));
+  // The synthetic models: name, layer name prefix, layers, shape (f32).
+  struct Synthetic {
+    const char* name;
+    const char* prefix;
+    int layers;
+    std::vector<int64_t> shape;
+  };
+  const Synthetic kModels[] = {
+      {"large", "big", 6, {2048, 1024}},
+      {"xlarge", "big", 4, {4096, 2048}},
+      // Transport-bound: tall-skinny layers (Gram 32x32) cost almost nothing to solve, so
+      // the remote time is the server's ingest of 64 x 6 MiB.
+      {"ingest", "tall", 64, {49152, 32}},
+      {"small", "s", 400, {128, 64}},
+  };
+  const Synthetic* chosen = nullptr;
+  for (const Synthetic& m : kModels) {
+    if (model_arg == m.name) chosen = &m;
+  }
+  if (chosen != nullptr) {
+    for (int l = 0; l < chosen->layers; ++l) {
+      synthetic.tensors.push_back(htsr::testing::MakeTensor(
+          absl::StrCat(chosen->prefix, l, ".weight"), htsr::DType::kF32, chosen->shape, l));
     }
     source = synthetic.Source();
   } else {
