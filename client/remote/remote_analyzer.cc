@@ -317,10 +317,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     for (LayerResult& r : c->rows) results.push_back(std::move(r));
     if (std::find(peers.begin(), peers.end(), c->peer) == peers.end()) peers.push_back(c->peer);
   }
-  std::sort(results.begin(), results.end(), [](const LayerResult& a, const LayerResult& b) {
-    return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
-           std::make_pair(b.plan.layer_id, b.slice_id.value_or(0));
-  });
+  SortInLayerOrder(results);
   if (summary != nullptr) {
     // One call: the server's summary. Several: the same function over all rows, in the same
     // order, as the server (and embedded mode) would compute it.

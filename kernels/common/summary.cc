@@ -1,6 +1,9 @@
 // Model summary (SPEC §5): means over layers whose status is success.
 #include "htsr/summary.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace htsr {
 
 ModelSummary Summarize(const std::vector<LayerResult>& layers) {
@@ -44,6 +47,13 @@ ModelSummary Summarize(const std::vector<LayerResult>& layers) {
   }
   if (mp_count > 0) s.mp_softrank = mp_sum / static_cast<double>(mp_count);
   return s;
+}
+
+void SortInLayerOrder(std::vector<LayerResult>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const LayerResult& a, const LayerResult& b) {
+    return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
+           std::make_pair(b.plan.layer_id, b.slice_id.value_or(0));
+  });
 }
 
 }  // namespace htsr

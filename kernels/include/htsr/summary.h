@@ -30,6 +30,11 @@ struct ModelSummary {
 
 ModelSummary Summarize(const std::vector<LayerResult>& layers);
 
+// Table order: layer id, then conv slice. Rows gathered out of order (server workers,
+// several remote streams) are put back in it before Summarize, whose means are sums that
+// depend on the order, so every path gets the same summary to the last bit.
+void SortInLayerOrder(std::vector<LayerResult>& rows);
+
 }  // namespace htsr
 
 #endif  // HTSR_SUMMARY_H_
