@@ -278,15 +278,21 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     waiting_for_bytes_ = true;
     return ReadAction::kWait;
   }
-  assembly_.reserved = want;
+  RETURN_IF_ERROR(StartBufferLocked(chunk, want));
+  return ReadAction::kContinue;
+}
+
+absl::Status AnalyzeReactor::StartBufferLocked(const v1::TensorChunk& first_chunk,
+                                               uint64_t reserved) {
+  assembly_.reserved = reserved;
   try {
-    assembly_.buffer = env_.buffers->Acquire(want);
+    assembly_.buffer = env_.buffers->Acquire(assembly_.expected);
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat("server out of memory for a tensor buffer of ",
-                                                     want, " bytes ('", info.name, "')"));
+                                                     assembly_.expected, " bytes ('",
+                                                     tensors_[assembly_.index].name, "')"));
   }
-  RETURN_IF_ERROR(AppendLocked(chunk));
-  return ReadAction::kContinue;
+  return AppendLocked(first_chunk);
 }
 
 void AnalyzeReactor::OnBytesGranted(uint64_t bytes) {
@@ -297,14 +303,7 @@ void AnalyzeReactor::OnBytesGranted(uint64_t bytes) {
     if (finish_status_.has_value() || !assembly_.active) {
       release_pending_ += bytes;  // the call ended while waiting
     } else {
-      assembly_.reserved = bytes;
-      absl::Status st;
-      try {
-        assembly_.buffer = env_.buffers->Acquire(bytes);
-        st = AppendLocked(request_.chunk());
-      } catch (const std::bad_alloc&) {
-        st = absl::ResourceExhaustedError("server out of memory for a tensor buffer");
-      }
+      const absl::Status st = StartBufferLocked(request_.chunk(), bytes);
       request_.Clear();
       if (st.ok()) {
         resume = !finish_status_.has_value();
@@ -388,11 +387,7 @@ void AnalyzeReactor::AddLayerLocked(std::vector<LayerResult> rows) {
   if (layers_done_ == layers_expected_) {
     v1::AnalyzeResponse msg;
     v1::ModelSummary* summary = msg.mutable_summary();
-    // Layer order, as embedded mode: the means are sums, and sums depend on order.
-    std::sort(results_.begin(), results_.end(), [](const LayerResult& a, const LayerResult& b) {
-      return std::make_pair(a.plan.layer_id, a.slice_id.value_or(0)) <
-             std::make_pair(b.plan.layer_id, b.slice_id.value_or(0));
-    });
+    SortInLayerOrder(results_);
     ToProto(Summarize(results_), summary);
     summary->set_model_name(model_name_);
     EnqueueLocked(std::move(msg));

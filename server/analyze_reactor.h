@@ -89,6 +89,9 @@ class AnalyzeReactor final
   absl::Status HandleHeaderLocked(const v1::AnalyzeHeader& header);
   absl::StatusOr<ReadAction> HandleChunkLocked(const v1::TensorChunk& chunk);
   absl::Status AppendLocked(const v1::TensorChunk& chunk);
+  // The budget granted `reserved` bytes for the tensor being assembled: takes its buffer
+  // (out of memory is RESOURCE_EXHAUSTED, not a crash) and appends its first chunk.
+  absl::Status StartBufferLocked(const v1::TensorChunk& first_chunk, uint64_t reserved);
   void SubmitLocked();
   void OnBytesGranted(uint64_t bytes);
 
