@@ -24,7 +24,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from safetensors_writer import write_safetensors  # noqa: E402
+from safetensors_writer import write_safetensors, write_safetensors_raw  # noqa: E402
 
 HTSR = None
 SERVER = None
@@ -102,6 +102,16 @@ def count_recorded(db):
         return table(db, "SELECT count(*) FROM checkpoints")[1][0][0]
     except sqlite3.Error:
         return 0
+
+
+def start_and_wait_for(args, db, n):
+    """Starts `args` (an htsr scan into `db`) and returns the process once `db` records at
+    least `n` checkpoints, or when it ended first (callers assert it is still running)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while count_recorded(db) < n and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    return proc
 
 
 class Zoo:
@@ -184,10 +194,7 @@ class EmbeddedScanTest(unittest.TestCase):
         db = os.path.join(Zoo.tmp.name, "interrupted.sqlite")
         args = [HTSR, "scan", Zoo.dir, "--manifest", Zoo.manifest, "--db", db, "--jobs", "1",
                 "--threads", "1", "--quiet"]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while count_recorded(db) < 5 and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.005)
+        proc = start_and_wait_for(args, db, 5)
         self.assertIsNone(proc.poll(), "scan finished before it could be interrupted")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -431,10 +438,7 @@ class PoolScanTest(unittest.TestCase):
             db = os.path.join(Zoo.tmp.name, "killed.sqlite")
             args = [HTSR, "scan", Zoo.dir, "--manifest", Zoo.manifest, "--db", db, "--server",
                     pool.address(), "--jobs", "6", "--quiet"]
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            deadline = time.time() + 120
-            while count_recorded(db) < 10 and proc.poll() is None and time.time() < deadline:
-                time.sleep(0.005)
+            proc = start_and_wait_for(args, db, 10)
             self.assertIsNone(proc.poll(), "scan finished before a server could be killed")
             pool.kill(1)
             out, err = proc.communicate(timeout=300)
@@ -448,27 +452,35 @@ class PoolScanTest(unittest.TestCase):
             pool.close()
 
     def test_kill_breaks_a_stream_mid_call_and_it_is_retried(self):
-        # Fewer, larger checkpoints (a 384 x 512 layer each), two calls queued per server
-        # (--jobs 6, one worker each): the killed server is certainly mid-call.
+        # Few checkpoints with a 1536 x 1024 layer each (0.1-0.4 s to solve with one thread).
+        # Servers 1 and 2 are stopped (SIGSTOP) while the scan starts, so round_robin can
+        # only give calls to server 0: all six jobs' calls queue there. Once it has answered
+        # one, the others are let go and server 0 is killed with its other calls in flight,
+        # which must be retried on them. (Killing a fixed server of a running pool was
+        # flaky: round_robin's spread is uneven, the victim could have no call left.)
         zoo = os.path.join(Zoo.tmp.name, "slow_zoo")
         os.makedirs(zoo, exist_ok=True)
+        rng = random.Random(7000)
+        base = struct.pack("<1572864f", *(rng.gauss(0, 0.05) for _ in range(1536 * 1024)))
         for i in range(9):
-            rng = random.Random(7000 + i)
-            write_safetensors(os.path.join(zoo, f"big{i}.safetensors"),
-                              [("proj.weight", (384, 512),
-                                [rng.gauss(0, 0.05) for _ in range(384 * 512)])])
+            # One matrix, its first weight changed per file: distinct content hashes.
+            data = struct.pack("<f", 0.1 * (i + 1)) + base[4:]
+            write_safetensors_raw(os.path.join(zoo, f"big{i}.safetensors"),
+                                  [("proj.weight", "F32", (1536, 1024), data)])
         ref = os.path.join(Zoo.tmp.name, "slow_embedded.sqlite")
         run("scan", zoo, "--db", ref, "--threads", "1", "--quiet", check_rc=0)
         pool = ServerPool(3, Zoo.tmp.name)
         try:
+            for i in (1, 2):
+                pool.procs[i].send_signal(signal.SIGSTOP)
             db = os.path.join(Zoo.tmp.name, "slow_killed.sqlite")
-            proc = subprocess.Popen([HTSR, "scan", zoo, "--db", db, "--server", pool.address(),
-                                     "--jobs", "6", "--quiet"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            deadline = time.time() + 120
-            while count_recorded(db) < 1 and proc.poll() is None and time.time() < deadline:
-                time.sleep(0.005)
+            proc = start_and_wait_for([HTSR, "scan", zoo, "--db", db, "--server", pool.address(),
+                                       "--jobs", "6", "--quiet"], db, 1)
             self.assertIsNone(proc.poll(), "scan finished before a server could be killed")
+            _, served = table(db, "SELECT DISTINCT server FROM checkpoints")
+            self.assertEqual([s.split(":")[-1] for (s,) in served], [str(pool.ports[0])])
+            for i in (1, 2):
+                pool.procs[i].send_signal(signal.SIGCONT)
             pool.kill(0)
             out, err = proc.communicate(timeout=300)
             self.assertEqual(proc.returncode, 0, err)
@@ -480,6 +492,9 @@ class PoolScanTest(unittest.TestCase):
                   f"(max attempts {rows[0][0]})", file=sys.stderr)
             self.assertGreaterEqual(rows[0][1], 1)
         finally:
+            for p in pool.procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGCONT)
             pool.close()
 
     def test_sigint_on_the_pool_then_rerun_equals_uninterrupted(self):
@@ -488,10 +503,7 @@ class PoolScanTest(unittest.TestCase):
             db = os.path.join(Zoo.tmp.name, "pool_interrupted.sqlite")
             args = [HTSR, "scan", Zoo.dir, "--manifest", Zoo.manifest, "--db", db, "--server",
                     pool.address(), "--jobs", "3", "--quiet"]
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            deadline = time.time() + 120
-            while count_recorded(db) < 5 and proc.poll() is None and time.time() < deadline:
-                time.sleep(0.005)
+            proc = start_and_wait_for(args, db, 5)
             self.assertIsNone(proc.poll(), "scan finished before it could be interrupted")
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=120)
