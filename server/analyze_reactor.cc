@@ -167,7 +167,7 @@ absl::Status AnalyzeReactor::HandleHeaderLocked(const v1::AnalyzeHeader& header)
     }
   }
   layers_expected_ = plans.size();
-  for (const LayerPlan& plan : plans) small_layers_ += IsLargeLayer(plan) ? 0 : 1;
+  for (const LayerPlan& plan : plans) small_layers_ += SolvesAlone(*engine_, plan) ? 0 : 1;
   tensor_state_.assign(tensors_.size(), TensorState::kNotRequested);
   plan_of_tensor_.assign(tensors_.size(), LayerPlan{});
 
@@ -353,7 +353,7 @@ void AnalyzeReactor::SubmitLocked() {
   item.tensor.bytes = std::span<const std::byte>(assembly_.buffer.get(), assembly_.expected);
   item.tensor.owner = std::move(assembly_.buffer);
   item.bytes = assembly_.reserved;
-  item.all_blas_threads = RunsWithAllThreads(item.plan, small_layers_);
+  item.all_blas_threads = RunsWithAllThreads(*engine_, item.plan, small_layers_);
   assembly_ = Assembly{};
   tensor_state_[t] = TensorState::kReceived;
   --tensors_outstanding_;

@@ -134,7 +134,7 @@ class AnalyzeReactor final
   std::vector<TensorState> tensor_state_;
   std::vector<LayerPlan> plan_of_tensor_;  // indexed by tensor, valid where requested
   size_t layers_expected_ = 0;
-  size_t small_layers_ = 0;         // plans that are not "large" (for RunsWithAllThreads)
+  size_t small_layers_ = 0;         // plans that are not SolvesAlone (RunsWithAllThreads)
   size_t tensors_outstanding_ = 0;  // requested, not yet fully received
   Assembly assembly_;
   size_t layers_done_ = 0;

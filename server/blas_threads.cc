@@ -4,8 +4,8 @@
 
 namespace htsr::server {
 
-bool RunsWithAllThreads(const LayerPlan& plan, size_t small_layers) {
-  return IsLargeLayer(plan) || small_layers == 1;
+bool RunsWithAllThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers) {
+  return SolvesAlone(engine, plan) || small_layers == 1;
 }
 
 void BlasThreads::RunLayer(bool all_threads, const std::function<void()>& fn) {

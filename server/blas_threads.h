@@ -16,11 +16,12 @@
 
 namespace htsr::server {
 
-// Whether embedded AnalyzeModel runs this layer with all BLAS threads: large layers, and
-// also the only "small" layer of a model (engine.cc keeps all threads when it has just
-// one small layer, skipped ones included, to run). `small_layers` counts the model's
-// plans that are not large.
-bool RunsWithAllThreads(const LayerPlan& plan, size_t small_layers);
+// Whether embedded AnalyzeModel runs this layer with all BLAS threads (and alone): what
+// SolvesAlone says (large layers on the CPU backend, none on a device), and also the only
+// other layer of a model (AnalyzeModel keeps all threads when it has just one such layer,
+// skipped ones included, to run). `small_layers` counts the model's plans that are not
+// SolvesAlone.
+bool RunsWithAllThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers);
 
 class BlasThreads {
  public:

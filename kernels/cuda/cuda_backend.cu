@@ -1,13 +1,23 @@
-// The CUDA Backend: owns one stream, cuBLAS/cuSOLVER handles and pinned staging per
-// backend, and serialises calls with a mutex (the engine's worker threads share one
-// backend; the GPU is saturated by one layer at a time anyway, and batching same-shape
-// layers is the way to feed it more — see cuda_backend.h).
+// The CUDA Backend: a few "lanes" (each a stream with its own cuBLAS/cuSOLVER handles and
+// pinned staging), one call per lane at a time. The engine's workers share one backend;
+// one eigensolve of order 4096 leaves much of an H100 idle (tridiagonalisation is
+// latency- and bandwidth-bound), so two solves side by side finish sooner than one after
+// the other. Device memory is shared between the lanes by promises (see Begin): a call
+// that does not fit beside the others waits and runs alone, never fails for want of
+// memory that the others are about to give back.
 #include "cuda_backend.h"
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,6 +36,31 @@ namespace {
 // Memory left to cuBLAS/cuSOLVER internals, the CUDA context and other processes.
 constexpr int64_t kReserveBytes = int64_t{256} << 20;
 
+// Lanes (concurrent calls on the device). HTSR_CUDA_LANES=1..8 overrides, for the
+// benchmark that compares them (tests/gpu/model_bench.sh).
+constexpr int kDefaultLanes = 2;
+
+int LaneCount() {
+  const char* v = std::getenv("HTSR_CUDA_LANES");
+  if (v == nullptr || v[0] == '\0') return kDefaultLanes;
+  const int n = std::atoi(v);
+  return std::clamp(n, 1, 8);
+}
+
+// One stream and everything that is used on it by one call at a time.
+struct Lane {
+  // Declaration order = reverse destruction order: handles go before their stream.
+  cuda::Stream stream;
+  cuda::CublasHandle cublas;
+  cuda::CusolverHandle cusolver;
+  cuda::CusolverParams params;
+  cuda::HostStaging staging;
+
+  cuda::SolverContext Context() const {
+    return cuda::SolverContext{stream.get(), cublas.get(), cusolver.get(), params.get()};
+  }
+};
+
 class CudaBackend final : public Backend {
  public:
   static absl::StatusOr<std::unique_ptr<Backend>> Create(int ordinal, int64_t memory_limit) {
@@ -37,6 +72,14 @@ class CudaBackend final : public Backend {
     auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit));
     RETURN_IF_ERROR(backend->Init());
     return std::unique_ptr<Backend>(std::move(backend));
+  }
+
+  ~CudaBackend() override {
+    // Give the pool's cached memory back to the device (other processes may want it).
+    if (pool_ != nullptr && Activate().ok()) {
+      for (const auto& lane : lanes_) (void)cudaStreamSynchronize(lane->stream.get());
+      (void)cudaMemPoolTrimTo(pool_, 0);
+    }
   }
 
   std::string_view Name() const override { return "cuda"; }
@@ -60,39 +103,41 @@ class CudaBackend final : public Backend {
           absl::StrCat("output holds ", out.size(), " values, batch needs ", *want));
     }
 
-    std::lock_guard<std::mutex> lock(mu_);
-    RETURN_IF_ERROR(Activate());
-    const cuda::SolverContext ctx = Context();
-    ASSIGN_OR_RETURN(const int64_t budget, Budget());
-    // Largest chunk of the batch whose whole workspace fits; a query error (e.g. a shape
-    // over cuBLAS limits) counts as "does not fit".
+    // Largest chunk of the batch whose whole workspace fits `budget`; a query error (e.g.
+    // a shape over cuBLAS limits) counts as "does not fit".
+    int64_t chunk = 0;
     absl::Status last_error = absl::OkStatus();
-    const int64_t chunk = cuda_plan::LargestFittingChunk(
-        batch.count, budget, [&](int64_t c) -> std::optional<int64_t> {
-          absl::StatusOr<int64_t> bytes =
-              cuda::GramEigenDeviceBytes(ctx, batch.rows, batch.cols, c, precision);
-          if (!bytes.ok()) {
-            last_error = bytes.status();
-            return std::nullopt;
-          }
-          return *bytes;
-        });
-    if (chunk == 0) {
-      absl::StatusOr<int64_t> one =
-          cuda::GramEigenDeviceBytes(ctx, batch.rows, batch.cols, 1, precision);
+    std::optional<int64_t> one_bytes;
+    auto plan = [&](const Lane& lane, int64_t budget) -> std::optional<int64_t> {
+      const cuda::SolverContext ctx = lane.Context();
+      auto need = [&](int64_t c) -> std::optional<int64_t> {
+        absl::StatusOr<int64_t> bytes =
+            cuda::GramEigenDeviceBytes(ctx, batch.rows, batch.cols, c, precision);
+        if (!bytes.ok()) {
+          last_error = bytes.status();
+          return std::nullopt;
+        }
+        if (c == 1) one_bytes = *bytes;
+        return *bytes;
+      };
+      chunk = cuda_plan::LargestFittingChunk(batch.count, budget, need);
+      return chunk > 0 ? need(chunk) : std::nullopt;
+    };
+    ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan));
+    if (!lease) {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "%dx%d matrix needs %s of GPU memory, %.1f MiB usable on %s%s", batch.rows, batch.cols,
-          one.ok() ? absl::StrFormat("%.1f MiB", *one / 1048576.0) : std::string("too much"),
-          budget / 1048576.0, device_name_,
+          one_bytes ? absl::StrFormat("%.1f MiB", *one_bytes / 1048576.0) : std::string("too much"),
+          UsableBytes() / 1048576.0, device_name_,
           last_error.ok() ? "" : absl::StrCat(" (", last_error.message(), ")")));
     }
-
+    const cuda::SolverContext ctx = lease->lane->Context();
     for (int64_t first = 0; first < batch.count; first += chunk) {
       const int64_t c = std::min(chunk, batch.count - first);
       const size_t in_elems = static_cast<size_t>(c * *elems);
-      ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems));
-      RETURN_IF_ERROR(staging_.Upload(batch.data + first * *elems, in_elems * sizeof(float),
-                                      d_in.data(), ctx.stream));
+      ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
+      RETURN_IF_ERROR(lease->lane->staging.Upload(
+          batch.data + first * *elems, in_elems * sizeof(float), d_in.data(), ctx.stream));
       RETURN_IF_ERROR(cuda::GramEigenvalues(
           ctx, d_in.data(), c, batch.rows, batch.cols, scale, precision,
           out.subspan(static_cast<size_t>(first * m), static_cast<size_t>(c * m))));
@@ -116,21 +161,22 @@ class CudaBackend final : public Backend {
                          "; value ", i, " is ", x));
       }
     }
-
-    std::lock_guard<std::mutex> lock(mu_);
-    RETURN_IF_ERROR(Activate());
-    ASSIGN_OR_RETURN(const int64_t budget, Budget());
-    ASSIGN_OR_RETURN(const int64_t need, cuda::KsScanDeviceBytes(n));
-    if (need > budget) {  // `need` includes the uploaded copy of `sorted`
+    ASSIGN_OR_RETURN(const int64_t need, cuda::KsScanDeviceBytes(n));  // incl. the upload
+    auto plan = [&](const Lane&, int64_t budget) -> std::optional<int64_t> {
+      return need <= budget ? std::optional<int64_t>(need) : std::nullopt;
+    };
+    ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan));
+    if (!lease) {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "KS scan of %d values needs %.1f MiB of GPU memory, %.1f MiB usable on %s", n,
-          need / 1048576.0, budget / 1048576.0, device_name_));
+          need / 1048576.0, UsableBytes() / 1048576.0, device_name_));
     }
-    ASSIGN_OR_RETURN(auto d_values, cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n)));
+    cudaStream_t stream = lease->lane->stream.get();
+    ASSIGN_OR_RETURN(auto d_values,
+                     cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
     RETURN_IF_ERROR(
-        staging_.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream_.get()));
-    ASSIGN_OR_RETURN(const cuda::KsScanResult r,
-                     cuda::KsScanDevice(d_values.data(), n, stream_.get()));
+        lease->lane->staging.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream));
+    ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream));
     PowerLawScan scan;
     scan.best_index = r.best_index;
     scan.alpha = r.alpha;
@@ -139,6 +185,22 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // A lane held by one call, with the device bytes promised to it; given back on
+  // destruction. The lane's stream is idle then (every call synchronises before it returns,
+  // and on an error path the stream-ordered frees are ordered after its work anyway).
+  struct LeaseDone {
+    void operator()(CudaBackend* b) const { b->End(lane, promised, alone); }
+    Lane* lane;
+    int64_t promised;
+    bool alone;
+  };
+  struct Lease {
+    Lane* lane = nullptr;
+    std::unique_ptr<CudaBackend, LeaseDone> release;
+  };
+  // (lane, bytes this call may use) -> bytes of what it will run, nullopt: nothing fits.
+  using Planner = std::function<std::optional<int64_t>(const Lane&, int64_t)>;
+
   CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
 
   absl::Status Init() {
@@ -146,13 +208,32 @@ class CudaBackend final : public Backend {
     cudaDeviceProp prop{};
     HTSR_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal_));
     device_name_ = prop.name;
-    description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs)", prop.name, ordinal_,
-                                   prop.totalGlobalMem / 1073741824.0, prop.major, prop.minor,
-                                   prop.multiProcessorCount);
-    ASSIGN_OR_RETURN(stream_, cuda::CreateStream());
-    ASSIGN_OR_RETURN(cublas_, cuda::CreateCublas(stream_.get()));
-    ASSIGN_OR_RETURN(cusolver_, cuda::CreateCusolver(stream_.get()));
-    ASSIGN_OR_RETURN(params_, cuda::CreateCusolverParams());
+    int pools = 0;
+    HTSR_CUDA_CHECK(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, ordinal_));
+    if (pools == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(prop.name,
+                       " has no stream-ordered memory pools (needs CUDA 11.2+ and a "
+                       "driver that supports them)"));
+    }
+    HTSR_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool_, ordinal_));
+    // Keep freed blocks for the next layer instead of unmapping them at every
+    // synchronisation (the default threshold, 0): UsableBytes counts them as free.
+    uint64_t keep = std::numeric_limits<uint64_t>::max();
+    HTSR_CUDA_CHECK(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &keep));
+    const int lanes = LaneCount();
+    for (int i = 0; i < lanes; ++i) {
+      auto lane = std::make_unique<Lane>();
+      ASSIGN_OR_RETURN(lane->stream, cuda::CreateStream());
+      ASSIGN_OR_RETURN(lane->cublas, cuda::CreateCublas(lane->stream.get()));
+      ASSIGN_OR_RETURN(lane->cusolver, cuda::CreateCusolver(lane->stream.get()));
+      ASSIGN_OR_RETURN(lane->params, cuda::CreateCusolverParams());
+      free_lanes_.push_back(lane.get());
+      lanes_.push_back(std::move(lane));
+    }
+    description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs, %d lanes)", prop.name,
+                                   ordinal_, prop.totalGlobalMem / 1073741824.0, prop.major,
+                                   prop.minor, prop.multiProcessorCount, lanes);
     return absl::OkStatus();
   }
 
@@ -162,32 +243,94 @@ class CudaBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  // Device bytes one call may allocate: what is free now, less a reserve, capped by the
-  // configured limit.
-  absl::StatusOr<int64_t> Budget() {
-    size_t free_bytes = 0;
-    size_t total_bytes = 0;
-    HTSR_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    int64_t budget = static_cast<int64_t>(free_bytes) - kReserveBytes;
-    if (memory_limit_ > 0) budget = std::min(budget, memory_limit_);
-    return std::max<int64_t>(budget, 0);
+  // Device bytes the calls in flight may use together: free memory plus what the pool
+  // holds unused, less a reserve, capped by the configured limit. Never negative.
+  int64_t UsableBytes() {
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return 0;
+    uint64_t reserved = 0, used = 0;
+    if (pool_ != nullptr) {
+      (void)cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &reserved);
+      (void)cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &used);
+    }
+    int64_t usable = static_cast<int64_t>(free_bytes) - kReserveBytes +
+                     static_cast<int64_t>(reserved > used ? reserved - used : 0);
+    if (memory_limit_ > 0) usable = std::min(usable, memory_limit_);
+    return std::max<int64_t>(usable, 0);
   }
 
-  cuda::SolverContext Context() const {
-    return cuda::SolverContext{stream_.get(), cublas_.get(), cusolver_.get(), params_.get()};
+  // Takes a lane and promises this call the device bytes `plan` chose within what the
+  // calls in flight have not been promised. When nothing fits beside them, the call gives
+  // its lane back, waits until it can run alone (new calls wait meanwhile) and plans once
+  // more with all the memory there is. nullopt: it does not fit even alone.
+  // Promised bytes stay counted until the call ends although its buffers show in
+  // cudaMemGetInfo as soon as they are allocated: counted twice, which only makes the
+  // lanes more careful.
+  absl::StatusOr<std::optional<Lease>> Begin(const Planner& plan) {
+    for (const bool alone : {false, true}) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (alone) ++alone_waiting_;
+      cv_.wait(lock, [&] {
+        return !running_alone_ && !free_lanes_.empty() &&
+               (alone ? in_flight_ == 0 : alone_waiting_ == 0);
+      });
+      if (alone) {
+        --alone_waiting_;
+        running_alone_ = true;
+      }
+      Lane* lane = free_lanes_.back();
+      free_lanes_.pop_back();
+      ++in_flight_;
+      Lease lease{lane, std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, 0, alone})};
+      absl::Status active = Activate();
+      if (!active.ok()) {
+        lock.unlock();
+        return active;
+      }
+      if (alone) {
+        // Unused cached blocks may be too fragmented for one large buffer: hand them back.
+        for (const auto& l : lanes_) (void)cudaStreamSynchronize(l->stream.get());
+        (void)cudaMemPoolTrimTo(pool_, 0);
+      }
+      const int64_t budget = std::max<int64_t>(UsableBytes() - promised_, 0);
+      const std::optional<int64_t> bytes = plan(*lane, budget);
+      const bool others = in_flight_ > 1 || promised_ > 0;
+      if (bytes) {
+        promised_ += *bytes;
+        lease.release.get_deleter().promised = *bytes;
+        return std::optional<Lease>(std::move(lease));
+      }
+      lock.unlock();       // the lease's release takes the lock
+      if (!others) break;  // alone already: waiting would not help
+    }
+    return std::optional<Lease>();
+  }
+
+  void End(Lane* lane, int64_t promised, bool alone) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      promised_ -= promised;
+      --in_flight_;
+      free_lanes_.push_back(lane);
+      if (alone) running_alone_ = false;
+    }
+    cv_.notify_all();
   }
 
   const int ordinal_;
   const int64_t memory_limit_;
   std::string device_name_;
   std::string description_;
+  cudaMemPool_t pool_ = nullptr;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+
   std::mutex mu_;
-  // Declaration order = reverse destruction order: handles go before their stream.
-  cuda::Stream stream_;
-  cuda::CublasHandle cublas_;
-  cuda::CusolverHandle cusolver_;
-  cuda::CusolverParams params_;
-  cuda::HostStaging staging_;
+  std::condition_variable cv_;
+  std::vector<Lane*> free_lanes_;  // guarded by mu_
+  int in_flight_ = 0;              // calls holding a lane
+  int alone_waiting_ = 0;          // calls waiting to run alone (new calls wait for them)
+  bool running_alone_ = false;
+  int64_t promised_ = 0;  // device bytes promised to the calls in flight
 };
 
 }  // namespace

@@ -12,26 +12,37 @@
 
 namespace htsr::cuda {
 
-// `count` elements of T on the current device. Move-only; freed on destruction.
+// `count` elements of T on the current device, stream-ordered: allocated with
+// cudaMallocAsync on `stream` and freed with cudaFreeAsync on the same stream when the
+// buffer goes. Unlike cudaMalloc/cudaFree, neither synchronises the device, so solves on
+// the CUDA backend's other streams keep running; freed memory stays in the device's
+// default pool for the next layer (the backend raises the pool's release threshold).
+// Device work that uses the buffer must be on `stream` (or ordered before its free).
+// Move-only.
 template <typename T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  static absl::StatusOr<DeviceBuffer> Allocate(size_t count) {
+  static absl::StatusOr<DeviceBuffer> Allocate(size_t count, cudaStream_t stream) {
     DeviceBuffer buffer;
     if (count > 0) {
-      HTSR_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&buffer.data_), count * sizeof(T)));
+      HTSR_CUDA_CHECK(
+          cudaMallocAsync(reinterpret_cast<void**>(&buffer.data_), count * sizeof(T), stream));
     }
     buffer.size_ = count;
+    buffer.stream_ = stream;
     return buffer;
   }
   DeviceBuffer(DeviceBuffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        stream_(other.stream_) {}
   DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
     if (this != &other) {
       Reset();
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
+      stream_ = other.stream_;
     }
     return *this;
   }
@@ -45,13 +56,14 @@ class DeviceBuffer {
 
  private:
   void Reset() {
-    // cudaFree can only fail for a corrupt context; nothing useful to do in a destructor.
-    if (data_ != nullptr) (void)cudaFree(data_);
+    // cudaFreeAsync can only fail for a corrupt context; nothing useful to do in a destructor.
+    if (data_ != nullptr) (void)cudaFreeAsync(data_, stream_);
     data_ = nullptr;
     size_ = 0;
   }
   T* data_ = nullptr;
   size_t size_ = 0;
+  cudaStream_t stream_ = nullptr;
 };
 
 // Pinned host memory that only grows: staging for asynchronous copies, kept between

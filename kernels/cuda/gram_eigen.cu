@@ -158,12 +158,13 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
   const int64_t m = g.m;
 
   ASSIGN_OR_RETURN(DeviceBuffer<T> gram,
-                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m)));
+                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m), ctx.stream));
   ASSIGN_OR_RETURN(DeviceBuffer<T> evals,
-                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m)));
-  ASSIGN_OR_RETURN(DeviceBuffer<int> info, DeviceBuffer<int>::Allocate(static_cast<size_t>(count)));
+                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m), ctx.stream));
+  ASSIGN_OR_RETURN(DeviceBuffer<int> info,
+                   DeviceBuffer<int>::Allocate(static_cast<size_t>(count), ctx.stream));
   ASSIGN_OR_RETURN(DeviceBuffer<double> d_out,
-                   DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m)));
+                   DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m), ctx.stream));
 
   // Gram = scale^2 * (smaller-side product); only the lower triangle is read by the solver.
   const T alpha = static_cast<T>(scale * scale);
@@ -182,7 +183,8 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
   }
 
   ASSIGN_OR_RETURN(EigenWorkspace ws, QueryEigenWorkspace<T>(ctx, m, count));
-  ASSIGN_OR_RETURN(DeviceBuffer<char> work, DeviceBuffer<char>::Allocate(ws.device_bytes));
+  ASSIGN_OR_RETURN(DeviceBuffer<char> work,
+                   DeviceBuffer<char>::Allocate(ws.device_bytes, ctx.stream));
   std::vector<char> host_work(ws.host_bytes);
   const char* routine = ws.batched ? "cusolverDnXsyevBatched" : "cusolverDnXsyevd";
   if (ws.batched) {
@@ -228,11 +230,12 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   if (k == 0) return absl::OkStatus();
   const int64_t n = g.k;  // = max(rows, cols): rows of B
 
-  ASSIGN_OR_RETURN(auto gram, DeviceBuffer<double>::Allocate(static_cast<size_t>(m * m)));
-  ASSIGN_OR_RETURN(auto w, DeviceBuffer<double>::Allocate(static_cast<size_t>(m)));
-  ASSIGN_OR_RETURN(auto b, DeviceBuffer<double>::Allocate(static_cast<size_t>(n * k)));
-  ASSIGN_OR_RETURN(auto sv, DeviceBuffer<double>::Allocate(static_cast<size_t>(k)));
-  ASSIGN_OR_RETURN(auto info, DeviceBuffer<int>::Allocate(2));
+  ASSIGN_OR_RETURN(auto gram,
+                   DeviceBuffer<double>::Allocate(static_cast<size_t>(m * m), ctx.stream));
+  ASSIGN_OR_RETURN(auto w, DeviceBuffer<double>::Allocate(static_cast<size_t>(m), ctx.stream));
+  ASSIGN_OR_RETURN(auto b, DeviceBuffer<double>::Allocate(static_cast<size_t>(n * k), ctx.stream));
+  ASSIGN_OR_RETURN(auto sv, DeviceBuffer<double>::Allocate(static_cast<size_t>(k), ctx.stream));
+  ASSIGN_OR_RETURN(auto info, DeviceBuffer<int>::Allocate(2, ctx.stream));
 
   const double alpha = scale * scale;
   const double zero = 0.0;
@@ -253,7 +256,8 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   HTSR_CUSOLVER_CHECK(cusolverDnXgesvd_bufferSize(
       ctx.cusolver, ctx.params, 'N', 'N', n, k, CUDA_R_64F, b.data(), n, CUDA_R_64F, sv.data(),
       CUDA_R_64F, nullptr, 1, CUDA_R_64F, nullptr, 1, CUDA_R_64F, &svd_dev, &svd_host));
-  ASSIGN_OR_RETURN(auto work, DeviceBuffer<char>::Allocate(std::max(dev_bytes, svd_dev)));
+  ASSIGN_OR_RETURN(auto work,
+                   DeviceBuffer<char>::Allocate(std::max(dev_bytes, svd_dev), ctx.stream));
   std::vector<char> host_work(std::max(host_bytes, svd_host));
   HTSR_CUSOLVER_CHECK(cusolverDnXsyevdx(ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_VECTOR,
                                         CUSOLVER_EIG_RANGE_I, CUBLAS_FILL_MODE_LOWER, m, CUDA_R_64F,
@@ -346,7 +350,7 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
   }
   const int64_t n = count * rows * cols;
   {
-    ASSIGN_OR_RETURN(auto d_bad, DeviceBuffer<unsigned long long>::Allocate(1));
+    ASSIGN_OR_RETURN(auto d_bad, DeviceBuffer<unsigned long long>::Allocate(1, ctx.stream));
     unsigned long long bad = ~0ull;
     HTSR_CUDA_CHECK(
         cudaMemcpyAsync(d_bad.data(), &bad, sizeof(bad), cudaMemcpyHostToDevice, ctx.stream));
@@ -365,7 +369,7 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
     return Solve<float>(ctx, d_input, count, rows, cols, scale, out);
   }
   ASSIGN_OR_RETURN(DeviceBuffer<double> wide,
-                   DeviceBuffer<double>::Allocate(static_cast<size_t>(n)));
+                   DeviceBuffer<double>::Allocate(static_cast<size_t>(n), ctx.stream));
   WidenKernel<<<GridFor(n, 256), 256, 0, ctx.stream>>>(d_input, wide.data(), n);
   HTSR_CUDA_CHECK_LAUNCH("WidenKernel");
   RETURN_IF_ERROR(Solve<double>(ctx, wide.data(), count, rows, cols, scale, out));

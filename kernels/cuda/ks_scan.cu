@@ -181,14 +181,14 @@ absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n, cud
   RETURN_IF_ERROR(CheckSize(n));
   const size_t un = static_cast<size_t>(n);
   ASSIGN_OR_RETURN(size_t temp_bytes, CubTempBytes(n));
-  ASSIGN_OR_RETURN(auto temp, DeviceBuffer<char>::Allocate(temp_bytes));
-  ASSIGN_OR_RETURN(auto sorted, DeviceBuffer<double>::Allocate(un));
-  ASSIGN_OR_RETURN(auto logs, DeviceBuffer<double>::Allocate(un));
-  ASSIGN_OR_RETURN(auto reversed, DeviceBuffer<DoubleDouble>::Allocate(un));
-  ASSIGN_OR_RETURN(auto suffix, DeviceBuffer<DoubleDouble>::Allocate(un));
-  ASSIGN_OR_RETURN(auto alphas, DeviceBuffer<double>::Allocate(un - 1));
-  ASSIGN_OR_RETURN(auto ds, DeviceBuffer<double>::Allocate(un - 1));
-  ASSIGN_OR_RETURN(auto result, DeviceBuffer<KsScanResult>::Allocate(1));
+  ASSIGN_OR_RETURN(auto temp, DeviceBuffer<char>::Allocate(temp_bytes, stream));
+  ASSIGN_OR_RETURN(auto sorted, DeviceBuffer<double>::Allocate(un, stream));
+  ASSIGN_OR_RETURN(auto logs, DeviceBuffer<double>::Allocate(un, stream));
+  ASSIGN_OR_RETURN(auto reversed, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
+  ASSIGN_OR_RETURN(auto suffix, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
+  ASSIGN_OR_RETURN(auto alphas, DeviceBuffer<double>::Allocate(un - 1, stream));
+  ASSIGN_OR_RETURN(auto ds, DeviceBuffer<double>::Allocate(un - 1, stream));
+  ASSIGN_OR_RETURN(auto result, DeviceBuffer<KsScanResult>::Allocate(1, stream));
 
   // Positive doubles sort correctly as radix keys; already-sorted input stays as it is
   // (equal keys are indistinguishable), so indices match the caller's ascending order.

@@ -28,6 +28,10 @@ bool IsLargeLayer(const LayerPlan& plan) {
                              kLargeLayerFlops;
 }
 
+bool SolvesAlone(const Engine& engine, const LayerPlan& plan) {
+  return engine.backend().Name() == "cpu" && IsLargeLayer(plan);
+}
+
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index) {
@@ -106,11 +110,9 @@ std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& 
   // With a GPU backend the device serialises the solves; every layer then goes to the
   // worker pool, so that loading and converting the next layers (CPU) overlaps the
   // current solve (GPU) instead of waiting for it.
-  const bool cpu_backend = engine.backend().Name() == "cpu";
   std::vector<size_t> large, small;
   for (size_t k = 0; k < plans.size(); ++k) {
-    const bool is_large = cpu_backend && IsLargeLayer(plans[k]);
-    (is_large ? large : small).push_back(k);
+    (SolvesAlone(engine, plans[k]) ? large : small).push_back(k);
   }
   cpu::SetBlasThreads(threads);
   for (size_t k : large) run(k);

@@ -226,5 +226,41 @@ TEST_F(CudaBackendTest, ConcurrentCallersGetTheirOwnResults) {
   }
 }
 
+// The memory limit holds for the calls in flight together: with room for one 256 x 256
+// f64 solve (4.8 MiB, see above) but not two, concurrent callers take turns (a call that
+// does not fit beside the others waits to run alone) instead of being refused, and KS
+// scans on the other lanes meanwhile give the CPU's answers.
+TEST_F(CudaBackendTest, ConcurrentCallersShareTheMemoryLimit) {
+  absl::StatusOr<std::unique_ptr<Backend>> gpu = CreateCudaBackendWithMemoryLimit(0, 7 << 20);
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  constexpr int kThreads = 6;
+  std::vector<std::vector<float>> mats;
+  for (int t = 0; t < kThreads; ++t) mats.push_back(GaussianMatrix(256, 256, 90 + t));
+  std::vector<std::vector<double>> outs(kThreads, std::vector<double>(256));
+  std::vector<double> tail(2000);
+  for (size_t i = 0; i < tail.size(); ++i) tail[i] = 1.0 + 0.01 * static_cast<double>(i * i);
+  const absl::StatusOr<PowerLawScan> want_scan = cpu_->ScanPowerLaw(tail);
+  ASSERT_TRUE(want_scan.ok()) << want_scan.status();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 3; ++rep) {
+        const absl::Status s = (*gpu)->SquaredSingularValues({mats[t].data(), 1, 256, 256}, 1.0,
+                                                             Precision::kF64, outs[t]);
+        EXPECT_TRUE(s.ok()) << "thread " << t << ": " << s;
+        const absl::StatusOr<PowerLawScan> scan = (*gpu)->ScanPowerLaw(tail);
+        ASSERT_TRUE(scan.ok()) << scan.status();
+        EXPECT_EQ(scan->best_index, want_scan->best_index);
+        EXPECT_NEAR(scan->alpha, want_scan->alpha, 1e-9 * want_scan->alpha);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    const MatrixBatch one{mats[t].data(), 1, 256, 256};
+    EXPECT_TRUE(SpectraClose(outs[t], Solve(*cpu_, one, 1.0, Precision::kF64)[0], kRel64, kAbs64));
+  }
+}
+
 }  // namespace
 }  // namespace htsr

@@ -1,11 +1,13 @@
 // GPU benchmarks of the CUDA backend (not a test; ARCHITECTURE rule 10): the KS scan at
 // n = 4096 and 16384 (device time by CUDA events around the device-resident scan, and the
 // host wall time of Backend::ScanPowerLaw), and one 4096 x 4096 layer end to end (eigen +
-// scan) in f64 and f32 against the CPU backend on the same machine. Every line names the
+// scan) in f64 and f32 against the CPU backend on the same machine, and the throughput of
+// 8 such layers from 4 callers on backends with 1, 2 and 4 lanes. Every line names the
 // device. Usage: gpu_bench [--reps N] [--layer N]
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -84,9 +86,12 @@ int main(int argc, char** argv) {
   cudaStream_t stream = stream_or->get();
   for (int64_t n : {int64_t{4096}, int64_t{16384}}) {
     const std::vector<double> x = Spectrum(static_cast<size_t>(n), 7);
-    auto d_or = htsr::cuda::DeviceBuffer<double>::Allocate(x.size());
+    auto d_or = htsr::cuda::DeviceBuffer<double>::Allocate(x.size(), stream);
     if (!d_or.ok()) return Fail(d_or.status(), "alloc");
-    cudaMemcpy(d_or->data(), x.data(), x.size() * sizeof(double), cudaMemcpyHostToDevice);
+    // The buffer is stream-ordered: copy on its stream.
+    cudaMemcpyAsync(d_or->data(), x.data(), x.size() * sizeof(double), cudaMemcpyHostToDevice,
+                    stream);
+    cudaStreamSynchronize(stream);
     std::vector<double> device_ms, call_ms, cpu_ms;
     htsr::PowerLawScan g{}, c{};
     for (int r = -3; r < reps; ++r) {
@@ -182,6 +187,42 @@ int main(int argc, char** argv) {
         static_cast<long long>(layer), static_cast<long long>(layer),
         p == htsr::Precision::kF64 ? "f64" : "f32", Median(ms), layer_reps,
         Median(cpu_ms) / Median(ms), scan.alpha, ref_scan.alpha, worst_rel, worst_abs, dev.c_str());
+  }
+
+  // --- Throughput: 8 such layers from 4 callers at once (the engine's workers), on
+  // backends with 1, 2 and 4 lanes (HTSR_CUDA_LANES is read when a backend is made).
+  for (const char* lanes : {"1", "2", "4"}) {
+    setenv("HTSR_CUDA_LANES", lanes, 1);
+    auto laned = htsr::CreateCudaBackend(0);
+    unsetenv("HTSR_CUDA_LANES");
+    if (!laned.ok()) return Fail(laned.status(), "CreateCudaBackend (lanes)");
+    for (htsr::Precision p : {htsr::Precision::kF32, htsr::Precision::kF64}) {
+      constexpr int kLayers = 8, kCallers = 4;
+      std::atomic<int> next{0};
+      std::atomic<bool> failed{false};
+      auto work = [&] {
+        std::vector<double> evals;
+        htsr::PowerLawScan scan{};
+        while (next.fetch_add(1) < kLayers) {
+          if (!run_layer(**laned, p, evals, scan).ok()) failed = true;
+        }
+      };
+      next = kLayers - 2;  // warm-up, not timed: two layers (pool, handles, staging)
+      work();
+      next = 0;
+      const auto t0 = Clock::now();
+      std::vector<std::thread> threads;
+      for (int c = 0; c < kCallers; ++c) threads.emplace_back(work);
+      for (std::thread& t : threads) t.join();
+      const double ms = MsSince(t0);
+      if (failed) return Fail(absl::InternalError("a layer failed"), "throughput");
+      std::printf(
+          "throughput %d layers %lldx%lld gpu %s, %d callers, %s lane(s): %.1f ms = "
+          "%.1f ms/layer [%s]\n",
+          kLayers, static_cast<long long>(layer), static_cast<long long>(layer),
+          p == htsr::Precision::kF64 ? "f64" : "f32", kCallers, lanes, ms, ms / kLayers,
+          (*laned)->Description().c_str());
+    }
   }
   return 0;
 }

@@ -9,8 +9,9 @@
 #      f32 and f64.
 # Needs python3 with torch and safetensors (the device image has them).
 # HTSR_MODEL_BENCH="goldens resnet llama" picks sections (default: all three);
-# "llama" also times embedded --device cuda, which isolates the transport's share, and
-# --streams 4 against one stream; HTSR_BENCH_F64=1 adds the f64 run through the server
+# "llama" also times embedded --device cuda, which isolates the transport's share (with
+# the backend's default 2 lanes and with HTSR_CUDA_LANES=1), and --streams 4 against one
+# stream; HTSR_BENCH_F64=1 adds the f64 run through the server
 # (76 s on the H100 in session 1; off by default to fit the device budget).
 set -uo pipefail
 BIN="$1"
@@ -83,6 +84,14 @@ save_file(sd, sys.argv[1])
 PY
 ls -la "$WORK/llama7b.safetensors"
 t "llama7b embedded cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --device cuda --precision f32 --format csv --out "$WORK/llama7b_emb_f32.csv" --quiet
+# One solve at a time on the device (the backend before lanes) against the default (2).
+t "llama7b embedded cuda f32, 1 lane" 120 env HTSR_CUDA_LANES=1 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --device cuda --precision f32 --format csv --out "$WORK/llama7b_emb_f32_l1.csv" --quiet
+python3 - "$WORK/llama7b_emb_f32.csv" "$WORK/llama7b_emb_f32_l1.csv" <<'PY'
+import csv, sys
+a, b = ({r["name"]: r for r in csv.DictReader(open(p))} for p in sys.argv[1:])
+worst = max(abs(float(a[n]["alpha"]) - float(b[n]["alpha"])) / abs(float(b[n]["alpha"])) for n in b if b[n]["alpha"])
+print(f"llama7b f32: 2 lanes vs 1 lane, {len(a)} vs {len(b)} rows, worst alpha relative difference {worst:.2e}")
+PY
 "$BIN/htsr-server" --listen 127.0.0.1:0 --port-file "$WORK/port" --device cuda \
   --queue-bytes 8G --max-layer-bytes 1G --transport-window-bytes "${HTSR_BENCH_WINDOW:-4M}" \
   2> "$WORK/server.log" &

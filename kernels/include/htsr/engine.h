@@ -73,11 +73,18 @@ std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index = nullptr);
 
-// Whether AnalyzeModel (CPU backend) solves this layer alone with every BLAS thread rather
-// than beside others with one. OpenBLAS results depend in the last bits on its thread
-// count, so whoever wants embedded mode's exact numbers (the server, split remote calls)
-// follows the same rule.
+// Whether the layer is big enough that, on the CPU backend, AnalyzeModel solves it alone
+// with every BLAS thread rather than beside others with one. OpenBLAS results depend in
+// the last bits on its thread count, so whoever wants embedded mode's exact numbers (the
+// server, split remote calls) follows the same rule.
 bool IsLargeLayer(const LayerPlan& plan);
+
+// Whether AnalyzeModel on `engine` solves this layer alone: a large layer on the CPU
+// backend. With a device backend no layer is: the device serialises the solves itself, and
+// every layer goes to the worker pool so that loading and converting the next layers (CPU)
+// overlaps the current solve (GPU). The server follows this, not IsLargeLayer, because a
+// lock held around a whole GPU layer would serialise that CPU work too.
+bool SolvesAlone(const Engine& engine, const LayerPlan& plan);
 
 struct ModelCallbacks {
   // Which planned layers to analyse (the CLI's --layers); unset = all. Layers not
