@@ -7,8 +7,11 @@
 #   3. a synthetic model with LLaMA-7B shapes (32 blocks of four 4096x4096 and three
 #      11008x4096 matrices, bf16, ~13 GB) end to end through htsr-server --device cuda,
 #      f32 and f64.
+#   4. one 4096 x 4096 layer through the CLI (cuda f64/f32, cpu) against the reference
+#      tool's analyze() on the same matrix, same machine, when python3 can import
+#      weightwatcher (carry its wheels: weightwatcher 0.7.7, powerlaw 1.5).
 # Needs python3 with torch and safetensors (the device image has them).
-# HTSR_MODEL_BENCH="goldens resnet llama" picks sections (default: all three);
+# HTSR_MODEL_BENCH="goldens resnet llama reference" picks sections (default: all four);
 # "llama" also times embedded --device cuda, which isolates the transport's share (with
 # the backend's default 2 lanes and with HTSR_CUDA_LANES=1), and --streams 4 against one
 # stream; HTSR_BENCH_F64=1 adds the f64 run through the server
@@ -20,14 +23,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/htsr-models.XXXXXX)"
 trap 'rm -rf "$WORK"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null' EXIT
 
+fails=0  # steps that failed or found a difference; the exit status
 t() {  # t LABEL LIMIT CMD...: wall time of a command, killed after LIMIT seconds
   local t0 rc
   t0=$(date +%s.%N)
   timeout -k 5 "$2" "${@:3}"; rc=$?
+  [ "$rc" -eq 0 ] || fails=$((fails + 1))
   printf 'TIME %-44s %8.2f s  rc=%d\n' "$1" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" "$rc"
 }
 
-SECTIONS="${HTSR_MODEL_BENCH:-goldens resnet llama}"
+SECTIONS="${HTSR_MODEL_BENCH:-goldens resnet llama reference}"
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 if want goldens; then
@@ -35,7 +40,7 @@ echo "=== 1. goldens through the CLI with --device cuda"
 printf '#!/bin/sh\nexec %s "$@" --device cuda\n' "$BIN/htsr" > "$WORK/htsr-cuda"
 chmod +x "$WORK/htsr-cuda"
 for c in $(python3 "$ROOT/tests/integration/golden_compare.py" x list); do
-  python3 "$ROOT/tests/integration/golden_compare.py" "$WORK/htsr-cuda" "$c" | tail -4
+  python3 "$ROOT/tests/integration/golden_compare.py" "$WORK/htsr-cuda" "$c" | tail -4 || fails=$((fails + 1))
 done
 
 fi
@@ -108,14 +113,18 @@ if [ -x "$BIN/htsr_remote_bench" ]; then
 fi
 t "llama7b remote cuda f32" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --precision f32 --format csv --out "$OUT/llama7b_f32.csv" --quiet
 t "llama7b remote cuda f32 --streams 4" 120 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --streams 4 --precision f32 --format csv --out "$WORK/llama7b_f32_s4.csv" --quiet
-cmp -s "$OUT/llama7b_f32.csv" "$WORK/llama7b_f32_s4.csv" && echo "llama7b f32: --streams 4 CSV == one-stream CSV" || echo "llama7b f32: --streams 4 CSV DIFFERS"
+if cmp -s "$OUT/llama7b_f32.csv" "$WORK/llama7b_f32_s4.csv"; then
+  echo "llama7b f32: --streams 4 CSV == one-stream CSV"
+else
+  echo "llama7b f32: --streams 4 CSV DIFFERS"; fails=$((fails + 1))
+fi
 [ "${HTSR_BENCH_F64:-0}" = 1 ] && t "llama7b remote cuda f64" 150 "$BIN/htsr" analyze "$WORK/llama7b.safetensors" --server "$ADDR" --format csv --out "$OUT/llama7b_f64.csv" --quiet
 # One JSON line per call: seconds vs receive_seconds says whether moving bytes or solving bound it.
 grep -F '"event":"call"' "$WORK/server.log" | cut -c1-400
 if cmp -s "$WORK/llama7b_emb_f32.csv" "$OUT/llama7b_f32.csv"; then
   echo "llama7b f32: remote CSV == embedded CSV (byte for byte)"
 else
-  echo "llama7b f32: remote CSV differs from embedded CSV"
+  echo "llama7b f32: remote CSV differs from embedded CSV"; fails=$((fails + 1))
 fi
 [ "${HTSR_BENCH_F64:-0}" = 1 ] && python3 - "$OUT/llama7b_f32.csv" "$OUT/llama7b_f64.csv" <<'PY'
 import csv, os, sys
@@ -127,3 +136,41 @@ worst = max(abs(float(a[n]["alpha"]) - float(b[n]["alpha"])) / abs(float(b[n]["a
 print(f"llama7b: {len(b)} layers, {ok} success; worst alpha relative difference f32 vs f64: {worst:.2e}")
 PY
 fi
+if want reference; then
+echo; echo "=== 4. one 4096 x 4096 layer: htsr CLI vs the reference tool, same machine"
+if python3 -c 'import weightwatcher' 2>/dev/null; then
+  python3 - "$WORK/dense.safetensors" <<'PY'
+import sys, numpy as np
+from safetensors.numpy import save_file
+w = np.random.default_rng(1).standard_normal((4096, 4096), dtype=np.float32) * 0.02
+save_file({"dense.weight": w}, sys.argv[1])
+PY
+  for mode in cuda_f64:"--device cuda" cuda_f32:"--device cuda --precision f32" cpu_f64:"--device cpu"; do
+    # shellcheck disable=SC2086
+    t "4096 layer htsr ${mode%%:*} (whole command)" 60 "$BIN/htsr" analyze "$WORK/dense.safetensors" ${mode#*:} --format csv --out "$WORK/dense_${mode%%:*}.csv" --quiet
+  done
+  t "4096 layer reference analyze() x2" 300 env MPLBACKEND=Agg python3 - "$WORK/dense.safetensors" <<'PY'
+import logging, sys, time
+import torch
+from safetensors.torch import load_file
+logging.disable(logging.WARNING)
+import weightwatcher as ww
+sd = load_file(sys.argv[1])
+best = float("inf")
+for _ in range(2):
+    watcher = ww.WeightWatcher(model=dict(sd))
+    t0 = time.perf_counter()
+    d = watcher.analyze(plot=False, savefig=False)
+    best = min(best, time.perf_counter() - t0)
+print(f"reference weightwatcher {ww.__version__} analyze(): {best:.2f} s (best of 2), alpha {d.iloc[0]['alpha']:.9f}")
+PY
+  for f in "$WORK"/dense_*.csv; do
+    python3 -c 'import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(sys.argv[1].rsplit("/",1)[1], "alpha", r["alpha"])' "$f"
+  done
+else
+  echo "weightwatcher is not importable here: reference section skipped"
+fi
+fi
+
+echo "model_bench: $fails failed step(s)"
+[ "$fails" -eq 0 ]
