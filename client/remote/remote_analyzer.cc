@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -50,14 +51,17 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* w
 
 // Channel `index` of `remote`. Channels with different arguments never share a
 // connection, so each stream index gets a TCP connection (and a server read thread) of
-// its own.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& remote, int index) {
+// its own, and each retry (`attempt` > 0) a fresh one: not a connection still waiting out
+// gRPC's reconnect backoff (1 s and up) after the failure it is retrying.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& remote, int index,
+                                                           int attempt = 0) {
   if (remote.channel) return remote.channel->get(static_cast<size_t>(index));
   if (remote.address.empty()) return absl::InvalidArgumentError("no server address");
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);  // spectra (keep_evals) can be large
   args.SetMaxSendMessageSize(-1);
   if (index > 0) args.SetInt("htsr.stream_connection", index);
+  if (attempt > 0) args.SetInt("htsr.connect_attempt", attempt);
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (remote.tls_ca_file.empty() && remote.tls_cert_file.empty()) {
     creds = grpc::InsecureChannelCredentials();
@@ -83,13 +87,18 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
   return grpc::CreateCustomChannel(remote.address, creds, args);
 }
 
-void PrepareContext(const RemoteOptions& remote, grpc::ClientContext* context) {
+// The whole call's deadline (every retry of it included); nullopt = none.
+std::optional<std::chrono::system_clock::time_point> CallDeadline(const RemoteOptions& remote) {
+  if (!(remote.deadline_seconds > 0)) return std::nullopt;
+  return std::chrono::system_clock::now() +
+         std::chrono::microseconds(static_cast<int64_t>(remote.deadline_seconds * 1e6));
+}
+
+void PrepareContext(const RemoteOptions& remote,
+                    const std::optional<std::chrono::system_clock::time_point>& deadline,
+                    grpc::ClientContext* context) {
   if (!remote.token.empty()) context->AddMetadata("authorization", "Bearer " + remote.token);
-  if (remote.deadline_seconds > 0) {
-    context->set_deadline(
-        std::chrono::system_clock::now() +
-        std::chrono::microseconds(static_cast<int64_t>(remote.deadline_seconds * 1e6)));
-  }
+  if (deadline) context->set_deadline(*deadline);
 }
 
 absl::Status CallError(const RemoteOptions& remote, const grpc::Status& status) {
@@ -148,13 +157,15 @@ struct CallResult {
 };
 
 // One Analyze call for the layers `layer_ids` (empty = all). `on_row` runs for each row as
-// it arrives, on this thread.
+// it arrives, on this thread. *answered: whether the server answered at all (its plan).
 absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
                                    const std::shared_ptr<grpc::Channel>& channel,
                                    grpc::ClientContext* context, const std::string& model_name,
                                    const AnalysisOptions& options, const TensorSource& source,
                                    const std::vector<int32_t>& layer_ids,
-                                   const std::function<void(const LayerResult&)>& on_row) {
+                                   const std::function<void(const LayerResult&)>& on_row,
+                                   bool* answered) {
+  *answered = false;
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   std::unique_ptr<Stream> stream = stub->Analyze(context);
 
@@ -169,6 +180,7 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
 
   v1::AnalyzeResponse response;
   if (!stream->Read(&response)) return CallError(remote, stream->Finish());
+  *answered = true;
   if (!response.has_plan()) {
     context->TryCancel();
     stream->Finish();
@@ -257,6 +269,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   if (groups.empty()) groups.emplace_back();
   if (groups.size() == 1 && select_all) groups[0].clear();
 
+  const std::optional<std::chrono::system_clock::time_point> deadline = CallDeadline(remote);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -264,7 +277,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
                      MakeChannel(remote, static_cast<int>(g)));
     channels.push_back(std::move(channel));
     contexts.push_back(std::make_unique<grpc::ClientContext>());
-    PrepareContext(remote, contexts.back().get());
+    PrepareContext(remote, deadline, contexts.back().get());
   }
 
   // ModelCallbacks promises on_layer calls that never overlap.
@@ -286,16 +299,42 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     first_error = status;
     for (const auto& c : contexts) c->TryCancel();
   };
+  // Group g's call, made again after a connection failure (connect_retry_seconds).
+  auto call_group = [&](size_t g) -> absl::StatusOr<CallResult> {
+    for (size_t attempt = 0;; ++attempt) {
+      grpc::ClientContext* context = nullptr;
+      if (attempt > 0) {
+        ASSIGN_OR_RETURN(channels[g],
+                         MakeChannel(remote, static_cast<int>(g), static_cast<int>(attempt)));
+      }
+      {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (attempt > 0) {
+          if (!first_error.ok()) return absl::CancelledError("another stream of the call failed");
+          contexts[g] = std::make_unique<grpc::ClientContext>();  // one per attempt
+          PrepareContext(remote, deadline, contexts[g].get());
+        }
+        context = contexts[g].get();
+      }
+      bool answered = false;
+      absl::StatusOr<CallResult> r = RunCall(remote, channels[g], context, model_name, options,
+                                             source, groups[g], on_row, &answered);
+      if (r.ok() || answered || r.status().code() != absl::StatusCode::kUnavailable ||
+          remote.channel != nullptr || attempt >= remote.connect_retry_seconds.size()) {
+        return r;
+      }
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>(remote.connect_retry_seconds[attempt]));
+    }
+  };
   if (groups.size() == 1) {
     // On the caller's thread, as before --streams: exceptions (from on_layer) propagate.
-    calls[0] = RunCall(remote, channels[0], contexts[0].get(), model_name, options, source,
-                       groups[0], on_row);
+    calls[0] = call_group(0);
     if (!calls[0].ok()) return calls[0].status();
   } else {
     auto run = [&](size_t g) {
       try {
-        calls[g] = RunCall(remote, channels[g], contexts[g].get(), model_name, options, source,
-                           groups[g], on_row);
+        calls[g] = call_group(g);
       } catch (const std::exception& e) {  // nothing may escape a thread
         calls[g] = absl::InternalError(absl::StrCat("stream ", g, ": ", e.what()));
       }
@@ -341,7 +380,7 @@ absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, 0));
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   grpc::ClientContext context;
-  PrepareContext(remote, &context);
+  PrepareContext(remote, CallDeadline(remote), &context);
   v1::ServerInfo info;
   const grpc::Status status = stub->GetServerInfo(&context, v1::GetServerInfoRequest{}, &info);
   if (!status.ok()) return CallError(remote, status);

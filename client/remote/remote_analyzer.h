@@ -52,6 +52,11 @@ struct RemoteOptions {
   // bounded by one thread. Rows and summary are the same as with one call. With a pool
   // (round_robin) the calls may land on different servers. 1 = one call.
   int streams = 1;
+  // A call that fails with UNAVAILABLE before the server answered it at all (no connection
+  // yet: refused, reset, or a connection still backing off after an earlier one closed) did
+  // nothing on the server, and is made again after each of these delays in turn (within
+  // the deadline). Only for `address`: a pool `channel`'s caller retries on other servers.
+  std::vector<double> connect_retry_seconds = {0.25, 1.0};
 };
 
 struct RemoteServerInfo {

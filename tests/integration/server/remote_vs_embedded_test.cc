@@ -2,6 +2,11 @@
 // numbers (bit for bit), for every dtype and layer kind, with and without the optional
 // analyses, at odd chunk sizes, and with 16 clients at once. The server runs in-process
 // on 127.0.0.1 with an ephemeral port.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -97,6 +102,68 @@ RemoteOptions Remote(const server::HtsrServer& s) {
   r.address = "127.0.0.1:" + std::to_string(s.port());
   r.deadline_seconds = 120;
   return r;
+}
+
+// A listener that accepts the first connection and drops it (a server still starting, a
+// connection reset): the call fails UNAVAILABLE before any answer and is made again on a
+// fresh connection, which the real server, started on that port meanwhile, answers.
+TEST(RemoteVsEmbedded, CallIsMadeAgainAfterAConnectionFailure) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  const int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  const SyntheticModel model = MakeMixedModel(11, /*with_load_error=*/false);
+  RemoteOptions remote;
+  remote.address = address;
+  remote.deadline_seconds = 120;
+  remote.connect_retry_seconds = {0.5, 5.0};  // the server is up well before 5.5 s
+  absl::StatusOr<std::vector<LayerResult>> got = absl::UnknownError("not run");
+  std::thread client([&] { got = AnalyzeRemote(remote, "m", {}, model.Source()); });
+  const int first = accept(listener, nullptr, nullptr);
+  if (first >= 0) close(first);
+  close(listener);
+  server::ServerConfig config;
+  config.listen = address;
+  config.device = Device::kCpu;
+  config.workers = 2;
+  config.log_calls = false;
+  absl::StatusOr<std::unique_ptr<server::HtsrServer>> server = server::HtsrServer::Start(config);
+  client.join();
+  ASSERT_GE(first, 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameResults(Embedded(model, {}, false), *got);
+
+  // Without retries the same failure is the call's error.
+  const int again = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(again, 0);
+  setsockopt(again, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  addr.sin_port = 0;
+  len = sizeof(addr);
+  ASSERT_EQ(bind(again, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(again, 8), 0);
+  ASSERT_EQ(getsockname(again, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  remote.address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  remote.connect_retry_seconds.clear();
+  std::thread dropper([&] {
+    const int c = accept(again, nullptr, nullptr);
+    if (c >= 0) close(c);
+  });
+  const absl::StatusOr<std::vector<LayerResult>> failed =
+      AnalyzeRemote(remote, "m", {}, model.Source());
+  shutdown(again, SHUT_RDWR);  // unblocks accept if no connection came
+  dropper.join();
+  close(again);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
 }
 
 TEST(RemoteVsEmbedded, DefaultOptionsEveryLayerKindAndDtype) {
