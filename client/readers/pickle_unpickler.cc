@@ -23,7 +23,14 @@ constexpr size_t kMaxMemo = size_t{4} << 20;
 constexpr size_t kMaxGlobalName = 256;
 
 // What an allow-listed global may be used for.
-enum class Role { kToken, kOrderedDict, kRebuildTensor, kRebuildParameter, kRebuildFromType };
+enum class Role {
+  kToken,
+  kOrderedDict,
+  kRebuildTensor,
+  kRebuildQTensor,
+  kRebuildParameter,
+  kRebuildFromType
+};
 
 std::optional<DType> StorageDType(absl::string_view name) {
   if (name == "DoubleStorage") return DType::kF64;
@@ -41,16 +48,70 @@ std::optional<DType> StorageDType(absl::string_view name) {
   return std::nullopt;
 }
 
+// Storage classes torch saves whose elements htsr does not analyse, with their element
+// sizes (for bounds checks): tensors on them are left out, the rest of the file is read.
+std::optional<size_t> UnreadStorageBytes(absl::string_view name) {
+  static constexpr struct {
+    const char* name;
+    size_t bytes;
+  } kUnread[] = {
+      {"ComplexHalfStorage", 4},     {"ComplexFloatStorage", 8},   {"ComplexDoubleStorage", 16},
+      {"UInt16Storage", 2},          {"UInt32Storage", 4},         {"UInt64Storage", 8},
+      {"QInt8Storage", 1},           {"QUInt8Storage", 1},         {"QInt32Storage", 4},
+      {"QUInt4x2Storage", 1},        {"QUInt2x4Storage", 1},       {"Float8_e4m3fnuzStorage", 1},
+      {"Float8_e5m2fnuzStorage", 1}, {"Float8_e8m0fnuStorage", 1},
+  };
+  for (const auto& u : kUnread) {
+    if (name == u.name) return u.bytes;
+  }
+  return std::nullopt;
+}
+
+// Plain values torch pickles by name: dtypes (a quantised Linear's state dict holds
+// `_packed_params.dtype`) and quantisation schemes (a quantised tensor's parameters).
+bool IsTorchConstant(absl::string_view name) {
+  static constexpr const char* kConstants[] = {
+      "qint8",
+      "quint8",
+      "qint32",
+      "quint4x2",
+      "quint2x4",
+      "float16",
+      "float32",
+      "float64",
+      "bfloat16",
+      "int8",
+      "uint8",
+      "int16",
+      "int32",
+      "int64",
+      "bool",
+      "per_tensor_affine",
+      "per_channel_affine",
+      "per_channel_affine_float_qparams",
+      "per_tensor_symmetric",
+      "per_channel_symmetric",
+  };
+  for (const char* c : kConstants) {
+    if (name == c) return true;
+  }
+  return false;
+}
+
 std::optional<Role> AllowedGlobal(absl::string_view module, absl::string_view name) {
   if (module == "collections" && name == "OrderedDict") return Role::kOrderedDict;
   if (module == "torch._utils") {
     if (name == "_rebuild_tensor_v2" || name == "_rebuild_tensor") return Role::kRebuildTensor;
+    if (name == "_rebuild_qtensor") return Role::kRebuildQTensor;
     if (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") {
       return Role::kRebuildParameter;
     }
   }
   if (module == "torch._tensor" && name == "_rebuild_from_type_v2") return Role::kRebuildFromType;
-  if (module == "torch" && (StorageDType(name) || name == "Tensor")) return Role::kToken;
+  if (module == "torch" && (StorageDType(name) || UnreadStorageBytes(name) ||
+                            IsTorchConstant(name) || name == "Tensor")) {
+    return Role::kToken;
+  }
   if (module == "torch.nn.parameter" && name == "Parameter") return Role::kToken;
   return std::nullopt;
 }
@@ -108,13 +169,17 @@ absl::StatusOr<Object*> Unpickler::Reduce(size_t offset, Object* callable, Objec
     case Role::kOrderedDict:
       if (!a.empty()) return Error(offset, "OrderedDict called with arguments");
       return New(Kind::kDict);
-    case Role::kRebuildTensor: {
-      // (storage, storage_offset, size, stride[, requires_grad, backward_hooks, metadata])
+    case Role::kRebuildTensor:
+    case Role::kRebuildQTensor: {
+      // (storage, storage_offset, size, stride[, requires_grad, backward_hooks, metadata]);
+      // a quantised tensor has its quantiser's parameters after the stride (not needed:
+      // such tensors are left out).
       if (a.size() < 4 || a[0]->kind != Kind::kStorage || a[1]->kind != Kind::kInt ||
           !IsIntTuple(a[2]) || !IsIntTuple(a[3])) {
         return Error(offset, "malformed _rebuild_tensor arguments");
       }
       Object* t = New(Kind::kTensor);
+      t->quantized = role == Role::kRebuildQTensor;
       t->storage = a[0];
       t->storage_offset = a[1]->integer;
       for (const Object* d : a[2]->items) t->size.push_back(d->integer);
@@ -384,10 +449,20 @@ absl::StatusOr<const Object*> Unpickler::Run() {
             a[2]->kind != Kind::kString || a[4]->kind != Kind::kInt) {
           return Error(at, "persistent id is not a ('storage', type, key, location, numel) tuple");
         }
-        const auto dtype = ModuleOf(a[1]) == "torch" ? StorageDType(NameOf(a[1])) : std::nullopt;
-        if (!dtype) return Error(at, absl::StrCat("unsupported storage type '", a[1]->text, "'"));
+        const bool torch = ModuleOf(a[1]) == "torch";
+        const auto dtype = torch ? StorageDType(NameOf(a[1])) : std::nullopt;
+        const auto unread = torch ? UnreadStorageBytes(NameOf(a[1])) : std::nullopt;
+        if (!dtype && !unread) {
+          return Error(at, absl::StrCat("unsupported storage type '", a[1]->text, "'"));
+        }
         Object* s = New(Kind::kStorage);
-        s->dtype = *dtype;
+        if (dtype) {
+          s->dtype = *dtype;
+          s->elem_bytes = DTypeSize(*dtype);
+        } else {
+          s->unread_type = a[1]->text;
+          s->elem_bytes = *unread;
+        }
         s->storage_key = a[2]->text;
         if (a[3]->kind == Kind::kString) s->location = a[3]->text;
         s->storage_numel = a[4]->integer;

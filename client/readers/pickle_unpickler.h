@@ -30,7 +30,7 @@ enum class Kind {
   kDict,
   kGlobal,   // an allow-listed global: `text` is "module.name"
   kStorage,  // a persistent-id storage reference
-  kTensor,   // _rebuild_tensor_v2(storage, offset, size, stride, ...)
+  kTensor,   // _rebuild_tensor_v2 / _rebuild_qtensor(storage, offset, size, stride, ...)
 };
 
 struct Object {
@@ -42,6 +42,11 @@ struct Object {
   std::vector<Object*> items;  // tuple/list elements; dict as key, value, key, value...
   // kStorage
   DType dtype = DType::kF32;
+  // Non-empty for a storage type torch has and htsr does not read (complex, unsigned
+  // 16-64 bit, quantised, ...): its class name; `dtype` is then meaningless and
+  // `elem_bytes` still bounds its tensors.
+  std::string unread_type;
+  size_t elem_bytes = 4;
   std::string storage_key;
   std::string location;
   int64_t storage_numel = 0;
@@ -50,6 +55,7 @@ struct Object {
   int64_t storage_offset = 0;
   std::vector<int64_t> size;
   std::vector<int64_t> stride;
+  bool quantized = false;  // from _rebuild_qtensor: int codes, scale and zero point apart
 };
 
 // Owns every object it creates (an arena: no recursive destruction of deep or cyclic

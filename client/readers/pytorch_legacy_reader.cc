@@ -98,7 +98,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
     if (!r.Read(&numel) || numel < 0) {
       return Bad(path, header_at, absl::StrCat("bad element count of storage '", key->text, "'"));
     }
-    const auto nbytes = CheckedMul(static_cast<uint64_t>(numel), DTypeSize(it->second->dtype));
+    const auto nbytes = CheckedMul(static_cast<uint64_t>(numel), it->second->elem_bytes);
     std::span<const std::byte> data;
     if (!nbytes || *nbytes > r.remaining() || !r.ReadBytes(static_cast<size_t>(*nbytes), &data)) {
       return absl::OutOfRangeError(absl::StrCat(path, ": legacy PyTorch format: storage '",

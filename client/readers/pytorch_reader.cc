@@ -4,6 +4,7 @@
 // tensor views are bounds-checked against their storage and copied to row-major on Load
 // when they are strided or offset.
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -107,6 +108,8 @@ absl::Status PytorchReader::Build(
   }
   std::unordered_map<std::string, size_t> position;  // a repeated key replaces in place
   std::vector<TensorInfo> infos;
+  std::vector<std::pair<std::string, std::string>> unread;  // (name, what it is)
+  std::set<std::string> unread_names;
   for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
     const Object* key = dict->items[i];
     const Object* value = dict->items[i + 1];
@@ -124,12 +127,20 @@ absl::Status PytorchReader::Build(
     info.name = name;
     info.dtype = storage->dtype;
     info.shape = value->size;
-    const size_t elem = DTypeSize(info.dtype);
+    // Validated even when left out: a view past its storage is a broken file either way.
     RETURN_IF_ERROR(CheckStridedBounds(
-        info.shape, value->stride, value->storage_offset, elem,
+        info.shape, value->stride, value->storage_offset, storage->elem_bytes,
         loc.size_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(loc.size_bytes),
         absl::StrCat(Path(), ": tensor '", name, "' (", loc.label, " at byte ", loc.file_offset,
                      ")")));
+    if (value->quantized || !storage->unread_type.empty()) {
+      // A name both read and left out (only a crafted pickle repeats keys) stays read.
+      if (position.count(name) == 0 && unread_names.insert(name).second) {
+        const std::string type = storage->unread_type.empty() ? "torch" : storage->unread_type;
+        unread.emplace_back(name, value->quantized ? absl::StrCat("quantized, ", type) : type);
+      }
+      continue;
+    }
     TensorRef ref{loc, value->stride, value->storage_offset};
     const auto [pos, inserted] = position.emplace(name, infos.size());
     if (inserted) {
@@ -143,6 +154,17 @@ absl::Status PytorchReader::Build(
   for (TensorInfo& info : infos) {
     const uint64_t bytes = *CheckedByteSize(info.shape, DTypeSize(info.dtype));
     AddTensor(std::move(info), bytes);
+  }
+  if (!unread.empty()) {
+    // One note per file, as for safetensors: a quantised model can hold thousands.
+    std::string listed;
+    for (size_t i = 0; i < unread.size() && i < 3; ++i) {
+      absl::StrAppend(&listed, i ? ", " : "", "'", unread[i].first, "' (", unread[i].second, ")");
+    }
+    AddNote(absl::StrCat(Path(), ": left out ", unread.size(), " tensor",
+                         unread.size() == 1 ? "" : "s", " of types htsr does not analyse: ", listed,
+                         unread.size() > 3 ? ", ..." : ""));
+    for (auto& [name, type] : unread) AddLeftOut(std::move(name));
   }
   return absl::OkStatus();
 }

@@ -1,13 +1,14 @@
 """Writes the small cross-format fixtures of the checkpoint-reader tests.
 
 Run with the reference environment (torch, numpy, safetensors):
-    /opt/ww-oracle/bin/python tests/data/readers/make_reader_fixtures.py
+    /opt/ww-oracle/bin/python tests/data/readers/make_reader_fixtures.py [--only-quantized]
 Deterministic: numpy default_rng(7); zip timestamps are fixed by numpy/torch themselves
 only partly, so tests compare tensor bytes, never file bytes.
 """
 import collections
 import json
 import os
+import sys
 import zipfile
 
 import numpy as np
@@ -20,6 +21,41 @@ rng = np.random.default_rng(7)
 
 def arr(*shape, dtype=np.float32):
     return rng.standard_normal(shape).astype(dtype)
+
+
+def write_quantized():
+    """quantized.pt (zip) and quantized_legacy.pt: float tensors beside tensors htsr leaves
+    out (per-tensor and per-channel qint8, complex64, a dynamically quantised Linear's
+    packed parameters and dtype); quantized.safetensors: the float tensors alone."""
+    g = np.random.default_rng(11)
+    sd = collections.OrderedDict()
+    sd["a.weight"] = torch.from_numpy(g.standard_normal((50, 40)).astype(np.float32))
+    w = torch.from_numpy(g.standard_normal((40, 30)).astype(np.float32))
+    sd["q.weight"] = torch.quantize_per_tensor(w, 0.05, 0, torch.qint8)
+    scales = torch.from_numpy(g.uniform(0.01, 0.1, 40))
+    sd["qc.weight"] = torch.quantize_per_channel(w, scales, torch.zeros(40, dtype=torch.long),
+                                                 0, torch.qint8)
+    sd["c.weight"] = torch.from_numpy(
+        (g.standard_normal((20, 10)) + 1j * g.standard_normal((20, 10))).astype(np.complex64))
+    sd["b.weight"] = torch.from_numpy(g.standard_normal((30, 20)).astype(np.float32)).half()
+    torch.manual_seed(0)
+    dyn = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(16, 12)),
+                                                 {torch.nn.Linear}, dtype=torch.qint8)
+    for k, v in dyn.state_dict().items():
+        sd["dyn." + k] = v
+    torch.save(sd, os.path.join(HERE, "quantized.pt"))
+    torch.save(sd, os.path.join(HERE, "quantized_legacy.pt"),
+               _use_new_zipfile_serialization=False)
+    from safetensors.torch import save_file as save_torch
+    save_torch(collections.OrderedDict(
+        (k, v.contiguous()) for k, v in sd.items()
+        if torch.is_tensor(v) and not v.is_quantized and not v.is_complex()),
+        os.path.join(HERE, "quantized.safetensors"))
+
+
+if sys.argv[1:] == ["--only-quantized"]:
+    write_quantized()
+    sys.exit(0)
 
 
 # The same logical tensors in every format, as contiguous numpy arrays (the truth).
@@ -112,3 +148,5 @@ if os.path.exists(sdp):
     save_torch_file(collections.OrderedDict((k, v.contiguous().clone()) for k, v in loaded.items()),
                     os.path.join(HERE, "state_dict_contiguous.safetensors"))
 print("ok")
+
+write_quantized()
