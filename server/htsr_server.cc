@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   s->buffers_ =
       std::make_unique<TensorBufferPool>(std::min(c.buffer_cache_bytes, c.queue_bytes / 4));
   s->queue_ = std::make_unique<WorkQueue>();
-  s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
-                                          c.workers, c.max_batch);
+  s->pool_ =
+      std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(), c.workers);
   CallEnvironment env;
   env.config = &s->config_;
   env.budget = s->budget_.get();

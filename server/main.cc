@@ -47,7 +47,6 @@ ABSL_FLAG(double, max_call_seconds, 6 * 3600, "server-side bound on one call (0 
 ABSL_FLAG(int32_t, workers, 0, "engine worker threads (0 = hardware concurrency)");
 ABSL_FLAG(int32_t, engine_threads, 0,
           "threads inside one large layer (BLAS) and of the KS scan (0 = all cores)");
-ABSL_FLAG(uint32_t, max_batch, 8, "same-shape layers a worker takes at once");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda");
 ABSL_FLAG(double, grace_seconds, 30, "on SIGTERM: time given to in-flight calls");
 ABSL_FLAG(bool, log_calls, true, "one JSON line per call on stderr");
@@ -157,7 +156,6 @@ int main(int argc, char** argv) {
   config.workers = absl::GetFlag(FLAGS_workers);
   config.engine_threads = absl::GetFlag(FLAGS_engine_threads);
   config.large_layer_threads = config.engine_threads;
-  config.max_batch = absl::GetFlag(FLAGS_max_batch);
   const std::string device = absl::GetFlag(FLAGS_device);
   if (device == "auto") {
     config.device = htsr::Device::kAuto;

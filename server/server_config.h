@@ -50,7 +50,6 @@ struct ServerConfig {
   // 0 = all cores, as embedded mode's default.
   int engine_threads = 0;
   int large_layer_threads = 0;
-  size_t max_batch = 8;  // same-shape layers one worker takes at once
   Device device = Device::kAuto;
 
   absl::Duration grace = absl::Seconds(30);  // SIGTERM: time for in-flight calls

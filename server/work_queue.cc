@@ -3,15 +3,6 @@
 #include <utility>
 
 namespace htsr::server {
-namespace {
-
-bool SameShape(const WorkItem& a, const WorkItem& b) {
-  return a.plan.rows == b.plan.rows && a.plan.cols == b.plan.cols && a.plan.rf == b.plan.rf &&
-         a.tensor.info.dtype == b.tensor.info.dtype;
-}
-
-}  // namespace
-
 void WorkQueue::Push(WorkItem item) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -20,22 +11,13 @@ void WorkQueue::Push(WorkItem item) {
   cv_.notify_one();
 }
 
-std::vector<WorkItem> WorkQueue::PopBatch(size_t max_batch) {
+std::optional<WorkItem> WorkQueue::Pop() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return shutdown_ || !items_.empty(); });
-  std::vector<WorkItem> batch;
-  if (items_.empty()) return batch;
-  batch.push_back(std::move(items_.front()));
+  if (items_.empty()) return std::nullopt;
+  WorkItem item = std::move(items_.front());
   items_.pop_front();
-  for (auto it = items_.begin(); it != items_.end() && batch.size() < max_batch;) {
-    if (SameShape(batch.front(), *it)) {
-      batch.push_back(std::move(*it));
-      it = items_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  return batch;
+  return item;
 }
 
 std::vector<WorkItem> WorkQueue::RemoveCall(uint64_t call_id) {

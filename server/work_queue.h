@@ -1,9 +1,10 @@
-// Assembled layers waiting for the engine, from all calls. Bounded in bytes by the
-// MemoryBudget (reserved before a layer is assembled), not by count.
+// Assembled layers waiting for the engine, from all calls, oldest first. Bounded in bytes
+// by the MemoryBudget (reserved before a layer is assembled), not by count.
 //
-// PopBatch hands a worker the oldest layer plus further queued layers of the same matrix
-// shape and dtype: the seam where the CUDA backend will batch same-shape matrices from
-// concurrent calls into one batched eigen solve. The CPU worker runs them one by one.
+// One layer per pop. (It used to hand a worker the oldest layer plus queued layers of the
+// same shape, for a batched solve that the workers never made: the group was solved one
+// after the other on one worker while others idled, and jumped ahead of older layers of
+// other calls. On a GPU the backend's lanes overlap layers instead.)
 #ifndef HTSR_SERVER_WORK_QUEUE_H_
 #define HTSR_SERVER_WORK_QUEUE_H_
 
@@ -13,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "htsr/engine.h"
@@ -45,10 +47,9 @@ class WorkQueue {
  public:
   void Push(WorkItem item);
 
-  // Blocks until work is queued or Shutdown(). Returns the oldest item and up to
-  // max_batch - 1 more with the same (rows, cols, rf, dtype), oldest first; empty after
+  // Blocks until work is queued or Shutdown(). Returns the oldest item; nullopt after
   // Shutdown() once the queue is drained.
-  std::vector<WorkItem> PopBatch(size_t max_batch);
+  std::optional<WorkItem> Pop();
 
   // Removes every queued item of a call (cancelled or failed) and returns them so that
   // the caller releases their memory at once.

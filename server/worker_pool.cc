@@ -7,9 +7,8 @@
 
 namespace htsr::server {
 
-WorkerPool::WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
-                       size_t max_batch)
-    : queue_(queue), budget_(budget), blas_(blas), max_batch_(max_batch == 0 ? 1 : max_batch) {
+WorkerPool::WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers)
+    : queue_(queue), budget_(budget), blas_(blas) {
   if (workers < 1) workers = 1;
   threads_.reserve(workers);
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Loop(); });
@@ -48,9 +47,9 @@ void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas
 
 void WorkerPool::Loop() {
   for (;;) {
-    std::vector<WorkItem> batch = queue_->PopBatch(max_batch_);
-    if (batch.empty()) return;
-    for (WorkItem& item : batch) RunItem(item, budget_, blas_);
+    std::optional<WorkItem> item = queue_->Pop();
+    if (!item) return;
+    RunItem(*item, budget_, blas_);
   }
 }
 

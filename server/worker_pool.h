@@ -1,4 +1,4 @@
-// Threads that take batches from the WorkQueue and run the engine on them.
+// Threads that take layers from the WorkQueue, one at a time, and run the engine on them.
 #ifndef HTSR_SERVER_WORKER_POOL_H_
 #define HTSR_SERVER_WORKER_POOL_H_
 
@@ -14,9 +14,8 @@ namespace htsr::server {
 
 class WorkerPool {
  public:
-  // Starts `workers` threads. `max_batch` is how many same-shape layers one pop may take.
-  WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
-             size_t max_batch);
+  // Starts `workers` threads.
+  WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers);
   // Shuts the queue down and joins: queued work is finished first (drained).
   ~WorkerPool();
 
@@ -34,7 +33,6 @@ class WorkerPool {
   WorkQueue* queue_;
   MemoryBudget* budget_;
   BlasThreads* blas_;
-  size_t max_batch_;
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,6 @@
 #include "server/work_queue.h"
 
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -17,22 +18,19 @@ WorkItem Item(uint64_t call, int64_t rows, int64_t cols, int id) {
   return w;
 }
 
-TEST(WorkQueue, BatchTakesOldestPlusSameShapeFromAnyCall) {
+// Oldest first across calls and shapes: a layer never waits behind younger ones.
+TEST(WorkQueue, PopsOldestFirstWhateverTheShape) {
   WorkQueue q;
   q.Push(Item(1, 64, 32, 1));
   q.Push(Item(2, 16, 16, 2));
   q.Push(Item(3, 64, 32, 3));
   q.Push(Item(1, 64, 32, 4));
-  std::vector<WorkItem> batch = q.PopBatch(2);
-  ASSERT_EQ(batch.size(), 2u);
-  EXPECT_EQ(batch[0].plan.layer_id, 1);
-  EXPECT_EQ(batch[1].plan.layer_id, 3);
-  batch = q.PopBatch(8);
-  ASSERT_EQ(batch.size(), 1u);
-  EXPECT_EQ(batch[0].plan.layer_id, 2);  // oldest next, other shape
-  batch = q.PopBatch(8);
-  ASSERT_EQ(batch.size(), 1u);
-  EXPECT_EQ(batch[0].plan.layer_id, 4);
+  for (int want : {1, 2, 3, 4}) {
+    std::optional<WorkItem> item = q.Pop();
+    ASSERT_TRUE(item.has_value());
+    EXPECT_EQ(item->plan.layer_id, want);
+  }
+  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(WorkQueue, RemoveCallReturnsItsItemsOnly) {
@@ -43,12 +41,12 @@ TEST(WorkQueue, RemoveCallReturnsItsItemsOnly) {
   std::vector<WorkItem> removed = q.RemoveCall(1);
   ASSERT_EQ(removed.size(), 2u);
   EXPECT_EQ(q.size(), 1u);
-  EXPECT_EQ(q.PopBatch(8)[0].call_id, 2u);
+  EXPECT_EQ(q.Pop()->call_id, 2u);
 }
 
 TEST(WorkQueue, ShutdownWakesWaitersWithNothing) {
   WorkQueue q;
-  std::thread t([&] { EXPECT_TRUE(q.PopBatch(4).empty()); });
+  std::thread t([&] { EXPECT_FALSE(q.Pop().has_value()); });
   q.Shutdown();
   t.join();
 }
