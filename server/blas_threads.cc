@@ -5,6 +5,7 @@
 namespace htsr::server {
 
 bool RunsWithAllThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers) {
+  if (engine.backend().Name() != "cpu") return false;
   return SolvesAlone(engine, plan) || small_layers == 1;
 }
 

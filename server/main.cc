@@ -48,6 +48,10 @@ ABSL_FLAG(int32_t, workers, 0, "engine worker threads (0 = hardware concurrency)
 ABSL_FLAG(int32_t, engine_threads, 0,
           "threads inside one large layer (BLAS) and of the KS scan (0 = all cores)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda");
+// Kept so that launch scripts written for earlier versions still start.
+ABSL_FLAG(uint32_t, max_batch, 0,
+          "ignored (earlier versions grouped same-shape layers per worker; layers are now taken "
+          "one at a time, oldest first)");
 ABSL_FLAG(double, grace_seconds, 30, "on SIGTERM: time given to in-flight calls");
 ABSL_FLAG(bool, log_calls, true, "one JSON line per call on stderr");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once listening");
@@ -156,6 +160,11 @@ int main(int argc, char** argv) {
   config.workers = absl::GetFlag(FLAGS_workers);
   config.engine_threads = absl::GetFlag(FLAGS_engine_threads);
   config.large_layer_threads = config.engine_threads;
+  if (absl::GetFlag(FLAGS_max_batch) != 0) {
+    std::fprintf(stderr,
+                 "htsr-server: note: --max-batch is ignored (layers are taken one at a "
+                 "time, oldest first)\n");
+  }
   const std::string device = absl::GetFlag(FLAGS_device);
   if (device == "auto") {
     config.device = htsr::Device::kAuto;

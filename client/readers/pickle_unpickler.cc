@@ -462,6 +462,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         } else {
           s->unread_type = a[1]->text;
           s->elem_bytes = *unread;
+          if (NameOf(a[1]) == "QUInt4x2Storage") s->values_per_byte = 2;
+          if (NameOf(a[1]) == "QUInt2x4Storage") s->values_per_byte = 4;
         }
         s->storage_key = a[2]->text;
         if (a[3]->kind == Kind::kString) s->location = a[3]->text;

@@ -47,6 +47,7 @@ struct Object {
   // `elem_bytes` still bounds its tensors.
   std::string unread_type;
   size_t elem_bytes = 4;
+  int values_per_byte = 1;  // 2 or 4 for torch's packed quint4x2 / quint2x4 storages
   std::string storage_key;
   std::string location;
   int64_t storage_numel = 0;

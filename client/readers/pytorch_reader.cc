@@ -4,7 +4,9 @@
 // tensor views are bounds-checked against their storage and copied to row-major on Load
 // when they are strided or offset.
 #include <memory>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -93,6 +95,39 @@ absl::StatusOr<TensorView> PytorchReader::Load(size_t index) const {
   return view;
 }
 
+namespace {
+
+// Bounds of a tensor on a storage that packs `per_byte` values into each byte along its
+// last dimension (torch's quint4x2 / quint2x4): each row of the last dimension takes
+// ceil(n / per_byte) bytes, from the (element) offset on. Strides are not byte strides
+// there, and such tensors are never read, only checked.
+absl::Status CheckPackedBounds(std::span<const int64_t> shape, int64_t offset, int per_byte,
+                               size_t storage_bytes, const std::string& what) {
+  uint64_t rows = 1;
+  uint64_t last = 1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) return absl::InvalidArgumentError(absl::StrCat(what, ": negative size"));
+    if (d + 1 == shape.size()) {
+      last = static_cast<uint64_t>(shape[d]);
+    } else if (const auto r = CheckedMul(rows, static_cast<uint64_t>(shape[d]))) {
+      rows = *r;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": size overflows"));
+    }
+  }
+  const uint64_t per = static_cast<uint64_t>(per_byte);
+  const std::optional<uint64_t> bytes = CheckedMul(rows, (last + per - 1) / per);
+  if (offset < 0 || !bytes || static_cast<uint64_t>(offset) / per > storage_bytes ||
+      *bytes > storage_bytes - static_cast<uint64_t>(offset) / per) {
+    return absl::OutOfRangeError(absl::StrCat(what, ": packed tensor of ", rows, " x ", last,
+                                              " values at offset ", offset, " does not fit its ",
+                                              storage_bytes, "-byte storage"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status PytorchReader::Build(
     const Object* root, const std::unordered_map<std::string, StorageLocation>& storages) {
   const Object* dict = FindStateDict(root, 0);
@@ -109,7 +144,6 @@ absl::Status PytorchReader::Build(
   std::unordered_map<std::string, size_t> position;  // a repeated key replaces in place
   std::vector<TensorInfo> infos;
   std::vector<std::pair<std::string, std::string>> unread;  // (name, what it is)
-  std::set<std::string> unread_names;
   for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
     const Object* key = dict->items[i];
     const Object* value = dict->items[i + 1];
@@ -128,17 +162,20 @@ absl::Status PytorchReader::Build(
     info.dtype = storage->dtype;
     info.shape = value->size;
     // Validated even when left out: a view past its storage is a broken file either way.
-    RETURN_IF_ERROR(CheckStridedBounds(
-        info.shape, value->stride, value->storage_offset, storage->elem_bytes,
-        loc.size_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(loc.size_bytes),
-        absl::StrCat(Path(), ": tensor '", name, "' (", loc.label, " at byte ", loc.file_offset,
-                     ")")));
+    const std::string what = absl::StrCat(Path(), ": tensor '", name, "' (", loc.label, " at byte ",
+                                          loc.file_offset, ")");
+    const size_t storage_bytes =
+        loc.size_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(loc.size_bytes);
+    if (storage->values_per_byte > 1) {
+      RETURN_IF_ERROR(CheckPackedBounds(info.shape, value->storage_offset, storage->values_per_byte,
+                                        storage_bytes, what));
+    } else {
+      RETURN_IF_ERROR(CheckStridedBounds(info.shape, value->stride, value->storage_offset,
+                                         storage->elem_bytes, storage_bytes, what));
+    }
     if (value->quantized || !storage->unread_type.empty()) {
-      // A name both read and left out (only a crafted pickle repeats keys) stays read.
-      if (position.count(name) == 0 && unread_names.insert(name).second) {
-        const std::string type = storage->unread_type.empty() ? "torch" : storage->unread_type;
-        unread.emplace_back(name, value->quantized ? absl::StrCat("quantized, ", type) : type);
-      }
+      const std::string type = storage->unread_type.empty() ? "torch" : storage->unread_type;
+      unread.emplace_back(name, value->quantized ? absl::StrCat("quantized, ", type) : type);
       continue;
     }
     TensorRef ref{loc, value->stride, value->storage_offset};
@@ -155,6 +192,11 @@ absl::Status PytorchReader::Build(
     const uint64_t bytes = *CheckedByteSize(info.shape, DTypeSize(info.dtype));
     AddTensor(std::move(info), bytes);
   }
+  // A key the pickle repeats keeps its read tensor; left-out ones are listed once.
+  std::set<std::string> seen;
+  std::erase_if(unread, [&](const std::pair<std::string, std::string>& u) {
+    return position.count(u.first) > 0 || !seen.insert(u.first).second;
+  });
   if (!unread.empty()) {
     // One note per file, as for safetensors: a quantised model can hold thousands.
     std::string listed;

@@ -323,8 +323,11 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
           remote.channel != nullptr || attempt >= remote.connect_retry_seconds.size()) {
         return r;
       }
-      std::this_thread::sleep_for(
+      const auto pause = std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::duration<double>(remote.connect_retry_seconds[attempt]));
+      // No time left for another attempt: the connection failure is the answer.
+      if (deadline && std::chrono::system_clock::now() + pause >= *deadline) return r;
+      std::this_thread::sleep_for(pause);
     }
   };
   if (groups.size() == 1) {

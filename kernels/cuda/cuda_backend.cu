@@ -13,6 +13,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -125,26 +126,27 @@ class CudaBackend final : public Backend {
       chunk = cuda_plan::LargestFittingChunk(batch.count, budget, need);
       return chunk > 0 ? need(chunk) : std::nullopt;
     };
-    ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan));
-    if (!lease) {
+    auto run = [&](const Lease& lease) -> absl::Status {
+      const cuda::SolverContext ctx = lease.lane->Context();
+      for (int64_t first = 0; first < batch.count; first += chunk) {
+        const int64_t c = std::min(chunk, batch.count - first);
+        const size_t in_elems = static_cast<size_t>(c * *elems);
+        ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
+        RETURN_IF_ERROR(lease.lane->staging.Upload(
+            batch.data + first * *elems, in_elems * sizeof(float), d_in.data(), ctx.stream));
+        RETURN_IF_ERROR(cuda::GramEigenvalues(
+            ctx, d_in.data(), c, batch.rows, batch.cols, scale, precision,
+            out.subspan(static_cast<size_t>(first * m), static_cast<size_t>(c * m))));
+      }
+      return absl::OkStatus();
+    };
+    return RunOnLane(plan, run, [&] {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "%dx%d matrix needs %s of GPU memory, %.1f MiB usable on %s%s", batch.rows, batch.cols,
           one_bytes ? absl::StrFormat("%.1f MiB", *one_bytes / 1048576.0) : std::string("too much"),
           UsableBytes() / 1048576.0, device_name_,
           last_error.ok() ? "" : absl::StrCat(" (", last_error.message(), ")")));
-    }
-    const cuda::SolverContext ctx = lease->lane->Context();
-    for (int64_t first = 0; first < batch.count; first += chunk) {
-      const int64_t c = std::min(chunk, batch.count - first);
-      const size_t in_elems = static_cast<size_t>(c * *elems);
-      ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
-      RETURN_IF_ERROR(lease->lane->staging.Upload(
-          batch.data + first * *elems, in_elems * sizeof(float), d_in.data(), ctx.stream));
-      RETURN_IF_ERROR(cuda::GramEigenvalues(
-          ctx, d_in.data(), c, batch.rows, batch.cols, scale, precision,
-          out.subspan(static_cast<size_t>(first * m), static_cast<size_t>(c * m))));
-    }
-    return absl::OkStatus();
+    });
   }
 
   absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
@@ -167,22 +169,24 @@ class CudaBackend final : public Backend {
     auto plan = [&](const Lane&, int64_t budget) -> std::optional<int64_t> {
       return need <= budget ? std::optional<int64_t>(need) : std::nullopt;
     };
-    ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan));
-    if (!lease) {
+    PowerLawScan scan;
+    auto run = [&](const Lease& lease) -> absl::Status {
+      cudaStream_t stream = lease.lane->stream.get();
+      ASSIGN_OR_RETURN(auto d_values,
+                       cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
+      RETURN_IF_ERROR(
+          lease.lane->staging.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream));
+      ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream));
+      scan.best_index = r.best_index;
+      scan.alpha = r.alpha;
+      scan.D = r.D;
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(RunOnLane(plan, run, [&] {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "KS scan of %d values needs %.1f MiB of GPU memory, %.1f MiB usable on %s", n,
           need / 1048576.0, UsableBytes() / 1048576.0, device_name_));
-    }
-    cudaStream_t stream = lease->lane->stream.get();
-    ASSIGN_OR_RETURN(auto d_values,
-                     cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
-    RETURN_IF_ERROR(
-        lease->lane->staging.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream));
-    ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream));
-    PowerLawScan scan;
-    scan.best_index = r.best_index;
-    scan.alpha = r.alpha;
-    scan.D = r.D;
+    }));
     return scan;
   }
 
@@ -198,10 +202,26 @@ class CudaBackend final : public Backend {
   };
   struct Lease {
     Lane* lane = nullptr;
+    bool alone = false;
     std::unique_ptr<CudaBackend, LeaseDone> release;
   };
   // (lane, bytes this call may use) -> bytes of what it will run, nullopt: nothing fits.
   using Planner = std::function<std::optional<int64_t>(const Lane&, int64_t)>;
+
+  // Plans, takes a lane and runs `run` on it. `refused()` is the error when the call does
+  // not fit even alone. A run that still runs out of memory beside other calls (an
+  // allocation the plan does not count: the f64 refinement's, cuBLAS's own, a fragmented
+  // pool) is made once more alone, before the engine falls back to the CPU.
+  template <typename Run, typename Refused>
+  absl::Status RunOnLane(const Planner& plan, const Run& run, const Refused& refused) {
+    for (const bool alone_only : {false, true}) {
+      ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan, alone_only));
+      if (!lease) return refused();
+      absl::Status status = run(*lease);
+      if (status.code() != absl::StatusCode::kResourceExhausted || lease->alone) return status;
+    }
+    return refused();  // not reached: the second pass runs alone
+  }
 
   CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
 
@@ -261,15 +281,28 @@ class CudaBackend final : public Backend {
     return std::max<int64_t>(usable, 0);
   }
 
+  // Device bytes a call could ever get: all of the device's memory less the reserve,
+  // capped by the configured limit.
+  int64_t CeilingBytes() {
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return 0;
+    int64_t ceiling = static_cast<int64_t>(total_bytes) - kReserveBytes;
+    if (memory_limit_ > 0) ceiling = std::min(ceiling, memory_limit_);
+    return std::max<int64_t>(ceiling, 0);
+  }
+
   // Takes a lane and promises this call the device bytes `plan` chose within what the
   // calls in flight have not been promised. When nothing fits beside them, the call gives
-  // its lane back, waits until it can run alone (new calls wait meanwhile) and plans once
-  // more with all the memory there is. nullopt: it does not fit even alone.
+  // its lane back, waits until it can run alone (new calls wait meanwhile), hands the
+  // pool's unused blocks back and plans once more with all the memory there is; a call
+  // that would not fit even in all of the device's memory is refused at once, without
+  // stalling the others. `alone_only`: skip the first attempt. nullopt: it does not fit.
   // Promised bytes stay counted until the call ends although its buffers show in
   // cudaMemGetInfo as soon as they are allocated: counted twice, which only makes the
   // lanes more careful.
-  absl::StatusOr<std::optional<Lease>> Begin(const Planner& plan) {
+  absl::StatusOr<std::optional<Lease>> Begin(const Planner& plan, bool alone_only) {
     for (const bool alone : {false, true}) {
+      if (alone_only && !alone) continue;
       std::unique_lock<std::mutex> lock(mu_);
       if (alone) ++alone_waiting_;
       cv_.wait(lock, [&] {
@@ -283,38 +316,51 @@ class CudaBackend final : public Backend {
       Lane* lane = free_lanes_.back();
       free_lanes_.pop_back();
       ++in_flight_;
-      Lease lease{lane, std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, 0, alone})};
-      absl::Status active = Activate();
-      if (!active.ok()) {
+      const absl::Status active = Activate();
+      std::optional<int64_t> bytes;
+      bool never_fits = false;
+      try {
+        if (active.ok()) {
+          if (alone) {
+            // Unused cached blocks may be too fragmented for one large buffer: give them back.
+            for (const auto& l : lanes_) (void)cudaStreamSynchronize(l->stream.get());
+            (void)cudaMemPoolTrimTo(pool_, 0);
+          }
+          bytes = plan(*lane, std::max<int64_t>(UsableBytes() - promised_, 0));
+          if (!bytes && !alone) never_fits = !plan(*lane, CeilingBytes());
+        }
+      } catch (...) {  // bad_alloc in a planner: give the lane back before it propagates
+        ReleaseLocked(lane, 0, alone);
         lock.unlock();
-        return active;
+        cv_.notify_all();
+        throw;
       }
-      if (alone) {
-        // Unused cached blocks may be too fragmented for one large buffer: hand them back.
-        for (const auto& l : lanes_) (void)cudaStreamSynchronize(l->stream.get());
-        (void)cudaMemPoolTrimTo(pool_, 0);
-      }
-      const int64_t budget = std::max<int64_t>(UsableBytes() - promised_, 0);
-      const std::optional<int64_t> bytes = plan(*lane, budget);
-      const bool others = in_flight_ > 1 || promised_ > 0;
-      if (bytes) {
+      if (active.ok() && bytes) {
         promised_ += *bytes;
-        lease.release.get_deleter().promised = *bytes;
-        return std::optional<Lease>(std::move(lease));
+        return std::optional<Lease>(
+            Lease{lane, alone,
+                  std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, *bytes, alone})});
       }
-      lock.unlock();       // the lease's release takes the lock
-      if (!others) break;  // alone already: waiting would not help
+      ReleaseLocked(lane, 0, alone);
+      lock.unlock();
+      cv_.notify_all();
+      if (!active.ok()) return active;
+      if (never_fits) break;
     }
     return std::optional<Lease>();
+  }
+
+  void ReleaseLocked(Lane* lane, int64_t promised, bool alone) {
+    promised_ -= promised;
+    --in_flight_;
+    free_lanes_.push_back(lane);
+    if (alone) running_alone_ = false;
   }
 
   void End(Lane* lane, int64_t promised, bool alone) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      promised_ -= promised;
-      --in_flight_;
-      free_lanes_.push_back(lane);
-      if (alone) running_alone_ = false;
+      ReleaseLocked(lane, promised, alone);
     }
     cv_.notify_all();
   }

@@ -25,8 +25,9 @@ def arr(*shape, dtype=np.float32):
 
 def write_quantized():
     """quantized.pt (zip) and quantized_legacy.pt: float tensors beside tensors htsr leaves
-    out (per-tensor and per-channel qint8, complex64, a dynamically quantised Linear's
-    packed parameters and dtype); quantized.safetensors: the float tensors alone."""
+    out (per-tensor and per-channel qint8, complex64, packed quint4x2 and quint2x4, a
+    dynamically quantised Linear's packed parameters and dtype); quantized.safetensors:
+    the float tensors alone."""
     g = np.random.default_rng(11)
     sd = collections.OrderedDict()
     sd["a.weight"] = torch.from_numpy(g.standard_normal((50, 40)).astype(np.float32))
@@ -38,6 +39,9 @@ def write_quantized():
     sd["c.weight"] = torch.from_numpy(
         (g.standard_normal((20, 10)) + 1j * g.standard_normal((20, 10))).astype(np.complex64))
     sd["b.weight"] = torch.from_numpy(g.standard_normal((30, 20)).astype(np.float32)).half()
+    # Packed: two and four values per byte along the last dimension (odd on purpose).
+    sd["q4.weight"] = torch.quantize_per_tensor(w[:7, :5].contiguous(), 0.1, 0, torch.quint4x2)
+    sd["q2.weight"] = torch.quantize_per_tensor(w[:6, :5].contiguous(), 0.1, 0, torch.quint2x4)
     torch.manual_seed(0)
     dyn = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(16, 12)),
                                                  {torch.nn.Linear}, dtype=torch.qint8)

@@ -46,12 +46,13 @@ TEST(BlasThreadsTest, CpuBackendRunsLargeLayersAndALoneSmallOneWithAllThreads) {
   EXPECT_TRUE(RunsWithAllThreads(*engine, small, 1));
 }
 
-TEST(BlasThreadsTest, OnADeviceLargeLayersDoNotRunAlone) {
+TEST(BlasThreadsTest, OnADeviceNoLayerRunsAlone) {
   auto engine = Engine::CreateWithBackend(EngineConfig{}, std::make_unique<NamedBackend>("cuda"));
-  const LayerPlan large = Plan(4096, 4096);
+  const LayerPlan large = Plan(4096, 4096), small = Plan(64, 128);
   EXPECT_FALSE(RunsWithAllThreads(*engine, large, 5));
-  // A model with one layer keeps every thread, as AnalyzeModel's one-worker pool does.
-  EXPECT_TRUE(RunsWithAllThreads(*engine, large, 1));
+  // Not even a call's only layer: that lock would stop every other worker.
+  EXPECT_FALSE(RunsWithAllThreads(*engine, large, 1));
+  EXPECT_FALSE(RunsWithAllThreads(*engine, small, 1));
 }
 
 }  // namespace

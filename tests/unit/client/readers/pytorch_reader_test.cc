@@ -1,5 +1,6 @@
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
@@ -211,9 +212,10 @@ TEST(PytorchReaderTest, QuantizedAndComplexTensorsAreLeftOut) {
     EXPECT_EQ(names,
               (std::vector<std::string>{"a.weight", "b.weight", "dyn.0.scale", "dyn.0.zero_point"}))
         << file;
-    EXPECT_EQ((*r)->LeftOut(), (std::vector<std::string>{"q.weight", "qc.weight", "c.weight"}));
+    EXPECT_EQ((*r)->LeftOut(), (std::vector<std::string>{"q.weight", "qc.weight", "c.weight",
+                                                         "q4.weight", "q2.weight"}));
     ASSERT_EQ((*r)->Notes().size(), 1u) << file;
-    EXPECT_HAS((*r)->Notes()[0], "left out 3 tensors of types htsr does not analyse");
+    EXPECT_HAS((*r)->Notes()[0], "left out 5 tensors of types htsr does not analyse");
     EXPECT_HAS((*r)->Notes()[0], "'q.weight' (quantized, torch.QInt8Storage)");
     EXPECT_HAS((*r)->Notes()[0], "'c.weight' (torch.ComplexFloatStorage)");
     ASSERT_EQ((*twin)->Tensors().size(), names.size());
@@ -243,6 +245,48 @@ TEST(PytorchReaderTest, LeftOutTensorsAreStillBoundsChecked) {
       OpenCheckpointFromBuffer("u.pt", TorchZip(DictPickle({{"w", odd}}), {{"0", bytes}}));
   ASSERT_FALSE(unknown.ok());
   EXPECT_HAS(unknown.status().message(), "SparseStorage");
+}
+
+// Packed sub-byte storages hold ceil(n / per_byte) bytes per row: a 7 x 5 quint4x2 tensor
+// needs 7 * 3 bytes, a 6 x 5 quint2x4 one 6 * 2.
+TEST(PytorchReaderTest, PackedQuantizedTensorsAreBoundsCheckedByTheirPacking) {
+  auto qtensor = [](const std::string& type, int32_t numel, std::vector<int32_t> size) {
+    std::string t = pk::Tensor(type, "0", numel, 0, size, {size[1], 1});
+    return t.replace(t.find("_rebuild_tensor_v2"), 18, "_rebuild_qtensor");
+  };
+  for (const auto& [type, rows, bytes] :
+       {std::tuple{"QUInt4x2Storage", 7, 21}, std::tuple{"QUInt2x4Storage", 6, 12}}) {
+    const std::string full(bytes, '\x11'), short_by_one(bytes - 1, '\x11');
+    auto ok = OpenCheckpointFromBuffer(
+        "p.pt", TorchZip(DictPickle({{"w", qtensor(type, bytes, {rows, 5})},
+                                     {"f", pk::Tensor("FloatStorage", "1", 2, 0, {2}, {1})}}),
+                         {{"0", full}, {"1", FloatBytes({1, 2})}}));
+    ASSERT_TRUE(ok.ok()) << type << ": " << ok.status();
+    EXPECT_EQ((*ok)->LeftOut(), (std::vector<std::string>{"w"}));
+    EXPECT_HAS((*ok)->Notes()[0], "'w' (quantized, torch." + std::string(type) + ")");
+    auto bad = OpenCheckpointFromBuffer(
+        "p.pt",
+        TorchZip(DictPickle({{"w", qtensor(type, bytes - 1, {rows, 5})}}), {{"0", short_by_one}}));
+    ASSERT_FALSE(bad.ok()) << type;
+    EXPECT_HAS(bad.status().message(), "does not fit its");
+  }
+}
+
+// A key the pickle repeats (only crafted files do): the read tensor wins, whichever came
+// first, and the name is not also listed as left out.
+TEST(PytorchReaderTest, RepeatedKeyKeepsTheReadTensor) {
+  const std::string bytes(16, '\0');
+  const std::string complex = pk::Tensor("ComplexDoubleStorage", "0", 1, 0, {1}, {1});
+  const std::string real = pk::Tensor("FloatStorage", "1", 2, 0, {2}, {1});
+  for (const auto& items :
+       {std::vector<std::pair<std::string, std::string>>{{"w", complex}, {"w", real}},
+        std::vector<std::pair<std::string, std::string>>{{"w", real}, {"w", complex}}}) {
+    auto r = OpenCheckpointFromBuffer(
+        "d.pt", TorchZip(DictPickle(items), {{"0", bytes}, {"1", FloatBytes({1, 2})}}));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ((*r)->Tensors().size(), 1u);
+    EXPECT_TRUE((*r)->LeftOut().empty());
+  }
 }
 
 TEST(PytorchReaderTest, EveryQuantizedTruncationIsAnError) {
