@@ -216,3 +216,63 @@ def test_health_and_reflection_need_no_token(server):
         # ServerReflectionRequest{list_services: ""} (field 7)
         replies = list(info(iter([b"\x3a\x00"]), timeout=10))
         assert any(b"htsr.v1.AnalysisService" in r for r in replies)
+
+
+def test_call_is_made_again_after_a_connection_failure(tmp_path):
+    """A listener drops the first connection (a server still starting): the call fails
+    UNAVAILABLE before any answer and is made again on a fresh connection, which the real
+    server, started on that port meanwhile, answers. Without retries it is the error."""
+    import socket
+    import threading
+
+    binary = os.environ["HTSR_SERVER_BIN"]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    box = {}
+
+    def client():
+        try:
+            box["result"] = htsr_client.analyze(model(5), address, timeout=60,
+                                                connect_retries=(0.5, 5.0))
+        except Exception as e:  # noqa: BLE001 (reported by the assertion below)
+            box["error"] = e
+
+    t = threading.Thread(target=client)
+    t.start()
+    conn, _ = listener.accept()
+    conn.close()
+    listener.close()
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([binary, f"--listen={address}", "--workers=2"], stderr=log)
+    try:
+        t.join(timeout=60)
+        assert "error" not in box, box.get("error")
+        got = box["result"]
+        want = htsr_client.analyze(model(5), address, timeout=60)
+        assert [r["alpha"] for r in got["layers"]] == [r["alpha"] for r in want["layers"]]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+    dropper = socket.socket()
+    dropper.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    dropper.bind(("127.0.0.1", 0))
+    dropper.listen(8)
+
+    def drop_one():
+        c, _ = dropper.accept()
+        c.close()
+
+    d = threading.Thread(target=drop_one)
+    d.start()
+    with pytest.raises(htsr_client.AnalysisError) as e:
+        htsr_client.analyze(model(5), f"127.0.0.1:{dropper.getsockname()[1]}", timeout=60,
+                            connect_retries=())
+    assert e.value.code == "UNAVAILABLE"
+    d.join(timeout=10)
+    dropper.close()

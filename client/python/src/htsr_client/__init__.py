@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import grpc
@@ -24,6 +25,10 @@ __version__ = "0.1.0"
 # Well below the server's per-stream window (4 MiB by default), so several chunks are in
 # flight at once (as the C++ client).
 DEFAULT_CHUNK_BYTES = 1 << 20
+# A call that fails UNAVAILABLE before the server answered it (no connection yet: refused,
+# reset, a server restarting) did nothing there: it is made again after each of these
+# pauses, on a fresh connection, within the timeout. As the C++ client.
+CONNECT_RETRY_SECONDS = (0.25, 1.0)
 
 
 class AnalysisError(RuntimeError):
@@ -197,8 +202,13 @@ def to_dataframe(result: Mapping[str, Any]):
 # Calls
 
 def _channel(server: str, tls_ca: Optional[str], tls_cert: Optional[str],
-             tls_key: Optional[str], tls_server_name: Optional[str]) -> grpc.Channel:
+             tls_key: Optional[str], tls_server_name: Optional[str],
+             attempt: int = 0) -> grpc.Channel:
     options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+    if attempt:
+        # Different arguments, different connection: not one still backing off (1 s and up)
+        # after the failure that this attempt retries.
+        options.append(("htsr.connect_attempt", attempt))
     if tls_ca is None and tls_cert is None:
         return grpc.insecure_channel(server, options=options)
 
@@ -246,17 +256,28 @@ def _raise(e: grpc.RpcError) -> None:
     raise AnalysisError(code, e.details() or "") from None
 
 
+class _NotAnswered(Exception):
+    """The call failed UNAVAILABLE before the server's plan: safe to make again."""
+
+    def __init__(self, error: grpc.RpcError):
+        super().__init__(str(error))
+        self.error = error
+
+
 def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "model",
             token: Optional[str] = None, token_file: Optional[str] = None,
             tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
             tls_key: Optional[str] = None, tls_server_name: Optional[str] = None,
             timeout: Optional[float] = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
             keep_evals: bool = False, layers: Optional[Sequence[int]] = None,
+            connect_retries: Sequence[float] = CONNECT_RETRY_SECONDS,
             **options: Any) -> Dict[str, Any]:
     """Analyses ``model`` on the server; returns {"layers": [row dicts], "summary": dict}.
 
     Rows are ordered by layer_id (then slice_id), as ``htsr analyze`` prints them.
-    Raises AnalysisError when the call fails as a whole.
+    Raises AnalysisError when the call fails as a whole. A call that fails UNAVAILABLE
+    before the server answered is made again after each pause of ``connect_retries``
+    (seconds), within ``timeout``.
     """
     if chunk_bytes <= 0:
         raise ValueError("chunk_bytes must be > 0")
@@ -271,6 +292,26 @@ def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "m
         header.tensors.append(meta)
         sendable.append((name, value))
 
+    start = time.monotonic()
+    for attempt in range(len(connect_retries) + 1):
+        remaining = None if timeout is None else timeout - (time.monotonic() - start)
+        try:
+            return _analyze_once(server, header, sendable, token, token_file, tls_ca, tls_cert,
+                                 tls_key, tls_server_name, remaining, chunk_bytes, attempt)
+        except _NotAnswered as e:
+            last = attempt == len(connect_retries)
+            if last or (timeout is not None and
+                        time.monotonic() - start + connect_retries[attempt] >= timeout):
+                _raise(e.error)
+            time.sleep(connect_retries[attempt])
+    raise AssertionError("not reached")
+
+
+def _analyze_once(server: str, header: pb.AnalyzeHeader, sendable: List[Tuple[str, Any]],
+                  token: Optional[str], token_file: Optional[str], tls_ca: Optional[str],
+                  tls_cert: Optional[str], tls_key: Optional[str],
+                  tls_server_name: Optional[str], timeout: Optional[float], chunk_bytes: int,
+                  attempt: int) -> Dict[str, Any]:
     plan_box: "queue.Queue[Optional[pb.ModelPlan]]" = queue.Queue(maxsize=1)
 
     def requests() -> Iterator[pb.AnalyzeRequest]:
@@ -300,7 +341,7 @@ def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "m
                     break
             del data  # one tensor's CPU copy alive at a time
 
-    channel = _channel(server, tls_ca, tls_cert, tls_key, tls_server_name)
+    channel = _channel(server, tls_ca, tls_cert, tls_key, tls_server_name, attempt)
     rows: List[Dict[str, Any]] = []
     summary: Optional[Dict[str, Any]] = None
     plan_sent = False
@@ -319,6 +360,8 @@ def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "m
                 elif kind == "summary":
                     summary = _summary(resp.summary)
         except grpc.RpcError as e:
+            if not plan_sent and e.code() == grpc.StatusCode.UNAVAILABLE:
+                raise _NotAnswered(e) from None
             _raise(e)
         finally:
             if not plan_sent:
