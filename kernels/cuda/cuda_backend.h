@@ -1,21 +1,14 @@
 // Entry points of the CUDA backend. Plain C++ only: no CUDA types, so the engine's
 // backend registry (compiled by the host compiler) can include it under HTSR_WITH_CUDA.
 //
-// Batched GPU queue (for the server): layers of the same shape from different callers
-// (e.g. the q/k/v projections of every block, or conv slices of many layers) are best
-// solved in ONE `Backend::SquaredSingularValues` call, because cuBLAS/cuSOLVER then run
-// one strided-batched Gram product and one batched eigensolver instead of many small
-// launches. `SquaredSingularValuesGrouped` (grouped_batch.h, included below) does the
-// grouping: collect up to N jobs with equal (rows, cols), call it once with the shared
-// backend, and each job's `out` receives its own ascending eigenvalues, scaled by its own
-// scale^2. It works with any Backend (the CPU one too), so the queue needs no #ifdef.
+// Batches: `Backend::SquaredSingularValues` takes `count` same-shape matrices (a conv
+// layer's kh*kw slices) and solves them with one strided-batched Gram product and one
+// batched eigensolver (order <= 256) instead of many small launches. Layers of different
+// calls are not grouped into such batches: the lanes overlap whole layers instead (see
+// cuda_backend.cu), and batching gave nothing measurable on ResNet-50 shapes.
 //
-//   std::vector<htsr::SameShapeJob> jobs = ...;   // {data, scale, out span of min(r,c)}
-//   RETURN_IF_ERROR(htsr::SquaredSingularValuesGrouped(*backend, rows, cols, jobs,
-//                                                      htsr::Precision::kF64));
-//
-// A kResourceExhausted answer means the batch does not fit the device's free memory even
-// one matrix at a time: fall back to the CPU backend for those jobs.
+// A kResourceExhausted answer means the batch does not fit the device's memory even one
+// matrix at a time: the engine falls back to the CPU backend for that layer.
 #ifndef HTSR_KERNELS_CUDA_CUDA_BACKEND_H_
 #define HTSR_KERNELS_CUDA_CUDA_BACKEND_H_
 
@@ -23,7 +16,6 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "grouped_batch.h"
 #include "htsr/backend.h"
 
 namespace htsr {

@@ -132,23 +132,6 @@ TEST_F(CudaBackendTest, BatchedEqualsOneByOne) {
   }
 }
 
-TEST_F(CudaBackendTest, GroupedCallersMatchCpu) {
-  constexpr int64_t kRows = 48, kCols = 80;
-  std::vector<std::vector<float>> mats;
-  std::vector<std::vector<double>> outs(6, std::vector<double>(kRows));
-  std::vector<SameShapeJob> jobs;
-  for (int j = 0; j < 6; ++j) mats.push_back(GaussianMatrix(kRows, kCols, 40 + j));
-  for (int j = 0; j < 6; ++j)
-    jobs.push_back({mats[j].data(), j % 2 ? std::sqrt(0.5) : 1.0, outs[j]});
-  ASSERT_TRUE(SquaredSingularValuesGrouped(*gpu_, kRows, kCols, jobs, Precision::kF64).ok());
-  for (int j = 0; j < 6; ++j) {
-    const MatrixBatch one{mats[j].data(), 1, kRows, kCols};
-    EXPECT_TRUE(
-        SpectraClose(outs[j], Solve(*cpu_, one, jobs[j].scale, Precision::kF64)[0], kRel64, kAbs64))
-        << "job " << j;
-  }
-}
-
 TEST_F(CudaBackendTest, MemoryLimitChunksOrRefuses) {
   // 9 x 256 x 256 f64: buffers alone are >= 1.3 MB per matrix (11.8 MB for the batch),
   // and one matrix with its solver workspace needs 4.8 MiB (measured on an H100, CUDA 13).
