@@ -3,6 +3,7 @@
 // member <archive>/data/<key>. The pickle is interpreted by the restricted unpickler;
 // tensor views are bounds-checked against their storage and copied to row-major on Load
 // when they are strided or offset.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <set>
@@ -147,6 +148,14 @@ absl::Status PytorchReader::Build(
   for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
     const Object* key = dict->items[i];
     const Object* value = dict->items[i + 1];
+    if (value->kind == Kind::kTuple && key->kind == Kind::kString &&
+        std::any_of(value->items.begin(), value->items.end(),
+                    [](const Object* o) { return o->kind == Kind::kTensor && o->quantized; })) {
+      // A quantised module's packed parameters (dynamically quantised Linear:
+      // `_packed_params._packed_params` = (qweight, bias)): its weight, left out.
+      unread.emplace_back(key->text, "packed quantized parameters");
+      continue;
+    }
     if (value->kind != Kind::kTensor) continue;  // e.g. counters, strings, nested configs
     if (key->kind != Kind::kString) return Error(Path(), "state dict key is not a string");
     const std::string& name = key->text;
