@@ -49,22 +49,28 @@ std::optional<DType> StorageDType(absl::string_view name) {
 }
 
 // Storage classes torch saves whose elements htsr does not analyse, with their element
-// sizes (for bounds checks): tensors on them are left out, the rest of the file is read.
-std::optional<size_t> UnreadStorageBytes(absl::string_view name) {
-  static constexpr struct {
-    const char* name;
-    size_t bytes;
-  } kUnread[] = {
-      {"ComplexHalfStorage", 4},     {"ComplexFloatStorage", 8},   {"ComplexDoubleStorage", 16},
-      {"UInt16Storage", 2},          {"UInt32Storage", 4},         {"UInt64Storage", 8},
-      {"QInt8Storage", 1},           {"QUInt8Storage", 1},         {"QInt32Storage", 4},
-      {"QUInt4x2Storage", 1},        {"QUInt2x4Storage", 1},       {"Float8_e4m3fnuzStorage", 1},
-      {"Float8_e5m2fnuzStorage", 1}, {"Float8_e8m0fnuStorage", 1},
+// sizes and values per byte (for bounds checks; quint4x2 and quint2x4 pack 2 and 4):
+// tensors on them are left out, the rest of the file is read.
+struct UnreadStorage {
+  const char* name;
+  size_t elem_bytes;
+  int values_per_byte;
+};
+
+const UnreadStorage* FindUnreadStorage(absl::string_view name) {
+  static constexpr UnreadStorage kUnread[] = {
+      {"ComplexHalfStorage", 4, 1},     {"ComplexFloatStorage", 8, 1},
+      {"ComplexDoubleStorage", 16, 1},  {"UInt16Storage", 2, 1},
+      {"UInt32Storage", 4, 1},          {"UInt64Storage", 8, 1},
+      {"QInt8Storage", 1, 1},           {"QUInt8Storage", 1, 1},
+      {"QInt32Storage", 4, 1},          {"QUInt4x2Storage", 1, 2},
+      {"QUInt2x4Storage", 1, 4},        {"Float8_e4m3fnuzStorage", 1, 1},
+      {"Float8_e5m2fnuzStorage", 1, 1}, {"Float8_e8m0fnuStorage", 1, 1},
   };
-  for (const auto& u : kUnread) {
-    if (name == u.name) return u.bytes;
+  for (const UnreadStorage& u : kUnread) {
+    if (name == u.name) return &u;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 // Plain values torch pickles by name: dtypes (a quantised Linear's state dict holds
@@ -108,7 +114,7 @@ std::optional<Role> AllowedGlobal(absl::string_view module, absl::string_view na
     }
   }
   if (module == "torch._tensor" && name == "_rebuild_from_type_v2") return Role::kRebuildFromType;
-  if (module == "torch" && (StorageDType(name) || UnreadStorageBytes(name) ||
+  if (module == "torch" && (StorageDType(name) || FindUnreadStorage(name) != nullptr ||
                             IsTorchConstant(name) || name == "Tensor")) {
     return Role::kToken;
   }
@@ -451,8 +457,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
         }
         const bool torch = ModuleOf(a[1]) == "torch";
         const auto dtype = torch ? StorageDType(NameOf(a[1])) : std::nullopt;
-        const auto unread = torch ? UnreadStorageBytes(NameOf(a[1])) : std::nullopt;
-        if (!dtype && !unread) {
+        const UnreadStorage* unread = torch ? FindUnreadStorage(NameOf(a[1])) : nullptr;
+        if (!dtype && unread == nullptr) {
           return Error(at, absl::StrCat("unsupported storage type '", a[1]->text, "'"));
         }
         Object* s = New(Kind::kStorage);
@@ -461,9 +467,8 @@ absl::StatusOr<const Object*> Unpickler::Run() {
           s->elem_bytes = DTypeSize(*dtype);
         } else {
           s->unread_type = a[1]->text;
-          s->elem_bytes = *unread;
-          if (NameOf(a[1]) == "QUInt4x2Storage") s->values_per_byte = 2;
-          if (NameOf(a[1]) == "QUInt2x4Storage") s->values_per_byte = 4;
+          s->elem_bytes = unread->elem_bytes;
+          s->values_per_byte = unread->values_per_byte;
         }
         s->storage_key = a[2]->text;
         if (a[3]->kind == Kind::kString) s->location = a[3]->text;

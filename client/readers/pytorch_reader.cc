@@ -206,17 +206,7 @@ absl::Status PytorchReader::Build(
   std::erase_if(unread, [&](const std::pair<std::string, std::string>& u) {
     return position.count(u.first) > 0 || !seen.insert(u.first).second;
   });
-  if (!unread.empty()) {
-    // One note per file, as for safetensors: a quantised model can hold thousands.
-    std::string listed;
-    for (size_t i = 0; i < unread.size() && i < 3; ++i) {
-      absl::StrAppend(&listed, i ? ", " : "", "'", unread[i].first, "' (", unread[i].second, ")");
-    }
-    AddNote(absl::StrCat(Path(), ": left out ", unread.size(), " tensor",
-                         unread.size() == 1 ? "" : "s", " of types htsr does not analyse: ", listed,
-                         unread.size() > 3 ? ", ..." : ""));
-    for (auto& [name, type] : unread) AddLeftOut(std::move(name));
-  }
+  LeaveOut(std::move(unread), "types");
   return absl::OkStatus();
 }
 

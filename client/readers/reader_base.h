@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "readers/checkpoint_reader.h"
 
 namespace htsr::readers {
@@ -35,6 +36,20 @@ class ReaderBase : public CheckpointReader {
   }
   void AddNote(std::string note) { notes_.push_back(std::move(note)); }
   void AddLeftOut(std::string name) { left_out_.push_back(std::move(name)); }
+  // Tensors validated but not handed out, as (name, what it is), in the order LeftOut()
+  // lists them: one note for all of them (quantised checkpoints can hold thousands), which
+  // names the first three. `kinds`: "dtypes", "types".
+  void LeaveOut(std::vector<std::pair<std::string, std::string>> tensors, absl::string_view kinds) {
+    if (tensors.empty()) return;
+    std::string listed;
+    for (size_t i = 0; i < tensors.size() && i < 3; ++i) {
+      absl::StrAppend(&listed, i ? ", " : "", "'", tensors[i].first, "' (", tensors[i].second, ")");
+    }
+    AddNote(absl::StrCat(path_, ": left out ", tensors.size(), " tensor",
+                         tensors.size() == 1 ? "" : "s", " of ", kinds,
+                         " htsr does not analyse: ", listed, tensors.size() > 3 ? ", ..." : ""));
+    for (auto& t : tensors) AddLeftOut(std::move(t.first));
+  }
   absl::Status IndexError(size_t index) const {
     return absl::OutOfRangeError(absl::StrCat(path_, ": tensor index ", index, " out of range (",
                                               tensors_.size(), " tensors)"));

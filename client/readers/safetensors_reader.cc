@@ -182,20 +182,11 @@ absl::Status SafetensorsReader::Parse() {
     }
     entries_.push_back(std::move(e));
   }
-  if (!unread.empty()) {
-    std::sort(unread.begin(), unread.end(),
-              [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
-    for (const Entry& e : unread) AddLeftOut(e.info.name);
-    // One note per file: quantised checkpoints can hold thousands of such tensors.
-    std::string listed;
-    for (size_t i = 0; i < unread.size() && i < 3; ++i) {
-      absl::StrAppend(&listed, i ? ", " : "", "'", unread[i].info.name, "' (",
-                      unread[i].unread_dtype, ")");
-    }
-    AddNote(absl::StrCat(
-        file_.name, ": left out ", unread.size(), " tensor", unread.size() == 1 ? "" : "s",
-        " of dtypes htsr does not analyse: ", listed, unread.size() > 3 ? ", ..." : ""));
-  }
+  std::sort(unread.begin(), unread.end(),
+            [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
+  std::vector<std::pair<std::string, std::string>> left_out;
+  for (Entry& e : unread) left_out.emplace_back(std::move(e.info.name), e.unread_dtype);
+  LeaveOut(std::move(left_out), "dtypes");
   // SPEC §1: without an order of its own, a safetensors file is read in the order of its
   // names sorted as plain byte strings — what the reference's safe_open(...).keys() yields.
   std::sort(entries_.begin(), entries_.end(),
