@@ -22,6 +22,7 @@
 #include "convert/proto_convert.h"
 #include "htsr/status_macros.h"
 #include "htsr/v1/analysis.grpc.pb.h"
+#include "readers/checked_math.h"
 #include "remote/layer_split.h"
 
 namespace htsr {
@@ -258,7 +259,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     plans.push_back(all_plans[k]);
     const TensorInfo& t = source.tensors[tensor_index[k]];
     bytes.push_back(all_plans[k].analyse
-                        ? static_cast<uint64_t>(t.NumElements().value_or(0)) * DTypeSize(t.dtype)
+                        ? readers::CheckedByteSize(t.shape, DTypeSize(t.dtype)).value_or(0)
                         : 0);
   }
   const bool select_all = plans.size() == all_plans.size();
