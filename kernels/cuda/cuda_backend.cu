@@ -79,10 +79,7 @@ class CudaBackend final : public Backend {
 
   ~CudaBackend() override {
     // Give the pool's cached memory back to the device (other processes may want it).
-    if (pool_ != nullptr && Activate().ok()) {
-      for (const auto& lane : lanes_) (void)cudaStreamSynchronize(lane->stream.get());
-      (void)cudaMemPoolTrimTo(pool_, 0);
-    }
+    if (pool_ != nullptr && Activate().ok()) TrimPool();
   }
 
   std::string_view Name() const override { return "cuda"; }
@@ -127,12 +124,12 @@ class CudaBackend final : public Backend {
       return chunk > 0 ? need(chunk) : std::nullopt;
     };
     auto run = [&](const Lease& lease) -> absl::Status {
-      const cuda::SolverContext ctx = lease.lane->Context();
+      const cuda::SolverContext ctx = lease.lane()->Context();
       for (int64_t first = 0; first < batch.count; first += chunk) {
         const int64_t c = std::min(chunk, batch.count - first);
         const size_t in_elems = static_cast<size_t>(c * *elems);
         ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
-        RETURN_IF_ERROR(lease.lane->staging.Upload(
+        RETURN_IF_ERROR(lease.lane()->staging.Upload(
             batch.data + first * *elems, in_elems * sizeof(float), d_in.data(), ctx.stream));
         RETURN_IF_ERROR(cuda::GramEigenvalues(
             ctx, d_in.data(), c, batch.rows, batch.cols, scale, precision,
@@ -171,11 +168,11 @@ class CudaBackend final : public Backend {
     };
     PowerLawScan scan;
     auto run = [&](const Lease& lease) -> absl::Status {
-      cudaStream_t stream = lease.lane->stream.get();
+      cudaStream_t stream = lease.lane()->stream.get();
       ASSIGN_OR_RETURN(auto d_values,
                        cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
-      RETURN_IF_ERROR(
-          lease.lane->staging.Upload(sorted.data(), sorted.size_bytes(), d_values.data(), stream));
+      RETURN_IF_ERROR(lease.lane()->staging.Upload(sorted.data(), sorted.size_bytes(),
+                                                   d_values.data(), stream));
       ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream));
       scan.best_index = r.best_index;
       scan.alpha = r.alpha;
@@ -201,9 +198,9 @@ class CudaBackend final : public Backend {
     bool alone;
   };
   struct Lease {
-    Lane* lane = nullptr;
-    bool alone = false;
-    std::unique_ptr<CudaBackend, LeaseDone> release;
+    std::unique_ptr<CudaBackend, LeaseDone> held;
+    Lane* lane() const { return held.get_deleter().lane; }
+    bool alone() const { return held.get_deleter().alone; }
   };
   // (lane, bytes this call may use) -> bytes of what it will run, nullopt: nothing fits.
   using Planner = std::function<std::optional<int64_t>(const Lane&, int64_t)>;
@@ -218,7 +215,7 @@ class CudaBackend final : public Backend {
       ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan, alone_only));
       if (!lease) return refused();
       absl::Status status = run(*lease);
-      if (status.code() != absl::StatusCode::kResourceExhausted || lease->alone) return status;
+      if (status.code() != absl::StatusCode::kResourceExhausted || lease->alone()) return status;
     }
     return refused();  // not reached: the second pass runs alone
   }
@@ -265,8 +262,21 @@ class CudaBackend final : public Backend {
     return absl::OkStatus();
   }
 
+  // Waits for every lane's stream, then hands the pool's unused blocks back to the device.
+  void TrimPool() {
+    for (const auto& lane : lanes_) (void)cudaStreamSynchronize(lane->stream.get());
+    (void)cudaMemPoolTrimTo(pool_, 0);
+  }
+
+  // `bytes` less the reserve, capped by the configured limit; never negative.
+  int64_t Capped(int64_t bytes) const {
+    bytes -= kReserveBytes;
+    if (memory_limit_ > 0) bytes = std::min(bytes, memory_limit_);
+    return std::max<int64_t>(bytes, 0);
+  }
+
   // Device bytes the calls in flight may use together: free memory plus what the pool
-  // holds unused, less a reserve, capped by the configured limit. Never negative.
+  // holds unused, Capped.
   int64_t UsableBytes() {
     size_t free_bytes = 0, total_bytes = 0;
     if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return 0;
@@ -275,20 +285,15 @@ class CudaBackend final : public Backend {
       (void)cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &reserved);
       (void)cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &used);
     }
-    int64_t usable = static_cast<int64_t>(free_bytes) - kReserveBytes +
-                     static_cast<int64_t>(reserved > used ? reserved - used : 0);
-    if (memory_limit_ > 0) usable = std::min(usable, memory_limit_);
-    return std::max<int64_t>(usable, 0);
+    return Capped(static_cast<int64_t>(free_bytes) +
+                  static_cast<int64_t>(reserved > used ? reserved - used : 0));
   }
 
-  // Device bytes a call could ever get: all of the device's memory less the reserve,
-  // capped by the configured limit.
+  // Device bytes a call could ever get: all of the device's memory, Capped.
   int64_t CeilingBytes() {
     size_t free_bytes = 0, total_bytes = 0;
     if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return 0;
-    int64_t ceiling = static_cast<int64_t>(total_bytes) - kReserveBytes;
-    if (memory_limit_ > 0) ceiling = std::min(ceiling, memory_limit_);
-    return std::max<int64_t>(ceiling, 0);
+    return Capped(static_cast<int64_t>(total_bytes));
   }
 
   // Takes a lane and promises this call the device bytes `plan` chose within what the
@@ -321,11 +326,8 @@ class CudaBackend final : public Backend {
       bool never_fits = false;
       try {
         if (active.ok()) {
-          if (alone) {
-            // Unused cached blocks may be too fragmented for one large buffer: give them back.
-            for (const auto& l : lanes_) (void)cudaStreamSynchronize(l->stream.get());
-            (void)cudaMemPoolTrimTo(pool_, 0);
-          }
+          // Unused cached blocks may be too fragmented for one large buffer: give them back.
+          if (alone) TrimPool();
           bytes = plan(*lane, std::max<int64_t>(UsableBytes() - promised_, 0));
           if (!bytes && !alone) never_fits = !plan(*lane, CeilingBytes());
         }
@@ -338,8 +340,7 @@ class CudaBackend final : public Backend {
       if (active.ok() && bytes) {
         promised_ += *bytes;
         return std::optional<Lease>(
-            Lease{lane, alone,
-                  std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, *bytes, alone})});
+            Lease{std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, *bytes, alone})});
       }
       ReleaseLocked(lane, 0, alone);
       lock.unlock();
