@@ -152,7 +152,7 @@ absl::Status AnalyzeReactor::HandleHeaderLocked(const v1::AnalyzeHeader& header)
   }
   absl::StatusOr<AnalysisOptions> options = FromProto(header.options());
   if (!options.ok()) return options.status();
-  ASSIGN_OR_RETURN(engine_, env_.engines->Get(*options, header.keep_evals()));
+  HTSR_ASSIGN_OR_RETURN(engine_, env_.engines->Get(*options, header.keep_evals()));
 
   std::vector<size_t> all_index;
   const std::vector<LayerPlan> all_plans = PlanModel(tensors_, *options, &all_index);
@@ -237,7 +237,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
           "chunk for '", info.name, "' while '", tensors_[assembly_.index].name,
           "' is incomplete (", assembly_.received, " of ", assembly_.expected, " bytes)"));
     }
-    RETURN_IF_ERROR(AppendLocked(chunk));
+    HTSR_RETURN_IF_ERROR(AppendLocked(chunk));
     return ReadAction::kContinue;
   }
 
@@ -278,7 +278,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
     waiting_for_bytes_ = true;
     return ReadAction::kWait;
   }
-  RETURN_IF_ERROR(StartBufferLocked(chunk, want));
+  HTSR_RETURN_IF_ERROR(StartBufferLocked(chunk, want));
   return ReadAction::kContinue;
 }
 

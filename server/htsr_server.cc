@@ -29,11 +29,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
   if (c.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "--tls-key"));
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "--tls-cert"));
+  HTSR_ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "--tls-key"));
+  HTSR_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "--tls-cert"));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (!c.tls_client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(c.tls_client_ca_file, "--tls-client-ca"));
+    HTSR_ASSIGN_OR_RETURN(options.pem_root_certs,
+                          ReadFile(c.tls_client_ca_file, "--tls-client-ca"));
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
@@ -42,7 +43,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig config) {
-  RETURN_IF_ERROR(ValidateConfig(config));
+  HTSR_RETURN_IF_ERROR(ValidateConfig(config));
   if (config.workers <= 0) {
     config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -56,11 +57,12 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   s->blas_ = std::make_unique<BlasThreads>(c.large_layer_threads);
   s->engines_ = std::make_unique<EngineCache>(base, 16, s->blas_.get());
   // Creating the default engine up front validates --device and names the backend.
-  ASSIGN_OR_RETURN(std::shared_ptr<const Engine> probe, s->engines_->Get(AnalysisOptions{}, false));
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<const Engine> probe,
+                        s->engines_->Get(AnalysisOptions{}, false));
   s->backend_.name = std::string(probe->backend().Name());
   s->backend_.description = probe->backend().Description();
 
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, MakeCredentials(c));
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, MakeCredentials(c));
 
   s->budget_ = std::make_unique<MemoryBudget>(c.queue_bytes);
   // The cache grows RSS beyond the budget: at most a quarter of it.

@@ -52,9 +52,9 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
   EngineConfig c;
   AnalysisOptions& o = c.options;
-  ASSIGN_OR_RETURN(o.min_evals, args.GetInt("min-evals", o.min_evals, 0, kMax));
-  ASSIGN_OR_RETURN(o.max_evals, args.GetInt("max-evals", o.max_evals, 0, kMax));
-  ASSIGN_OR_RETURN(o.max_n, args.GetInt("max-n", o.max_n, 0, kMax));
+  HTSR_ASSIGN_OR_RETURN(o.min_evals, args.GetInt("min-evals", o.min_evals, 0, kMax));
+  HTSR_ASSIGN_OR_RETURN(o.max_evals, args.GetInt("max-evals", o.max_evals, 0, kMax));
+  HTSR_ASSIGN_OR_RETURN(o.max_n, args.GetInt("max-n", o.max_n, 0, kMax));
   if (o.min_evals > o.max_evals) {
     return absl::InvalidArgumentError("--min-evals is larger than --max-evals: nothing to analyse");
   }
@@ -68,12 +68,13 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     o.fix_fingers = FixFingers::kClipXmax;
   }
   if (args.Has("xmax")) {
-    ASSIGN_OR_RETURN(int64_t k, args.GetInt("xmax", 0, -kMax, 0));
+    HTSR_ASSIGN_OR_RETURN(int64_t k, args.GetInt("xmax", 0, -kMax, 0));
     o.xmax_drop = -k;
   }
   o.mp_fit = args.Has("mp-fit");
   o.randomize = args.Has("randomize");
-  ASSIGN_OR_RETURN(int64_t seed, args.GetInt("seed", 0, 0, std::numeric_limits<int64_t>::max()));
+  HTSR_ASSIGN_OR_RETURN(int64_t seed,
+                        args.GetInt("seed", 0, 0, std::numeric_limits<int64_t>::max()));
   o.seed = static_cast<uint64_t>(seed);
   o.detx = args.Has("detx");
   o.normalize = args.Has("normalize");
@@ -96,7 +97,7 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("--device is auto, cpu or cuda, got '", dev, "'"));
   }
-  ASSIGN_OR_RETURN(int64_t threads, args.GetInt("threads", 0, 0, 4096));
+  HTSR_ASSIGN_OR_RETURN(int64_t threads, args.GetInt("threads", 0, 0, 4096));
   c.threads = static_cast<int>(threads);
   return c;
 }

@@ -12,7 +12,7 @@ namespace htsr::cli {
 absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, const Engine& engine,
                                                       const ModelAnalysisOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
+  HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
 
   TensorSource source;
   source.tensors = reader->Tensors();

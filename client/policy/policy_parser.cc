@@ -92,7 +92,7 @@ absl::Status ParseYaml(const std::string& text, const std::string& name, Policy&
       return absl::InvalidArgumentError(absl::StrCat(
           name, ":", line_no, ": nested mappings are not supported; use flat 'key: value' lines"));
     }
-    RETURN_IF_ERROR(close_list());
+    HTSR_RETURN_IF_ERROR(close_list());
     const size_t colon = trimmed.find(':');
     if (colon == std::string::npos) {
       return absl::InvalidArgumentError(
@@ -208,7 +208,7 @@ absl::Status SetPolicyValue(Policy& p, const std::string& key_in,
     if (is_list || values.size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": expects one number"));
     }
-    ASSIGN_OR_RETURN(*r.field, ParseDouble(key, values[0]));
+    HTSR_ASSIGN_OR_RETURN(*r.field, ParseDouble(key, values[0]));
     return absl::OkStatus();
   }
   for (const CountRule& r : counts) {
@@ -216,7 +216,7 @@ absl::Status SetPolicyValue(Policy& p, const std::string& key_in,
     if (is_list || values.size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": expects one integer"));
     }
-    ASSIGN_OR_RETURN(*r.field, ParseCount(key, values[0]));
+    HTSR_ASSIGN_OR_RETURN(*r.field, ParseCount(key, values[0]));
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -230,9 +230,9 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& text, const std::string& n
   Policy p;
   const std::string start(absl::StripLeadingAsciiWhitespace(text));
   if (!start.empty() && start[0] == '{') {
-    RETURN_IF_ERROR(ParseJsonPolicy(text, name, p));
+    HTSR_RETURN_IF_ERROR(ParseJsonPolicy(text, name, p));
   } else {
-    RETURN_IF_ERROR(ParseYaml(text, name, p));
+    HTSR_RETURN_IF_ERROR(ParseYaml(text, name, p));
   }
   return p;
 }

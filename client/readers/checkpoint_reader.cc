@@ -42,7 +42,7 @@ std::string FirstBytesHex(std::span<const std::byte> bytes) {
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, bool allow_index) {
   const auto b = file.bytes;
   if (LooksLikeZip(b)) {
-    ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+    HTSR_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
     if (IsPytorchZip(zip)) return OpenPytorch(std::move(file));
     return OpenNpz(std::move(file));
   }
@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::stri
                      ": directory has none of model.safetensors.index.json, model.safetensors, "
                      "pytorch_model.bin.index.json, pytorch_model.bin"));
   }
-  ASSIGN_OR_RETURN(readers::FileBytes file, readers::MapFile(path));
+  HTSR_ASSIGN_OR_RETURN(readers::FileBytes file, readers::MapFile(path));
   return readers::OpenFileBytes(std::move(file), /*allow_index=*/true);
 }
 

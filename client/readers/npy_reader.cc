@@ -44,7 +44,7 @@ class NpyReader : public ReaderBase {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpy(FileBytes file) {
-  ASSIGN_OR_RETURN(NpyHeader header, ParseNpyHeader(file.bytes, file.name));
+  HTSR_ASSIGN_OR_RETURN(NpyHeader header, ParseNpyHeader(file.bytes, file.name));
   // A truncated array is an error at open time, not at the first Load.
   if (header.data_offset > file.bytes.size() ||
       header.data_bytes > file.bytes.size() - header.data_offset) {

@@ -34,8 +34,8 @@ class NpzReader : public ReaderBase {
       if (e.name.ends_with("/")) continue;  // directory records
       const std::string where = absl::StrCat(Path(), ": member '", e.name, "'");
       // Only the header is needed now; big compressed members are inflated at Load.
-      ASSIGN_OR_RETURN(ZipBytes head, zip_.ReadPrefix(e, kMaxNpyHeaderBytes + 16));
-      ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(head.bytes, where));
+      HTSR_ASSIGN_OR_RETURN(ZipBytes head, zip_.ReadPrefix(e, kMaxNpyHeaderBytes + 16));
+      HTSR_ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(head.bytes, where));
       if (h.data_offset > e.uncompressed_size ||
           h.data_bytes != e.uncompressed_size - h.data_offset) {
         return absl::InvalidArgumentError(
@@ -57,11 +57,11 @@ class NpzReader : public ReaderBase {
     if (index >= members_.size()) return IndexError(index);
     const Member& m = members_[index];
     const ZipEntry& e = zip_.entries()[m.entry];
-    ASSIGN_OR_RETURN(ZipBytes bytes, zip_.Read(e));
+    HTSR_ASSIGN_OR_RETURN(ZipBytes bytes, zip_.Read(e));
     const std::string where = absl::StrCat(Path(), ": member '", e.name, "'");
     // Re-parse: the header seen at open time came from the same bytes, but a deflated
     // member is only now inflated and CRC-checked in full.
-    ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(bytes.bytes, where));
+    HTSR_ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(bytes.bytes, where));
     if (h.shape != m.header.shape || h.dtype != m.header.dtype) {
       return absl::DataLossError(absl::StrCat(where, ": header changed between reads"));
     }
@@ -77,9 +77,9 @@ class NpzReader : public ReaderBase {
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpz(FileBytes file) {
   std::string path = file.name;
-  ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(std::move(file)));
+  HTSR_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(std::move(file)));
   auto reader = std::make_unique<NpzReader>(std::move(path), std::move(zip));
-  RETURN_IF_ERROR(reader->Parse());
+  HTSR_RETURN_IF_ERROR(reader->Parse());
   return reader;
 }
 

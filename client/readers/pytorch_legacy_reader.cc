@@ -58,14 +58,14 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
 
   // Each pickle gets its own unpickler; the objects of the main one must outlive Build.
   pickle::Unpickler version(bytes.subspan(pos), where, pos);
-  ASSIGN_OR_RETURN(const Object* v, version.Run());
+  HTSR_ASSIGN_OR_RETURN(const Object* v, version.Run());
   if (v->kind != Kind::kInt || v->integer != kLegacyProtocolVersion) {
     return Bad(path, pos, "unsupported protocol version");
   }
   pos += version.consumed();
 
   pickle::Unpickler sys_info(bytes.subspan(pos), where, pos);
-  ASSIGN_OR_RETURN(const Object* info, sys_info.Run());
+  HTSR_ASSIGN_OR_RETURN(const Object* info, sys_info.Run());
   const Object* little = DictGet(info, "little_endian");
   if (little == nullptr || little->kind != Kind::kBool || !little->boolean) {
     return Bad(path, pos, "only little-endian checkpoints are supported");
@@ -73,11 +73,11 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
   pos += sys_info.consumed();
 
   pickle::Unpickler main(bytes.subspan(pos), absl::StrCat(path, " (main pickle)"), pos);
-  ASSIGN_OR_RETURN(const Object* root, main.Run());
+  HTSR_ASSIGN_OR_RETURN(const Object* root, main.Run());
   pos += main.consumed();
 
   pickle::Unpickler keys_pickle(bytes.subspan(pos), where, pos);
-  ASSIGN_OR_RETURN(const Object* keys, keys_pickle.Run());
+  HTSR_ASSIGN_OR_RETURN(const Object* keys, keys_pickle.Run());
   if (keys->kind != Kind::kList) return Bad(path, pos, "storage key list is not a list");
   pos += keys_pickle.consumed();
 
@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenLegacyPytorch(FileBytes fi
     }
   }
   auto reader = std::make_unique<PytorchReader>("pytorch", std::move(file), std::nullopt);
-  RETURN_IF_ERROR(reader->Build(root, storages));
+  HTSR_RETURN_IF_ERROR(reader->Build(root, storages));
   return reader;
 }
 

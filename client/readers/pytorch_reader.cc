@@ -70,12 +70,12 @@ absl::StatusOr<TensorView> PytorchReader::Load(size_t index) const {
   const TensorInfo& info = Tensors()[index];
   ZipBytes storage{ref.storage.direct, ReleasingOwner(file_, ref.storage.direct)};
   if (ref.storage.zip_entry != SIZE_MAX) {
-    ASSIGN_OR_RETURN(storage, zip_->Read(zip_->entries()[ref.storage.zip_entry]));
+    HTSR_ASSIGN_OR_RETURN(storage, zip_->Read(zip_->entries()[ref.storage.zip_entry]));
   }
   const size_t elem = DTypeSize(info.dtype);
   const std::string what = absl::StrCat(Path(), ": tensor '", info.name, "'");
   // Checked at open against the declared size; again against what was actually read.
-  RETURN_IF_ERROR(
+  HTSR_RETURN_IF_ERROR(
       CheckStridedBounds(info.shape, ref.stride, ref.offset, elem, storage.bytes.size(), what));
   const size_t nbytes = static_cast<size_t>(*CheckedByteSize(info.shape, elem));
   TensorView view;
@@ -176,11 +176,11 @@ absl::Status PytorchReader::Build(
     const size_t storage_bytes =
         loc.size_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(loc.size_bytes);
     if (storage->values_per_byte > 1) {
-      RETURN_IF_ERROR(CheckPackedBounds(info.shape, value->storage_offset, storage->values_per_byte,
-                                        storage_bytes, what));
+      HTSR_RETURN_IF_ERROR(CheckPackedBounds(info.shape, value->storage_offset,
+                                             storage->values_per_byte, storage_bytes, what));
     } else {
-      RETURN_IF_ERROR(CheckStridedBounds(info.shape, value->stride, value->storage_offset,
-                                         storage->elem_bytes, storage_bytes, what));
+      HTSR_RETURN_IF_ERROR(CheckStridedBounds(info.shape, value->stride, value->storage_offset,
+                                              storage->elem_bytes, storage_bytes, what));
     }
     if (value->quantized || !storage->unread_type.empty()) {
       const std::string type = storage->unread_type.empty() ? "torch" : storage->unread_type;
@@ -235,7 +235,7 @@ absl::Status ParseZip(PytorchReader* reader, const ZipArchive& zip) {
   const std::string prefix = pkl->name.substr(0, pkl->name.size() - std::string("data.pkl").size());
 
   if (const ZipEntry* bo = zip.Find(prefix + "byteorder")) {
-    ASSIGN_OR_RETURN(ZipBytes order, zip.Read(*bo));
+    HTSR_ASSIGN_OR_RETURN(ZipBytes order, zip.Read(*bo));
     const absl::string_view text(reinterpret_cast<const char*>(order.bytes.data()),
                                  order.bytes.size());
     if (text != "little") {
@@ -244,9 +244,9 @@ absl::Status ParseZip(PytorchReader* reader, const ZipArchive& zip) {
     }
   }
 
-  ASSIGN_OR_RETURN(ZipBytes pkl_bytes, zip.Read(*pkl));
+  HTSR_ASSIGN_OR_RETURN(ZipBytes pkl_bytes, zip.Read(*pkl));
   pickle::Unpickler unpickler(pkl_bytes.bytes, absl::StrCat(path, ":", pkl->name));
-  ASSIGN_OR_RETURN(const Object* root, unpickler.Run());
+  HTSR_ASSIGN_OR_RETURN(const Object* root, unpickler.Run());
   std::unordered_map<std::string, StorageLocation> storages;
   const std::string data_prefix = prefix + "data/";
   for (size_t i = 0; i < zip.entries().size(); ++i) {
@@ -268,11 +268,11 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file) {
   if (!file.bytes.empty() && static_cast<uint8_t>(file.bytes[0]) == 0x80) {
     return OpenLegacyPytorch(std::move(file));
   }
-  ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+  HTSR_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
   // The archive keeps its own copy of the file's bytes and owner.
   auto reader = std::make_unique<PytorchReader>("pytorch", file, std::move(zip));
   // Build() reads the archive through the reader, which owns it now.
-  RETURN_IF_ERROR(ParseZip(reader.get(), reader->archive()));
+  HTSR_RETURN_IF_ERROR(ParseZip(reader.get(), reader->archive()));
   return reader;
 }
 

@@ -175,7 +175,7 @@ absl::Status SafetensorsReader::Parse() {
   for (const auto& [name, value] : json->object) {
     if (name == "__metadata__") continue;  // free-form strings, nothing we use
     Entry e;
-    RETURN_IF_ERROR(ParseEntry(name, value, data_start, &e));
+    HTSR_RETURN_IF_ERROR(ParseEntry(name, value, data_start, &e));
     if (!e.unread_dtype.empty()) {
       unread.push_back(std::move(e));
       continue;
@@ -199,7 +199,7 @@ absl::Status SafetensorsReader::Parse() {
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenSafetensors(FileBytes file) {
   auto reader = std::make_unique<SafetensorsReader>(std::move(file));
-  RETURN_IF_ERROR(reader->Parse());
+  HTSR_RETURN_IF_ERROR(reader->Parse());
   return reader;
 }
 

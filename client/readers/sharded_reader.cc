@@ -73,9 +73,9 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
   }
   for (const std::string& shard_name : shard_names) {
     const std::string shard_path = dir + shard_name;
-    ASSIGN_OR_RETURN(FileBytes bytes, MapFile(shard_path));
-    ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> shard,
-                     OpenFileBytes(std::move(bytes), /*allow_index=*/false));
+    HTSR_ASSIGN_OR_RETURN(FileBytes bytes, MapFile(shard_path));
+    HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> shard,
+                          OpenFileBytes(std::move(bytes), /*allow_index=*/false));
     if (shards_.empty()) format_ = "sharded " + std::string(shard->Format());
     std::unordered_map<std::string, size_t> by_name;
     const auto& infos = shard->Tensors();
@@ -127,7 +127,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes ind
   const std::string dir =
       slash == std::string::npos ? std::string() : index_file.name.substr(0, slash + 1);
   auto reader = std::make_unique<ShardedReader>(index_file.name);
-  RETURN_IF_ERROR(reader->Build(*weight_map, dir));
+  HTSR_RETURN_IF_ERROR(reader->Build(*weight_map, dir));
   return reader;
 }
 

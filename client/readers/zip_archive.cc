@@ -37,7 +37,7 @@ bool LooksLikeZip(std::span<const std::byte> bytes) {
 
 absl::StatusOr<ZipArchive> ZipArchive::Open(FileBytes file) {
   ZipArchive zip(std::move(file));
-  RETURN_IF_ERROR(zip.ParseCentralDirectory());
+  HTSR_RETURN_IF_ERROR(zip.ParseCentralDirectory());
   return zip;
 }
 
@@ -147,7 +147,7 @@ absl::Status ZipArchive::ParseCentralDirectory() {
         return bad(at, "short ZIP64 extra field");
       }
     }
-    RETURN_IF_ERROR(ResolveDataOffset(&e));
+    HTSR_RETURN_IF_ERROR(ResolveDataOffset(&e));
     entries_.push_back(std::move(e));
   }
   return absl::OkStatus();

@@ -69,12 +69,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
   } else {
     grpc::SslCredentialsOptions ssl;
     if (!remote.tls_ca_file.empty()) {
-      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadWholeFile(remote.tls_ca_file, "TLS CA file"));
+      HTSR_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadWholeFile(remote.tls_ca_file, "TLS CA file"));
     }
     if (!remote.tls_cert_file.empty()) {
-      ASSIGN_OR_RETURN(ssl.pem_cert_chain,
-                       ReadWholeFile(remote.tls_cert_file, "TLS client certificate"));
-      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadWholeFile(remote.tls_key_file, "TLS client key"));
+      HTSR_ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                            ReadWholeFile(remote.tls_cert_file, "TLS client certificate"));
+      HTSR_ASSIGN_OR_RETURN(ssl.pem_private_key,
+                            ReadWholeFile(remote.tls_key_file, "TLS client key"));
     }
     if (!remote.tls_server_name.empty()) {
       args.SetSslTargetNameOverride(remote.tls_server_name);
@@ -274,8 +275,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   for (size_t g = 0; g < groups.size(); ++g) {
-    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                     MakeChannel(remote, static_cast<int>(g)));
+    HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                          MakeChannel(remote, static_cast<int>(g)));
     channels.push_back(std::move(channel));
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     PrepareContext(remote, deadline, contexts.back().get());
@@ -305,8 +306,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     for (size_t attempt = 0;; ++attempt) {
       grpc::ClientContext* context = nullptr;
       if (attempt > 0) {
-        ASSIGN_OR_RETURN(channels[g],
-                         MakeChannel(remote, static_cast<int>(g), static_cast<int>(attempt)));
+        HTSR_ASSIGN_OR_RETURN(channels[g],
+                              MakeChannel(remote, static_cast<int>(g), static_cast<int>(attempt)));
       }
       {
         std::lock_guard<std::mutex> lock(error_mu);
@@ -374,14 +375,14 @@ absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(
     const RemoteOptions& remote) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int k = 0; k < std::max(1, remote.streams); ++k) {
-    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, k));
+    HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, k));
     channels.push_back(std::move(channel));
   }
   return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channels)));
 }
 
 absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, 0));
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, 0));
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   grpc::ClientContext context;
   PrepareContext(remote, CallDeadline(remote), &context);
@@ -405,7 +406,7 @@ absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, "token file"));
+  HTSR_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, "token file"));
   const size_t eol = text.find('\n');
   std::string token(absl::StripAsciiWhitespace(text.substr(0, eol)));
   if (token.empty())

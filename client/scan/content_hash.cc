@@ -56,7 +56,7 @@ absl::StatusOr<ContentHash> HashCheckpoint(const std::string& path) {
   ContentHash out;
   Sha256 hasher;
   if (fs::is_regular_file(st)) {
-    RETURN_IF_ERROR(HashFileInto(path, hasher, &out.bytes));
+    HTSR_RETURN_IF_ERROR(HashFileInto(path, hasher, &out.bytes));
     out.sha256 = hasher.HexDigest();
     return out;
   }
@@ -90,7 +90,7 @@ absl::StatusOr<ContentHash> HashCheckpoint(const std::string& path) {
     if (ec) return absl::NotFoundError(absl::StrCat(full, ": ", ec.message()));
     const std::string nul(1, '\0');
     hasher.Update(absl::StrCat(rel, nul, size, nul));
-    RETURN_IF_ERROR(HashFileInto(full, hasher, &out.bytes));
+    HTSR_RETURN_IF_ERROR(HashFileInto(full, hasher, &out.bytes));
   }
   out.sha256 = hasher.HexDigest();
   return out;

@@ -46,8 +46,8 @@ std::string QuotedList(const std::vector<std::string>& names, const std::string&
 // checkpoint id -> ordered (key, value) extras; `keys` gets every key in first-seen order.
 absl::StatusOr<std::map<int64_t, std::vector<std::pair<std::string, std::string>>>> ReadExtras(
     ScanStore& store, std::vector<std::string>* keys) {
-  ASSIGN_OR_RETURN(DbTable t, store.Query("SELECT checkpoint_id, key, value FROM "
-                                          "checkpoint_extras ORDER BY checkpoint_id, ord"));
+  HTSR_ASSIGN_OR_RETURN(DbTable t, store.Query("SELECT checkpoint_id, key, value FROM "
+                                               "checkpoint_extras ORDER BY checkpoint_id, ord"));
   std::map<int64_t, std::vector<std::pair<std::string, std::string>>> out;
   std::set<std::string> seen;
   for (const auto& row : t.rows) {
@@ -64,7 +64,7 @@ absl::StatusOr<std::map<int64_t, std::vector<std::pair<std::string, std::string>
 
 absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream& out) {
   if (table == "layers") {
-    ASSIGN_OR_RETURN(
+    HTSR_ASSIGN_OR_RETURN(
         DbTable t, store.Query(absl::StrCat("SELECT c.path, ", QuotedList(LayerColumnNames(), "l."),
                                             " FROM layers l JOIN checkpoints c ON "
                                             "c.id = l.checkpoint_id ORDER BY c.path, l.layer_id")));
@@ -83,11 +83,11 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
         absl::StrCat("--table is checkpoints or layers, got '", table, "'"));
   }
   std::vector<std::string> extra_keys;
-  ASSIGN_OR_RETURN(auto extras, ReadExtras(store, &extra_keys));
-  ASSIGN_OR_RETURN(DbTable t,
-                   store.Query(absl::StrCat("SELECT id, ", QuotedList(CheckpointMetaColumns(), ""),
-                                            ", ", QuotedList(SummaryColumnNames(), ""),
-                                            " FROM checkpoints ORDER BY path")));
+  HTSR_ASSIGN_OR_RETURN(auto extras, ReadExtras(store, &extra_keys));
+  HTSR_ASSIGN_OR_RETURN(
+      DbTable t, store.Query(absl::StrCat("SELECT id, ", QuotedList(CheckpointMetaColumns(), ""),
+                                          ", ", QuotedList(SummaryColumnNames(), ""),
+                                          " FROM checkpoints ORDER BY path")));
   std::vector<std::string> header;
   for (size_t i = 1; i < t.columns.size(); ++i) header.push_back(CsvField(t.columns[i]));
   // Extras whose name collides with a column get an "extra." prefix.
@@ -115,15 +115,16 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
 }
 
 absl::Status ExportJson(ScanStore& store, std::ostream& out) {
-  ASSIGN_OR_RETURN(auto extras, ReadExtras(store, nullptr));
+  HTSR_ASSIGN_OR_RETURN(auto extras, ReadExtras(store, nullptr));
   const std::vector<std::string>& meta = CheckpointMetaColumns();
   const std::vector<std::string>& summary = SummaryColumnNames();
-  ASSIGN_OR_RETURN(DbTable t, store.Query(absl::StrCat("SELECT id, ", QuotedList(meta, ""), ", ",
-                                                       QuotedList(summary, ""),
-                                                       " FROM checkpoints ORDER BY path")));
-  ASSIGN_OR_RETURN(DbTable layers, store.Query(absl::StrCat(
-                                       "SELECT checkpoint_id, ", QuotedList(LayerColumnNames(), ""),
-                                       " FROM layers ORDER BY checkpoint_id, layer_id")));
+  HTSR_ASSIGN_OR_RETURN(DbTable t, store.Query(absl::StrCat("SELECT id, ", QuotedList(meta, ""),
+                                                            ", ", QuotedList(summary, ""),
+                                                            " FROM checkpoints ORDER BY path")));
+  HTSR_ASSIGN_OR_RETURN(
+      DbTable layers,
+      store.Query(absl::StrCat("SELECT checkpoint_id, ", QuotedList(LayerColumnNames(), ""),
+                               " FROM layers ORDER BY checkpoint_id, layer_id")));
   std::map<int64_t, std::vector<const std::vector<DbValue>*>> by_checkpoint;
   for (const auto& row : layers.rows) by_checkpoint[std::get<int64_t>(row[0])].push_back(&row);
 

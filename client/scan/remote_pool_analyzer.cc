@@ -18,7 +18,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
                                                       cli::LayerFilter filter) {
   if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
   RemoteOptions remote;
-  ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
+  HTSR_ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
   remote.load_balancing_policy = "round_robin";
   remote.tls_ca_file = pool.tls_ca_file;
   remote.tls_cert_file = pool.tls_cert_file;
@@ -29,13 +29,13 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.streams = pool.streams;
   // One channel for the whole scan: round_robin rotates over the pool only within a
   // channel, and its connections are reused from call to call.
-  ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
+  HTSR_ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
 
   return [remote, options, filter = std::move(filter),
           pool](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
     const auto start = std::chrono::steady_clock::now();
     // A checkpoint that cannot be opened is its own failure: no server can help.
-    ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
+    HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
     TensorSource source;
     source.tensors = reader->Tensors();
     const CheckpointReader* r = reader.get();

@@ -86,9 +86,9 @@ absl::StatusOr<std::unique_ptr<ScanStore>> ScanStore::Open(const std::string& pa
   if (rc != SQLITE_OK) return store->Error("cannot open");
   sqlite3_busy_timeout(db, 10000);
   // WAL: a killed scan leaves a consistent file, and readers (export) do not block it.
-  RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
-  RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL"));
-  RETURN_IF_ERROR(store->CreateSchema());
+  HTSR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  HTSR_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL"));
+  HTSR_RETURN_IF_ERROR(store->CreateSchema());
   return store;
 }
 
@@ -99,8 +99,8 @@ absl::StatusOr<std::unique_ptr<ScanStore>> ScanStore::OpenReadOnly(const std::st
   std::unique_ptr<ScanStore> store(new ScanStore(db, path));
   if (rc != SQLITE_OK) return store->Error("cannot open");
   sqlite3_busy_timeout(db, 10000);
-  ASSIGN_OR_RETURN(DbTable t, store->Query("SELECT name FROM sqlite_master WHERE type='table' "
-                                           "AND name='checkpoints'"));
+  HTSR_ASSIGN_OR_RETURN(DbTable t, store->Query("SELECT name FROM sqlite_master WHERE type='table' "
+                                                "AND name='checkpoints'"));
   if (t.rows.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an htsr scan database"));
   }
@@ -129,33 +129,35 @@ absl::Status ScanStore::CreateSchema() {
   for (const std::string& n : SummaryColumnNames()) summary.push_back(Quote(n));
   std::vector<std::string> layer;
   for (const std::string& n : LayerColumnNames()) layer.push_back(Quote(n));
-  RETURN_IF_ERROR(Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS checkpoints (", kCheckpointColumns,
-                                    ", ", absl::StrJoin(summary, ", "), ")")));
+  HTSR_RETURN_IF_ERROR(
+      Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS checkpoints (", kCheckpointColumns, ", ",
+                        absl::StrJoin(summary, ", "), ")")));
   // No declared types: each value keeps the type the writer gave it (int, real, text).
-  RETURN_IF_ERROR(
+  HTSR_RETURN_IF_ERROR(
       Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS layers (checkpoint_id INTEGER NOT "
                         "NULL REFERENCES checkpoints(id), ",
                         absl::StrJoin(layer, ", "), ")")));
-  RETURN_IF_ERROR(Exec(
+  HTSR_RETURN_IF_ERROR(Exec(
       "CREATE TABLE IF NOT EXISTS checkpoint_extras (checkpoint_id INTEGER NOT NULL REFERENCES "
       "checkpoints(id), ord INTEGER NOT NULL, key TEXT NOT NULL, value TEXT)"));
-  RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS layers_by_checkpoint ON layers(checkpoint_id)"));
-  RETURN_IF_ERROR(
+  HTSR_RETURN_IF_ERROR(
+      Exec("CREATE INDEX IF NOT EXISTS layers_by_checkpoint ON layers(checkpoint_id)"));
+  HTSR_RETURN_IF_ERROR(
       Exec("CREATE INDEX IF NOT EXISTS extras_by_checkpoint ON checkpoint_extras(checkpoint_id)"));
-  RETURN_IF_ERROR(AddMissingColumns("checkpoints", SummaryColumnNames()));
+  HTSR_RETURN_IF_ERROR(AddMissingColumns("checkpoints", SummaryColumnNames()));
   return AddMissingColumns("layers", LayerColumnNames());
 }
 
 absl::Status ScanStore::AddMissingColumns(const std::string& table,
                                           const std::vector<std::string>& cols) {
-  ASSIGN_OR_RETURN(DbTable info, Query(absl::StrCat("PRAGMA table_info(", table, ")")));
+  HTSR_ASSIGN_OR_RETURN(DbTable info, Query(absl::StrCat("PRAGMA table_info(", table, ")")));
   std::map<std::string, bool> have;
   for (const auto& row : info.rows) {
     if (const auto* n = std::get_if<std::string>(&row[1])) have[*n] = true;
   }
   for (const std::string& c : cols) {
     if (!have.count(c)) {
-      RETURN_IF_ERROR(Exec(absl::StrCat("ALTER TABLE ", table, " ADD COLUMN ", Quote(c))));
+      HTSR_RETURN_IF_ERROR(Exec(absl::StrCat("ALTER TABLE ", table, " ADD COLUMN ", Quote(c))));
     }
   }
   return absl::OkStatus();
@@ -185,7 +187,7 @@ absl::Status ScanStore::Record(const CheckpointRecord& record) {
     return absl::InternalError("CheckpointRecord: ok without a report");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  HTSR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   absl::Status s = RecordLocked(record);
   if (!s.ok()) {
     Exec("ROLLBACK").IgnoreError();
@@ -207,9 +209,10 @@ absl::Status ScanStore::RecordLocked(const CheckpointRecord& r) {
     BindText(old.get(), 1, r.item.path);
     if (sqlite3_step(old.get()) == SQLITE_ROW) {
       const int64_t id = sqlite3_column_int64(old.get(), 0);
-      RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM layers WHERE checkpoint_id=", id)));
-      RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM checkpoint_extras WHERE checkpoint_id=", id)));
-      RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM checkpoints WHERE id=", id)));
+      HTSR_RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM layers WHERE checkpoint_id=", id)));
+      HTSR_RETURN_IF_ERROR(
+          Exec(absl::StrCat("DELETE FROM checkpoint_extras WHERE checkpoint_id=", id)));
+      HTSR_RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM checkpoints WHERE id=", id)));
     }
   }
 

@@ -55,10 +55,10 @@ absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArg
           absl::StrCat("--deadline expects seconds > 0, got '", *d, "'"));
     }
   }
-  ASSIGN_OR_RETURN(int64_t retries, args.GetInt("retries", 3, 0, 100));
+  HTSR_ASSIGN_OR_RETURN(int64_t retries, args.GetInt("retries", 3, 0, 100));
   o.max_attempts = static_cast<int>(retries) + 1;
   // At most 16: one model must not take a shared pool's whole --max-concurrent-calls.
-  ASSIGN_OR_RETURN(int64_t streams, args.GetInt("streams", 1, 1, 16));
+  HTSR_ASSIGN_OR_RETURN(int64_t streams, args.GetInt("streams", 1, 1, 16));
   o.streams = static_cast<int>(streams);
   if (o.server.empty()) {
     for (const char* f : {"tls-ca", "tls-cert", "tls-key", "tls-server-name", "token-file",

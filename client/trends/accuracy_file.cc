@@ -15,7 +15,7 @@ namespace htsr::trends {
 
 absl::StatusOr<AccuracyTable> ParseAccuracies(absl::string_view text, const std::string& path,
                                               const AccuracyOptions& options) {
-  ASSIGN_OR_RETURN(CsvTable t, ParseCsv(text, path));
+  HTSR_ASSIGN_OR_RETURN(CsvTable t, ParseCsv(text, path));
   // Headerless "model,value": the first line's second field is already a number.
   if (t.header.size() == 2 && ParseNumber(t.header[1]).has_value()) {
     t.rows.insert(t.rows.begin(), t.header);
@@ -84,7 +84,7 @@ absl::StatusOr<AccuracyTable> ParseAccuracies(absl::string_view text, const std:
 
 absl::StatusOr<AccuracyTable> ReadAccuracyFile(const std::string& path,
                                                const AccuracyOptions& options) {
-  ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  HTSR_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   return ParseAccuracies(text, path, options);
 }
 

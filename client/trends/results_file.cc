@@ -50,7 +50,7 @@ void AddSummaryAliases(ModelRecord& rec) {
 
 absl::StatusOr<std::vector<ModelRecord>> FromPythonDict(absl::string_view text,
                                                         const std::string& path) {
-  ASSIGN_OR_RETURN(auto entries, ParsePythonDictNumbers(text, path));
+  HTSR_ASSIGN_OR_RETURN(auto entries, ParsePythonDictNumbers(text, path));
   ModelRecord rec;
   rec.name = ModelNameFromPath(path);
   rec.source = path;
@@ -234,7 +234,7 @@ absl::StatusOr<std::vector<ModelRecord>> ParseResults(absl::string_view text,
     if (j < text.size() && text[j] == '\'') return FromPythonDict(text, path);
     return FromJson(text, path);
   }
-  ASSIGN_OR_RETURN(CsvTable table, ParseCsv(text, path));
+  HTSR_ASSIGN_OR_RETURN(CsvTable table, ParseCsv(text, path));
   if (table.Column("layer_id") >= 0 && table.Column("alpha") >= 0) return FromLayerCsv(table, path);
   if (table.Column("model") >= 0 || table.Column("name") >= 0) return FromSummaryCsv(table, path);
   return absl::InvalidArgumentError(absl::StrCat(
@@ -246,7 +246,7 @@ absl::StatusOr<std::vector<ModelRecord>> ParseResults(absl::string_view text,
 absl::StatusOr<std::vector<ModelRecord>> ReadResultsFile(const std::string& path) {
   // A scan database can be far larger than a text input: it is queried, not read whole.
   if (IsSqliteFile(path)) return ReadScanDatabase(path);
-  ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  HTSR_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   return ParseResults(text, path);
 }
 

@@ -74,9 +74,9 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
     by_id[Text(row[id_col])] = out.size();
     out.push_back(std::move(rec));
   }
-  ASSIGN_OR_RETURN(scan::DbTable extras,
-                   (*store)->Query("SELECT checkpoint_id, key, value FROM checkpoint_extras "
-                                   "ORDER BY checkpoint_id, ord"));
+  HTSR_ASSIGN_OR_RETURN(scan::DbTable extras,
+                        (*store)->Query("SELECT checkpoint_id, key, value FROM checkpoint_extras "
+                                        "ORDER BY checkpoint_id, ord"));
   for (const auto& row : extras.rows) {
     auto it = by_id.find(Text(row[0]));
     if (it == by_id.end()) continue;
@@ -90,8 +90,8 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
       rec.SetMetric(key, *v);
     }
   }
-  ASSIGN_OR_RETURN(scan::DbTable layers,
-                   (*store)->Query("SELECT * FROM layers ORDER BY checkpoint_id, layer_id"));
+  HTSR_ASSIGN_OR_RETURN(scan::DbTable layers,
+                        (*store)->Query("SELECT * FROM layers ORDER BY checkpoint_id, layer_id"));
   for (const auto& row : layers.rows) {
     auto it = by_id.find(Text(row[0]));
     if (it == by_id.end()) continue;

@@ -29,7 +29,7 @@ bool AnyTarget(const std::vector<ModelRecord>& records) {
 }
 
 absl::Status AppendResults(const std::string& path, std::vector<ModelRecord>& records) {
-  ASSIGN_OR_RETURN(std::vector<ModelRecord> got, ReadResultsFile(path));
+  HTSR_ASSIGN_OR_RETURN(std::vector<ModelRecord> got, ReadResultsFile(path));
   for (ModelRecord& r : got) records.push_back(std::move(r));
   return absl::OkStatus();
 }
@@ -37,7 +37,7 @@ absl::Status AppendResults(const std::string& path, std::vector<ModelRecord>& re
 absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<ModelRecord>& records,
                                    TrendOptions& options, std::vector<std::string>& notes) {
   if (!spec.accuracy_file.empty()) {
-    ASSIGN_OR_RETURN(AccuracyTable table, ReadAccuracyFile(spec.accuracy_file, spec.accuracy));
+    HTSR_ASSIGN_OR_RETURN(AccuracyTable table, ReadAccuracyFile(spec.accuracy_file, spec.accuracy));
     options.target_is_error = table.is_error;
     options.target_name = table.column;
     for (std::string& line : AttachTargets(table, records)) notes.push_back(std::move(line));

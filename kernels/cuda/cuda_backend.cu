@@ -73,7 +73,7 @@ class CudaBackend final : public Backend {
           absl::StrCat("no CUDA device ", ordinal, " (", count, " visible)"));
     }
     auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit));
-    RETURN_IF_ERROR(backend->Init());
+    HTSR_RETURN_IF_ERROR(backend->Init());
     return std::unique_ptr<Backend>(std::move(backend));
   }
 
@@ -128,10 +128,10 @@ class CudaBackend final : public Backend {
       for (int64_t first = 0; first < batch.count; first += chunk) {
         const int64_t c = std::min(chunk, batch.count - first);
         const size_t in_elems = static_cast<size_t>(c * *elems);
-        ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
-        RETURN_IF_ERROR(lease.lane()->staging.Upload(
+        HTSR_ASSIGN_OR_RETURN(auto d_in, cuda::DeviceBuffer<float>::Allocate(in_elems, ctx.stream));
+        HTSR_RETURN_IF_ERROR(lease.lane()->staging.Upload(
             batch.data + first * *elems, in_elems * sizeof(float), d_in.data(), ctx.stream));
-        RETURN_IF_ERROR(cuda::GramEigenvalues(
+        HTSR_RETURN_IF_ERROR(cuda::GramEigenvalues(
             ctx, d_in.data(), c, batch.rows, batch.cols, scale, precision,
             out.subspan(static_cast<size_t>(first * m), static_cast<size_t>(c * m))));
       }
@@ -162,24 +162,25 @@ class CudaBackend final : public Backend {
                          "; value ", i, " is ", x));
       }
     }
-    ASSIGN_OR_RETURN(const int64_t need, cuda::KsScanDeviceBytes(n));  // incl. the upload
+    HTSR_ASSIGN_OR_RETURN(const int64_t need, cuda::KsScanDeviceBytes(n));  // incl. the upload
     auto plan = [&](const Lane&, int64_t budget) -> std::optional<int64_t> {
       return need <= budget ? std::optional<int64_t>(need) : std::nullopt;
     };
     PowerLawScan scan;
     auto run = [&](const Lease& lease) -> absl::Status {
       cudaStream_t stream = lease.lane()->stream.get();
-      ASSIGN_OR_RETURN(auto d_values,
-                       cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
-      RETURN_IF_ERROR(lease.lane()->staging.Upload(sorted.data(), sorted.size_bytes(),
-                                                   d_values.data(), stream));
-      ASSIGN_OR_RETURN(const cuda::KsScanResult r, cuda::KsScanDevice(d_values.data(), n, stream));
+      HTSR_ASSIGN_OR_RETURN(auto d_values,
+                            cuda::DeviceBuffer<double>::Allocate(static_cast<size_t>(n), stream));
+      HTSR_RETURN_IF_ERROR(lease.lane()->staging.Upload(sorted.data(), sorted.size_bytes(),
+                                                        d_values.data(), stream));
+      HTSR_ASSIGN_OR_RETURN(const cuda::KsScanResult r,
+                            cuda::KsScanDevice(d_values.data(), n, stream));
       scan.best_index = r.best_index;
       scan.alpha = r.alpha;
       scan.D = r.D;
       return absl::OkStatus();
     };
-    RETURN_IF_ERROR(RunOnLane(plan, run, [&] {
+    HTSR_RETURN_IF_ERROR(RunOnLane(plan, run, [&] {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "KS scan of %d values needs %.1f MiB of GPU memory, %.1f MiB usable on %s", n,
           need / 1048576.0, UsableBytes() / 1048576.0, device_name_));
@@ -212,7 +213,7 @@ class CudaBackend final : public Backend {
   template <typename Run, typename Refused>
   absl::Status RunOnLane(const Planner& plan, const Run& run, const Refused& refused) {
     for (const bool alone_only : {false, true}) {
-      ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan, alone_only));
+      HTSR_ASSIGN_OR_RETURN(std::optional<Lease> lease, Begin(plan, alone_only));
       if (!lease) return refused();
       absl::Status status = run(*lease);
       if (status.code() != absl::StatusCode::kResourceExhausted || lease->alone()) return status;
@@ -223,7 +224,7 @@ class CudaBackend final : public Backend {
   CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
 
   absl::Status Init() {
-    RETURN_IF_ERROR(Activate());
+    HTSR_RETURN_IF_ERROR(Activate());
     cudaDeviceProp prop{};
     HTSR_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal_));
     device_name_ = prop.name;
@@ -243,10 +244,10 @@ class CudaBackend final : public Backend {
     const int lanes = LaneCount();
     for (int i = 0; i < lanes; ++i) {
       auto lane = std::make_unique<Lane>();
-      ASSIGN_OR_RETURN(lane->stream, cuda::CreateStream());
-      ASSIGN_OR_RETURN(lane->cublas, cuda::CreateCublas(lane->stream.get()));
-      ASSIGN_OR_RETURN(lane->cusolver, cuda::CreateCusolver(lane->stream.get()));
-      ASSIGN_OR_RETURN(lane->params, cuda::CreateCusolverParams());
+      HTSR_ASSIGN_OR_RETURN(lane->stream, cuda::CreateStream());
+      HTSR_ASSIGN_OR_RETURN(lane->cublas, cuda::CreateCublas(lane->stream.get()));
+      HTSR_ASSIGN_OR_RETURN(lane->cusolver, cuda::CreateCusolver(lane->stream.get()));
+      HTSR_ASSIGN_OR_RETURN(lane->params, cuda::CreateCusolverParams());
       free_lanes_.push_back(lane.get());
       lanes_.push_back(std::move(lane));
     }

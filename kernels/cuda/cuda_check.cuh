@@ -24,14 +24,14 @@ absl::Status SolverInfoToStatus(int info, const char* routine, int64_t matrix_in
 }  // namespace htsr::cuda
 
 #define HTSR_CUDA_CHECK(expr) \
-  RETURN_IF_ERROR(::htsr::cuda::CudaToStatus((expr), #expr, __FILE__, __LINE__))
+  HTSR_RETURN_IF_ERROR(::htsr::cuda::CudaToStatus((expr), #expr, __FILE__, __LINE__))
 #define HTSR_CUBLAS_CHECK(expr) \
-  RETURN_IF_ERROR(::htsr::cuda::CublasToStatus((expr), #expr, __FILE__, __LINE__))
+  HTSR_RETURN_IF_ERROR(::htsr::cuda::CublasToStatus((expr), #expr, __FILE__, __LINE__))
 #define HTSR_CUSOLVER_CHECK(expr) \
-  RETURN_IF_ERROR(::htsr::cuda::CusolverToStatus((expr), #expr, __FILE__, __LINE__))
+  HTSR_RETURN_IF_ERROR(::htsr::cuda::CusolverToStatus((expr), #expr, __FILE__, __LINE__))
 // After every kernel launch: launch-configuration errors surface here, not later.
 #define HTSR_CUDA_CHECK_LAUNCH(kernel_name) \
-  RETURN_IF_ERROR(                          \
+  HTSR_RETURN_IF_ERROR(                     \
       ::htsr::cuda::CudaToStatus(cudaGetLastError(), "launch " kernel_name, __FILE__, __LINE__))
 
 #endif  // HTSR_KERNELS_CUDA_CUDA_CHECK_CUH_

@@ -157,14 +157,14 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
   const cuda_plan::GramShape g = cuda_plan::PlanGram(rows, cols);
   const int64_t m = g.m;
 
-  ASSIGN_OR_RETURN(DeviceBuffer<T> gram,
-                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m), ctx.stream));
-  ASSIGN_OR_RETURN(DeviceBuffer<T> evals,
-                   DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m), ctx.stream));
-  ASSIGN_OR_RETURN(DeviceBuffer<int> info,
-                   DeviceBuffer<int>::Allocate(static_cast<size_t>(count), ctx.stream));
-  ASSIGN_OR_RETURN(DeviceBuffer<double> d_out,
-                   DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<T> gram,
+                        DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m * m), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<T> evals,
+                        DeviceBuffer<T>::Allocate(static_cast<size_t>(count * m), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<int> info,
+                        DeviceBuffer<int>::Allocate(static_cast<size_t>(count), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<double> d_out,
+                        DeviceBuffer<double>::Allocate(static_cast<size_t>(count * m), ctx.stream));
 
   // Gram = scale^2 * (smaller-side product); only the lower triangle is read by the solver.
   const T alpha = static_cast<T>(scale * scale);
@@ -182,9 +182,9 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
                                   static_cast<int>(count)));
   }
 
-  ASSIGN_OR_RETURN(EigenWorkspace ws, QueryEigenWorkspace<T>(ctx, m, count));
-  ASSIGN_OR_RETURN(DeviceBuffer<char> work,
-                   DeviceBuffer<char>::Allocate(ws.device_bytes, ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(EigenWorkspace ws, QueryEigenWorkspace<T>(ctx, m, count));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<char> work,
+                        DeviceBuffer<char>::Allocate(ws.device_bytes, ctx.stream));
   std::vector<char> host_work(ws.host_bytes);
   const char* routine = ws.batched ? "cusolverDnXsyevBatched" : "cusolverDnXsyevd";
   if (ws.batched) {
@@ -211,7 +211,7 @@ absl::Status Solve(const SolverContext& ctx, const T* d_a, int64_t count, int64_
       cudaMemcpyAsync(out.data(), d_out.data(), d_out.bytes(), cudaMemcpyDeviceToHost, ctx.stream));
   HTSR_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
   for (int64_t b = 0; b < count; ++b) {
-    RETURN_IF_ERROR(SolverInfoToStatus(host_info[static_cast<size_t>(b)], routine, b));
+    HTSR_RETURN_IF_ERROR(SolverInfoToStatus(host_info[static_cast<size_t>(b)], routine, b));
   }
   return absl::OkStatus();
 }
@@ -230,12 +230,14 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   if (k == 0) return absl::OkStatus();
   const int64_t n = g.k;  // = max(rows, cols): rows of B
 
-  ASSIGN_OR_RETURN(auto gram,
-                   DeviceBuffer<double>::Allocate(static_cast<size_t>(m * m), ctx.stream));
-  ASSIGN_OR_RETURN(auto w, DeviceBuffer<double>::Allocate(static_cast<size_t>(m), ctx.stream));
-  ASSIGN_OR_RETURN(auto b, DeviceBuffer<double>::Allocate(static_cast<size_t>(n * k), ctx.stream));
-  ASSIGN_OR_RETURN(auto sv, DeviceBuffer<double>::Allocate(static_cast<size_t>(k), ctx.stream));
-  ASSIGN_OR_RETURN(auto info, DeviceBuffer<int>::Allocate(2, ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto gram,
+                        DeviceBuffer<double>::Allocate(static_cast<size_t>(m * m), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto w, DeviceBuffer<double>::Allocate(static_cast<size_t>(m), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto b,
+                        DeviceBuffer<double>::Allocate(static_cast<size_t>(n * k), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto sv,
+                        DeviceBuffer<double>::Allocate(static_cast<size_t>(k), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto info, DeviceBuffer<int>::Allocate(2, ctx.stream));
 
   const double alpha = scale * scale;
   const double zero = 0.0;
@@ -256,8 +258,8 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   HTSR_CUSOLVER_CHECK(cusolverDnXgesvd_bufferSize(
       ctx.cusolver, ctx.params, 'N', 'N', n, k, CUDA_R_64F, b.data(), n, CUDA_R_64F, sv.data(),
       CUDA_R_64F, nullptr, 1, CUDA_R_64F, nullptr, 1, CUDA_R_64F, &svd_dev, &svd_host));
-  ASSIGN_OR_RETURN(auto work,
-                   DeviceBuffer<char>::Allocate(std::max(dev_bytes, svd_dev), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(auto work,
+                        DeviceBuffer<char>::Allocate(std::max(dev_bytes, svd_dev), ctx.stream));
   std::vector<char> host_work(std::max(host_bytes, svd_host));
   HTSR_CUSOLVER_CHECK(cusolverDnXsyevdx(ctx.cusolver, ctx.params, CUSOLVER_EIG_MODE_VECTOR,
                                         CUSOLVER_EIG_RANGE_I, CUBLAS_FILL_MODE_LOWER, m, CUDA_R_64F,
@@ -290,8 +292,8 @@ absl::Status RefineSmall(const SolverContext& ctx, const double* d_a, int64_t ro
   HTSR_CUDA_CHECK(
       cudaMemcpyAsync(host_sv.data(), sv.data(), sv.bytes(), cudaMemcpyDeviceToHost, ctx.stream));
   HTSR_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-  RETURN_IF_ERROR(SolverInfoToStatus(host_info[0], "cusolverDnXsyevdx", 0));
-  RETURN_IF_ERROR(SolverInfoToStatus(host_info[1], "cusolverDnXgesvd", 0));
+  HTSR_RETURN_IF_ERROR(SolverInfoToStatus(host_info[0], "cusolverDnXsyevdx", 0));
+  HTSR_RETURN_IF_ERROR(SolverInfoToStatus(host_info[1], "cusolverDnXgesvd", 0));
   if (found != k) {
     return absl::InternalError(
         absl::StrCat("cusolverDnXsyevdx returned ", found, " eigenvectors, wanted ", k));
@@ -322,7 +324,7 @@ absl::Status CheckShape(int64_t rows, int64_t cols, int64_t count) {
 
 absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t rows, int64_t cols,
                                              int64_t count, Precision precision) {
-  RETURN_IF_ERROR(CheckShape(rows, cols, count));
+  HTSR_RETURN_IF_ERROR(CheckShape(rows, cols, count));
   const bool f64 = precision == Precision::kF64;
   const std::optional<int64_t> pipeline = cuda_plan::GramPipelineBytes(rows, cols, count, f64);
   if (!pipeline) {
@@ -332,9 +334,9 @@ absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t r
   const int64_t m = std::min(rows, cols);
   EigenWorkspace ws;
   if (f64) {
-    ASSIGN_OR_RETURN(ws, QueryEigenWorkspace<double>(ctx, m, count));
+    HTSR_ASSIGN_OR_RETURN(ws, QueryEigenWorkspace<double>(ctx, m, count));
   } else {
-    ASSIGN_OR_RETURN(ws, QueryEigenWorkspace<float>(ctx, m, count));
+    HTSR_ASSIGN_OR_RETURN(ws, QueryEigenWorkspace<float>(ctx, m, count));
   }
   return *pipeline + static_cast<int64_t>(ws.device_bytes);
 }
@@ -342,7 +344,7 @@ absl::StatusOr<int64_t> GramEigenDeviceBytes(const SolverContext& ctx, int64_t r
 absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int64_t count,
                              int64_t rows, int64_t cols, double scale, Precision precision,
                              std::span<double> out) {
-  RETURN_IF_ERROR(CheckShape(rows, cols, count));
+  HTSR_RETURN_IF_ERROR(CheckShape(rows, cols, count));
   const int64_t m = std::min(rows, cols);
   if (static_cast<int64_t>(out.size()) != count * m) {
     return absl::InvalidArgumentError(
@@ -350,7 +352,7 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
   }
   const int64_t n = count * rows * cols;
   {
-    ASSIGN_OR_RETURN(auto d_bad, DeviceBuffer<unsigned long long>::Allocate(1, ctx.stream));
+    HTSR_ASSIGN_OR_RETURN(auto d_bad, DeviceBuffer<unsigned long long>::Allocate(1, ctx.stream));
     unsigned long long bad = ~0ull;
     HTSR_CUDA_CHECK(
         cudaMemcpyAsync(d_bad.data(), &bad, sizeof(bad), cudaMemcpyHostToDevice, ctx.stream));
@@ -368,11 +370,11 @@ absl::Status GramEigenvalues(const SolverContext& ctx, const float* d_input, int
   if (precision == Precision::kF32) {
     return Solve<float>(ctx, d_input, count, rows, cols, scale, out);
   }
-  ASSIGN_OR_RETURN(DeviceBuffer<double> wide,
-                   DeviceBuffer<double>::Allocate(static_cast<size_t>(n), ctx.stream));
+  HTSR_ASSIGN_OR_RETURN(DeviceBuffer<double> wide,
+                        DeviceBuffer<double>::Allocate(static_cast<size_t>(n), ctx.stream));
   WidenKernel<<<GridFor(n, 256), 256, 0, ctx.stream>>>(d_input, wide.data(), n);
   HTSR_CUDA_CHECK_LAUNCH("WidenKernel");
-  RETURN_IF_ERROR(Solve<double>(ctx, wide.data(), count, rows, cols, scale, out));
+  HTSR_RETURN_IF_ERROR(Solve<double>(ctx, wide.data(), count, rows, cols, scale, out));
   for (int64_t b = 0; b < count; ++b) {
     absl::Status status =
         RefineSmall(ctx, wide.data() + b * rows * cols, rows, cols, scale,

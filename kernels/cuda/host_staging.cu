@@ -7,9 +7,9 @@ namespace htsr::cuda {
 
 absl::Status HostStaging::EnsureSlots() {
   for (int s = 0; s < 2; ++s) {
-    RETURN_IF_ERROR(slots_[s].Reserve(kSlotBytes));
+    HTSR_RETURN_IF_ERROR(slots_[s].Reserve(kSlotBytes));
     if (slot_free_[s].get() == nullptr) {
-      ASSIGN_OR_RETURN(slot_free_[s], CreateEvent());
+      HTSR_ASSIGN_OR_RETURN(slot_free_[s], CreateEvent());
     }
   }
   return absl::OkStatus();

@@ -170,25 +170,25 @@ absl::Status CheckSize(int64_t n) {
 }  // namespace
 
 absl::StatusOr<int64_t> KsScanDeviceBytes(int64_t n) {
-  RETURN_IF_ERROR(CheckSize(n));
+  HTSR_RETURN_IF_ERROR(CheckSize(n));
   const std::optional<int64_t> bytes = cuda_plan::KsScanBytes(n);
   if (!bytes) return absl::ResourceExhaustedError(absl::StrCat("KS scan of ", n, " values"));
-  ASSIGN_OR_RETURN(size_t temp, CubTempBytes(n));
+  HTSR_ASSIGN_OR_RETURN(size_t temp, CubTempBytes(n));
   return *bytes + static_cast<int64_t>(temp);
 }
 
 absl::StatusOr<KsScanResult> KsScanDevice(const double* d_values, int64_t n, cudaStream_t stream) {
-  RETURN_IF_ERROR(CheckSize(n));
+  HTSR_RETURN_IF_ERROR(CheckSize(n));
   const size_t un = static_cast<size_t>(n);
-  ASSIGN_OR_RETURN(size_t temp_bytes, CubTempBytes(n));
-  ASSIGN_OR_RETURN(auto temp, DeviceBuffer<char>::Allocate(temp_bytes, stream));
-  ASSIGN_OR_RETURN(auto sorted, DeviceBuffer<double>::Allocate(un, stream));
-  ASSIGN_OR_RETURN(auto logs, DeviceBuffer<double>::Allocate(un, stream));
-  ASSIGN_OR_RETURN(auto reversed, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
-  ASSIGN_OR_RETURN(auto suffix, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
-  ASSIGN_OR_RETURN(auto alphas, DeviceBuffer<double>::Allocate(un - 1, stream));
-  ASSIGN_OR_RETURN(auto ds, DeviceBuffer<double>::Allocate(un - 1, stream));
-  ASSIGN_OR_RETURN(auto result, DeviceBuffer<KsScanResult>::Allocate(1, stream));
+  HTSR_ASSIGN_OR_RETURN(size_t temp_bytes, CubTempBytes(n));
+  HTSR_ASSIGN_OR_RETURN(auto temp, DeviceBuffer<char>::Allocate(temp_bytes, stream));
+  HTSR_ASSIGN_OR_RETURN(auto sorted, DeviceBuffer<double>::Allocate(un, stream));
+  HTSR_ASSIGN_OR_RETURN(auto logs, DeviceBuffer<double>::Allocate(un, stream));
+  HTSR_ASSIGN_OR_RETURN(auto reversed, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
+  HTSR_ASSIGN_OR_RETURN(auto suffix, DeviceBuffer<DoubleDouble>::Allocate(un, stream));
+  HTSR_ASSIGN_OR_RETURN(auto alphas, DeviceBuffer<double>::Allocate(un - 1, stream));
+  HTSR_ASSIGN_OR_RETURN(auto ds, DeviceBuffer<double>::Allocate(un - 1, stream));
+  HTSR_ASSIGN_OR_RETURN(auto result, DeviceBuffer<KsScanResult>::Allocate(1, stream));
 
   // Positive doubles sort correctly as radix keys; already-sorted input stays as it is
   // (equal keys are indistinguishable), so indices match the caller's ascending order.

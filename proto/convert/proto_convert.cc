@@ -277,7 +277,7 @@ absl::StatusOr<LayerPlan> FromProto(const v1::LayerPlan& p) {
   LayerPlan plan;
   plan.layer_id = p.layer_id();
   plan.name = p.name();
-  ASSIGN_OR_RETURN(plan.type, LayerTypeFromProto(p.type()));
+  HTSR_ASSIGN_OR_RETURN(plan.type, LayerTypeFromProto(p.type()));
   plan.rows = p.rows();
   plan.cols = p.cols();
   plan.N = p.n();
@@ -351,9 +351,9 @@ void ToProto(const LayerResult& r, v1::LayerResult* out) {
 
 absl::StatusOr<LayerResult> FromProto(const v1::LayerResult& p) {
   LayerResult r;
-  ASSIGN_OR_RETURN(r.plan, FromProto(p.plan()));
-  ASSIGN_OR_RETURN(r.status, LayerStatusFromProto(p.status()));
-  ASSIGN_OR_RETURN(r.warning, LayerWarningFromProto(p.warning()));
+  HTSR_ASSIGN_OR_RETURN(r.plan, FromProto(p.plan()));
+  HTSR_ASSIGN_OR_RETURN(r.status, LayerStatusFromProto(p.status()));
+  HTSR_ASSIGN_OR_RETURN(r.warning, LayerWarningFromProto(p.warning()));
   r.reason = p.reason();
   r.Q = p.q();
   r.norm = p.norm();
