@@ -218,6 +218,11 @@ TEST_P(ReferenceAgreementTest, PerLayerColumnsMatch) {
       // both sides, compared in absolute terms against sv_max.
       if (column == "sv_min" && want < 1e-6 * r.sv_max) {
         EXPECT_LE(std::fabs(got - want), 1e-6 * r.sv_max) << column;
+      } else if (column.rfind("detX_val", 0) == 0 && want < 1e-12 * r.spectral_norm) {
+        // detX landing on an eigenvalue of a rank-deficient layer's null space (rank30:
+        // ~2e-15): rounding noise whose last digits depend on the LAPACK kernel the CPU
+        // selects (1.008e-9 relative apart on one EPYC host). Same value to 1e-6.
+        EXPECT_LE(err, 1e-6) << column << " got " << got << " want " << f->second;
       } else {
         EXPECT_LE(err, 1e-9) << column << " got " << got << " want " << f->second;
       }
