@@ -1,15 +1,13 @@
 // The one place that turns --server / engine flags into a CheckpointAnalyzer, for every
 // command that analyses checkpoints (analyze, check, scan).
-#include "scan/checkpoint_analyzer.h"
-#include "scan/remote_pool.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/remote_pool.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
-absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(const RemotePoolOptions& pool,
-                                                          const EngineConfig& config,
-                                                          cli::LayerFilter filter, bool progress,
-                                                          std::unique_ptr<Engine>* engine,
-                                                          std::string* note) {
+absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(
+    const RemotePoolOptions& pool, const EngineConfig& config, LayerFilter filter,
+    LayerProgressFactory progress, std::unique_ptr<Engine>* engine, std::string* note) {
   if (!pool.server.empty()) {
 #ifdef HTSR_HAVE_REMOTE
     return MakeRemoteAnalyzer(pool, config.options, std::move(filter));
@@ -21,7 +19,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(const RemotePoolOption
   if (!created.ok()) return created.status();
   *engine = *std::move(created);
   *note = (*engine)->backend_note();
-  return MakeEmbeddedAnalyzer(**engine, std::move(filter), progress);
+  return MakeEmbeddedAnalyzer(**engine, std::move(filter), std::move(progress));
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis

@@ -1,14 +1,13 @@
-#include "cli/model_analysis.h"
-#include "scan/checkpoint_analyzer.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/model_analysis.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
-CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter filter,
-                                        bool progress) {
-  return [&engine, filter = std::move(filter),
-          progress](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
-    cli::ModelAnalysisOptions options{filter, progress};
-    absl::StatusOr<output::ModelReport> report = cli::AnalyzeCheckpoint(path, engine, options);
+CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, LayerFilter filter,
+                                        LayerProgressFactory progress) {
+  return [&engine, options = ModelAnalysisOptions{std::move(filter), std::move(progress)}](
+             const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+    absl::StatusOr<model::ModelReport> report = AnalyzeCheckpoint(path, engine, options);
     if (!report.ok()) return report.status();
     AnalyzedCheckpoint out;
     out.report = *std::move(report);
@@ -16,4 +15,4 @@ CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, cli::LayerFilter f
   };
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis

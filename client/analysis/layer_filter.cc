@@ -1,4 +1,4 @@
-#include "cli/layer_filter.h"
+#include "analysis/layer_filter.h"
 
 #include <fnmatch.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace htsr::cli {
+namespace htsr::analysis {
 namespace {
 
 bool ParseInt(absl::string_view s, int* out) {
@@ -89,4 +89,4 @@ bool LayerFilter::Selects(const LayerPlan& plan) const {
   return true;
 }
 
-}  // namespace htsr::cli
+}  // namespace htsr::analysis

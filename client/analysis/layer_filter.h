@@ -2,8 +2,8 @@
 // (dense, conv1d, conv2d), or names (substring, or a glob with * and ?). A term prefixed
 // with '!' (or a negative id, as the reference's layers=[-3]) excludes. With no positive
 // term every layer is included before exclusions.
-#ifndef HTSR_CLIENT_CLI_LAYER_FILTER_H_
-#define HTSR_CLIENT_CLI_LAYER_FILTER_H_
+#ifndef HTSR_CLIENT_ANALYSIS_LAYER_FILTER_H_
+#define HTSR_CLIENT_ANALYSIS_LAYER_FILTER_H_
 
 #include <string>
 #include <string_view>
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "htsr/layer.h"
 
-namespace htsr::cli {
+namespace htsr::analysis {
 
 class LayerFilter {
  public:
@@ -32,6 +32,6 @@ class LayerFilter {
   std::vector<Term> include_, exclude_;
 };
 
-}  // namespace htsr::cli
+}  // namespace htsr::analysis
 
-#endif  // HTSR_CLIENT_CLI_LAYER_FILTER_H_
+#endif  // HTSR_CLIENT_ANALYSIS_LAYER_FILTER_H_

@@ -1,16 +1,15 @@
-#include "cli/model_analysis.h"
+#include "analysis/model_analysis.h"
 
 #include <chrono>
 #include <filesystem>
 
-#include "cli/progress_bar.h"
 #include "htsr/status_macros.h"
 #include "readers/checkpoint_reader.h"
 
-namespace htsr::cli {
+namespace htsr::analysis {
 
-absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, const Engine& engine,
-                                                      const ModelAnalysisOptions& options) {
+absl::StatusOr<model::ModelReport> AnalyzeCheckpoint(const std::string& path, const Engine& engine,
+                                                     const ModelAnalysisOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
 
@@ -26,25 +25,30 @@ absl::StatusOr<output::ModelReport> AnalyzeCheckpoint(const std::string& path, c
     ++units;
     if (p.analyse) bytes += p.num_evals;  // proportional to cost, not file size
   }
-  ProgressBar bar(options.progress, std::filesystem::path(path).filename().string(), units, bytes);
+  std::unique_ptr<LayerProgress> progress;
+  if (options.progress) {
+    progress = options.progress(std::filesystem::path(path).filename().string(), units, bytes);
+  }
 
   ModelCallbacks callbacks;
   callbacks.select = [&options](const LayerPlan& p) { return options.filter.Selects(p); };
-  callbacks.on_layer = [&bar](const LayerResult& res) {
-    bar.Advance(res.plan.analyse ? res.plan.num_evals : 0, res.plan.name);
-  };
+  if (progress) {
+    callbacks.on_layer = [p = progress.get()](const LayerResult& res) {
+      p->Advance(res.plan.analyse ? res.plan.num_evals : 0, res.plan.name);
+    };
+  }
 
-  output::ModelReport report;
+  model::ModelReport report;
   report.path = path;
   report.format = std::string(reader->Format());
   report.backend = std::string(engine.backend().Name());
   report.bytes = reader->TotalBytes();
   report.notes = reader->Notes();
   report.layers = AnalyzeModel(engine, source, callbacks);
-  bar.Finish();
+  if (progress) progress->Finish();
   report.summary = Summarize(report.layers);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
-}  // namespace htsr::cli
+}  // namespace htsr::analysis

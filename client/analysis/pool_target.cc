@@ -1,4 +1,4 @@
-#include "scan/pool_target.h"
+#include "analysis/pool_target.h"
 
 #include <arpa/inet.h>
 
@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 namespace {
 
 enum class Family { kV4, kV6, kName };
@@ -89,4 +89,4 @@ absl::StatusOr<std::string> PoolTarget(const std::string& server_in) {
   return absl::StrCat(first == Family::kV4 ? "ipv4:" : "ipv6:", absl::StrJoin(parts, ","));
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis

@@ -8,14 +8,14 @@
 //   dns:///..., ipv4:..., unix:...  -> unchanged
 // A comma list must be IP literals of one family: gRPC resolves one name per target, so a
 // list of names is better served by one DNS name (see deploy/README.md).
-#ifndef HTSR_CLIENT_SCAN_POOL_TARGET_H_
-#define HTSR_CLIENT_SCAN_POOL_TARGET_H_
+#ifndef HTSR_CLIENT_ANALYSIS_POOL_TARGET_H_
+#define HTSR_CLIENT_ANALYSIS_POOL_TARGET_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
 absl::StatusOr<std::string> PoolTarget(const std::string& server);
 
@@ -23,6 +23,6 @@ absl::StatusOr<std::string> PoolTarget(const std::string& server);
 inline constexpr char kRoundRobinServiceConfig[] =
     R"({"loadBalancingConfig":[{"round_robin":{}}]})";
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis
 
-#endif  // HTSR_CLIENT_SCAN_POOL_TARGET_H_
+#endif  // HTSR_CLIENT_ANALYSIS_POOL_TARGET_H_

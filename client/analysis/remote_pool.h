@@ -4,18 +4,18 @@
 // broken, unavailable, deadline) is retried, with exponential backoff, and lands on another
 // server; an error that is the checkpoint's own (unreadable, refused as invalid) is not.
 // Built only with HTSR_SERVER (HTSR_HAVE_REMOTE defined); no gRPC types here.
-#ifndef HTSR_CLIENT_SCAN_REMOTE_POOL_H_
-#define HTSR_CLIENT_SCAN_REMOTE_POOL_H_
+#ifndef HTSR_CLIENT_ANALYSIS_REMOTE_POOL_H_
+#define HTSR_CLIENT_ANALYSIS_REMOTE_POOL_H_
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cli/layer_filter.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/layer_filter.h"
 #include "htsr/options.h"
-#include "scan/checkpoint_analyzer.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
 struct RemotePoolOptions {
   std::string server;  // --server: address, comma list or DNS name
@@ -33,9 +33,9 @@ bool IsRetryable(const absl::Status& status);
 #ifdef HTSR_HAVE_REMOTE
 absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
                                                       const AnalysisOptions& options,
-                                                      cli::LayerFilter filter);
+                                                      analysis::LayerFilter filter);
 #endif
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis
 
-#endif  // HTSR_CLIENT_SCAN_REMOTE_POOL_H_
+#endif  // HTSR_CLIENT_ANALYSIS_REMOTE_POOL_H_

@@ -5,17 +5,17 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/pool_target.h"
+#include "analysis/remote_pool.h"
 #include "htsr/status_macros.h"
 #include "readers/checkpoint_reader.h"
 #include "remote/remote_analyzer.h"
-#include "scan/pool_target.h"
-#include "scan/remote_pool.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
 absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
                                                       const AnalysisOptions& options,
-                                                      cli::LayerFilter filter) {
+                                                      analysis::LayerFilter filter) {
   if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
   RemoteOptions remote;
   HTSR_ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
@@ -84,4 +84,4 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   };
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis

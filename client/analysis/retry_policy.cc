@@ -1,7 +1,7 @@
 // Which remote failures are the server's (retry elsewhere) and which the checkpoint's.
-#include "scan/remote_pool.h"
+#include "analysis/remote_pool.h"
 
-namespace htsr::scan {
+namespace htsr::analysis {
 
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {
@@ -18,4 +18,4 @@ bool IsRetryable(const absl::Status& status) {
   }
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::analysis

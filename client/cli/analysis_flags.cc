@@ -44,8 +44,8 @@ void AddAnalysisFlags(ArgParser& p) {
   p.AddFlag({"threads", "N", "worker threads", "all cores"});
 }
 
-absl::StatusOr<LayerFilter> LayerFilterFromArgs(const ParsedArgs& args) {
-  return LayerFilter::Parse(args.GetOr("layers", ""));
+absl::StatusOr<analysis::LayerFilter> LayerFilterFromArgs(const ParsedArgs& args) {
+  return analysis::LayerFilter::Parse(args.GetOr("layers", ""));
 }
 
 absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {

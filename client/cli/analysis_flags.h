@@ -4,8 +4,8 @@
 #define HTSR_CLIENT_CLI_ANALYSIS_FLAGS_H_
 
 #include "absl/status/statusor.h"
+#include "analysis/layer_filter.h"
 #include "cli/arg_parser.h"
-#include "cli/layer_filter.h"
 #include "htsr/engine.h"
 
 namespace htsr::cli {
@@ -16,7 +16,7 @@ void AddSelectionFlags(ArgParser& parser);
 void AddAnalysisFlags(ArgParser& parser);
 
 absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args);
-absl::StatusOr<LayerFilter> LayerFilterFromArgs(const ParsedArgs& args);
+absl::StatusOr<analysis::LayerFilter> LayerFilterFromArgs(const ParsedArgs& args);
 
 }  // namespace htsr::cli
 

@@ -4,15 +4,15 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/model_analysis.h"
 #include "cli/analysis_flags.h"
 #include "cli/commands.h"
-#include "cli/model_analysis.h"
 #include "cli/progress_bar.h"
+#include "cli/server_flags.h"
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
 #include "output/table_writer.h"
-#include "scan/checkpoint_analyzer.h"
-#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -33,7 +33,7 @@ ArgParser MakeParser() {
   p.AddFlag({"quiet", "", "no progress bar and no notes on stderr", ""});
   AddAnalysisFlags(p);
   // --server ADDR [--tls-ca F --token-file F ...]: the same analysis on htsr-server.
-  scan::AddRemoteFlags(p);
+  cli::AddRemoteFlags(p);
   return p;
 }
 
@@ -67,7 +67,7 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
       return kExitUsage;
     }
   }
-  auto pool = scan::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(*args);
   if (!pool.ok()) {
     err << "htsr analyze: " << pool.status().message() << "\n";
     return kExitUsage;
@@ -76,15 +76,15 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
   // Embedded (the default) or remote: both yield the same ModelReport for a path.
   std::unique_ptr<Engine> engine;
   std::string note;
-  auto analyze = scan::MakeCheckpointAnalyzer(
-      *pool, *config, *filter, !quiet && ProgressBar::StderrIsTerminal(), &engine, &note);
+  auto analyze = analysis::MakeCheckpointAnalyzer(*pool, *config, *filter,
+                                                  ProgressBar::Factory(!quiet), &engine, &note);
   if (!analyze.ok()) {
     err << "htsr analyze: " << analyze.status().message() << "\n";
     return kExitUsage;
   }
   if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
-  std::vector<output::ModelReport> reports;
+  std::vector<model::ModelReport> reports;
   bool unreadable = false, failed_layers = false;
   for (const std::string& path : args->positionals()) {
     auto analysed = (*analyze)(path);
@@ -93,7 +93,7 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
       unreadable = true;
       continue;
     }
-    output::ModelReport* report = &analysed->report;
+    model::ModelReport* report = &analysed->report;
     if (!quiet) {
       for (const std::string& n : report->notes) err << "htsr: note: " << n << "\n";
     }

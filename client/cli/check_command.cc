@@ -6,15 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/remote_pool.h"
 #include "cli/analysis_flags.h"
 #include "cli/commands.h"
+#include "cli/server_flags.h"
 #include "output/json_writer.h"
 #include "output/summary_fields.h"
 #include "policy/policy.h"
 #include "policy/policy_eval.h"
-#include "scan/checkpoint_analyzer.h"
-#include "scan/remote_pool.h"
-#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -47,12 +47,12 @@ ArgParser MakeParser() {
              "comma list of layer-name globs or substrings exempt from the rules", ""});
   p.AddFlag({"format", "text|json", "output format", "text"});
   p.AddFlag({"quiet", "", "no notes on stderr", ""});
-  scan::AddRemoteFlags(p);
+  cli::AddRemoteFlags(p);
   AddAnalysisFlags(p);
   return p;
 }
 
-std::string ModelJson(const output::ModelReport& report,
+std::string ModelJson(const model::ModelReport& report,
                       const std::vector<policy::Violation>& violations) {
   std::string s =
       absl::StrCat("{\"path\": ", output::JsonString(report.path),
@@ -131,7 +131,7 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     return kExitUsage;
   }
 
-  auto pool = scan::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(*args);
   if (!pool.ok()) return usage(pool.status());
   auto config = EngineConfigFromArgs(*args);
   if (!config.ok()) return usage(config.status());
@@ -142,9 +142,9 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   std::unique_ptr<Engine> engine;
   std::string note;
   auto made =
-      scan::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/false, &engine, &note);
+      analysis::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/{}, &engine, &note);
   if (!made.ok()) return usage(made.status());
-  const scan::CheckpointAnalyzer analyzer = *std::move(made);
+  const analysis::CheckpointAnalyzer analyzer = *std::move(made);
   if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
   bool any_violation = false, unreadable = false;
@@ -161,7 +161,7 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       }
       continue;
     }
-    const output::ModelReport& report = analysed->report;
+    const model::ModelReport& report = analysed->report;
     const std::vector<policy::Violation> violations = policy::Evaluate(pol, report);
     any_violation |= !violations.empty();
     if (format == "json") {

@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
-#include "trends/diagnostics.h"
+#include "cli/trend_flags.h"
+#include "model/diagnostics.h"
 #include "trends/trend_analysis.h"
-#include "trends/trend_flags.h"
 #include "trends/trend_inputs.h"
 #include "trends/trend_writer.h"
 
@@ -29,7 +29,7 @@ ArgParser MakeParser() {
       "column named accuracy/top1_acc/acc/top1_err/error in the inputs. Series come from a\n"
       "series column of the accuracy file or of the inputs.\n\n"
       "Exit status: 0 ok; 2 usage error or unreadable input.");
-  trends::AddTrendFlags(p);
+  cli::AddTrendFlags(p);
   p.AddFlag({"format", "table|csv|json", "output format", "table"});
   p.AddFlag({"out", "FILE", "write the output to FILE instead of stdout", ""});
   return p;
@@ -58,12 +58,12 @@ int RunCompare(const std::vector<std::string>& argv, std::ostream& out, std::ost
     return kExitUsage;
   }
   trends::TargetSpec spec;
-  auto options = trends::TrendOptionsFromArgs(*args, spec);
+  auto options = cli::TrendOptionsFromArgs(*args, spec);
   if (!options.ok()) {
     err << "htsr compare: " << options.status().message() << "\n";
     return kExitUsage;
   }
-  std::vector<trends::ModelRecord> records;
+  std::vector<model::ModelRecord> records;
   for (const std::string& path : args->positionals()) {
     if (!trends::LooksLikeResultsFile(path)) {
       err << "htsr compare: " << path
@@ -93,7 +93,7 @@ int RunCompare(const std::vector<std::string>& argv, std::ostream& out, std::ost
     return kExitUsage;
   }
   const std::vector<trends::SeriesTrend> result = trends::AnalyzeTrends(records, *options);
-  const auto collapse = trends::FindScaleCollapse(records, options->target_is_error);
+  const auto collapse = model::FindScaleCollapse(records, options->target_is_error);
 
   std::ofstream file;
   std::ostream* sink = &out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -28,6 +29,13 @@ std::string Duration(double s) {
 }  // namespace
 
 bool ProgressBar::StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+analysis::LayerProgressFactory ProgressBar::Factory(bool enabled) {
+  if (!enabled || !StderrIsTerminal()) return {};
+  return [](const std::string& label, int64_t layers, int64_t total_cost) {
+    return std::make_unique<ProgressBar>(true, label, layers, total_cost);
+  };
+}
 
 ProgressBar::ProgressBar(bool enabled, std::string label, int64_t total_units, int64_t total_bytes)
     : enabled_(enabled && total_units > 0),

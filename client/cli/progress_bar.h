@@ -8,19 +8,24 @@
 #include <mutex>
 #include <string>
 
+#include "analysis/layer_progress.h"
+
 namespace htsr::cli {
 
-class ProgressBar {
+class ProgressBar : public analysis::LayerProgress {
  public:
   // `enabled` false makes every call a no-op. `label` prefixes the line (e.g. file name).
   ProgressBar(bool enabled, std::string label, int64_t total_units, int64_t total_bytes);
-  ~ProgressBar();
+  ~ProgressBar() override;
   // One more unit (layer) done, `bytes` of its input processed, `what` the layer's name.
-  void Advance(int64_t bytes, const std::string& what);
+  void Advance(int64_t bytes, const std::string& what) override;
   // Clears the line.
-  void Finish();
+  void Finish() override;
 
   static bool StderrIsTerminal();
+  // Bars for the pipeline's models, or an empty factory (no progress) unless `enabled`
+  // and stderr is a terminal.
+  static analysis::LayerProgressFactory Factory(bool enabled);
 
  private:
   void Draw();

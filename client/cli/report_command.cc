@@ -4,14 +4,14 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/model_analysis.h"
 #include "cli/analysis_flags.h"
 #include "cli/commands.h"
-#include "cli/model_analysis.h"
 #include "cli/progress_bar.h"
+#include "cli/trend_flags.h"
 #include "report/html_report.h"
-#include "trends/layer_rows.h"
-#include "trends/results_file.h"
-#include "trends/trend_flags.h"
+#include "results/layer_rows.h"
+#include "results/results_file.h"
 #include "trends/trend_inputs.h"
 
 namespace htsr::cli {
@@ -37,7 +37,7 @@ ArgParser MakeParser() {
              "the worst"});
   p.AddFlag({"esd-count", "N", "how many of the worst layers per model get an ESD", "4"});
   p.AddFlag({"quiet", "", "no progress bar and no notes on stderr", ""});
-  trends::AddTrendFlags(p);
+  cli::AddTrendFlags(p);
   AddAnalysisFlags(p);
   return p;
 }
@@ -69,7 +69,7 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   ropts.esd_layers = trends::SplitList(args->GetOr("esd-layers", ""));
   auto esd_count = args->GetInt("esd-count", 4, 0, 1000);
   trends::TargetSpec spec;
-  auto topts = trends::TrendOptionsFromArgs(*args, spec);
+  auto topts = cli::TrendOptionsFromArgs(*args, spec);
   auto config = EngineConfigFromArgs(*args);
   auto filter = LayerFilterFromArgs(*args);
   for (const absl::Status& s :
@@ -105,14 +105,14 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       if (!quiet && !engine->backend_note().empty())
         err << "htsr: " << engine->backend_note() << "\n";
     }
-    ModelAnalysisOptions mopts{*filter, !quiet && ProgressBar::StderrIsTerminal()};
-    auto analysed = AnalyzeCheckpoint(path, *engine, mopts);
+    analysis::ModelAnalysisOptions mopts{*filter, ProgressBar::Factory(!quiet)};
+    auto analysed = analysis::AnalyzeCheckpoint(path, *engine, mopts);
     if (!analysed.ok()) {
       err << "htsr report: " << analysed.status().message() << "\n";
       return kExitUsage;
     }
-    trends::ModelRecord rec;
-    rec.name = trends::ModelNameFromPath(path);
+    model::ModelRecord rec;
+    rec.name = results::ModelNameFromPath(path);
     rec.source = path;
     rec.kind = "model";
     rec.has_layers = true;
@@ -125,7 +125,7 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
               << "\n";
       }
     }
-    trends::AddSummaryMetrics(rec.report.summary, rec);
+    results::AddSummaryMetrics(rec.report.summary, rec);
     data.models.push_back(std::move(rec));
   }
   // The same model name twice (two runs' "model.safetensors") would make anchors and

@@ -6,18 +6,18 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "analysis/checkpoint_analyzer.h"
+#include "analysis/remote_pool.h"
 #include "cli/analysis_flags.h"
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
-#include "scan/checkpoint_analyzer.h"
+#include "cli/server_flags.h"
 #include "scan/interrupt.h"
 #include "scan/manifest.h"
 #include "scan/options_key.h"
-#include "scan/remote_pool.h"
 #include "scan/scan_inputs.h"
 #include "scan/scan_runner.h"
 #include "scan/scan_store.h"
-#include "scan/server_flags.h"
 
 namespace htsr::cli {
 namespace {
@@ -42,7 +42,7 @@ ArgParser MakeParser() {
   p.AddFlag({"jobs", "N", "checkpoints analysed at once", "1 embedded, 4 with --server"});
   p.AddFlag({"force", "", "re-analyse checkpoints already done", ""});
   p.AddFlag({"quiet", "", "no progress bar and no per-checkpoint failure lines", ""});
-  scan::AddRemoteFlags(p);
+  cli::AddRemoteFlags(p);
   AddAnalysisFlags(p);
   return p;
 }
@@ -68,7 +68,7 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     err << "htsr scan: no INPUT and no --manifest (see 'htsr scan --help')\n";
     return kExitUsage;
   }
-  auto pool = scan::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(*args);
   if (!pool.ok()) return usage(pool.status());
   const bool remote = !pool->server.empty();
   auto jobs = args->GetInt("jobs", remote ? 4 : 1, 1, 1024);
@@ -116,9 +116,9 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   const bool quiet = args->Has("quiet");
   // Per-checkpoint progress is the scan's own bar, not one per model.
   auto made =
-      scan::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/false, &engine, &note);
+      analysis::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/{}, &engine, &note);
   if (!made.ok()) return usage(made.status());
-  const scan::CheckpointAnalyzer analyzer = *std::move(made);
+  const analysis::CheckpointAnalyzer analyzer = *std::move(made);
   if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
 
   scan::ScopedInterruptHandler interrupt;

@@ -1,4 +1,4 @@
-#include "scan/server_flags.h"
+#include "cli/server_flags.h"
 
 #include <fstream>
 #include <sstream>
@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "htsr/status_macros.h"
 
-namespace htsr::scan {
+namespace htsr::cli {
 
-void AddRemoteFlags(cli::ArgParser& p) {
+void AddRemoteFlags(ArgParser& p) {
   p.AddFlag({"server", "ADDR",
              "analyse on htsr-server instead of in-process: host:port, a comma list of IP:port, "
              "or a DNS name resolving to many servers (round_robin over all)",
@@ -29,8 +29,8 @@ void AddRemoteFlags(cli::ArgParser& p) {
              "1"});
 }
 
-absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArgs& args) {
-  RemotePoolOptions o;
+absl::StatusOr<analysis::RemotePoolOptions> RemotePoolOptionsFromArgs(const ParsedArgs& args) {
+  analysis::RemotePoolOptions o;
   o.server = args.GetOr("server", "");
   o.tls_ca_file = args.GetOr("tls-ca", "");
   o.tls_cert_file = args.GetOr("tls-cert", "");
@@ -71,4 +71,4 @@ absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArg
   return o;
 }
 
-}  // namespace htsr::scan
+}  // namespace htsr::cli

@@ -1,17 +1,17 @@
 // The --server family of flags shared by `htsr scan` and `htsr check`.
-#ifndef HTSR_CLIENT_SCAN_SERVER_FLAGS_H_
-#define HTSR_CLIENT_SCAN_SERVER_FLAGS_H_
+#ifndef HTSR_CLIENT_CLI_SERVER_FLAGS_H_
+#define HTSR_CLIENT_CLI_SERVER_FLAGS_H_
 
 #include "absl/status/statusor.h"
+#include "analysis/remote_pool.h"
 #include "cli/arg_parser.h"
-#include "scan/remote_pool.h"
 
-namespace htsr::scan {
+namespace htsr::cli {
 
-void AddRemoteFlags(cli::ArgParser& parser);
+void AddRemoteFlags(ArgParser& parser);
 // Empty `server` when --server was not given (embedded mode).
-absl::StatusOr<RemotePoolOptions> RemotePoolOptionsFromArgs(const cli::ParsedArgs& args);
+absl::StatusOr<analysis::RemotePoolOptions> RemotePoolOptionsFromArgs(const ParsedArgs& args);
 
-}  // namespace htsr::scan
+}  // namespace htsr::cli
 
-#endif  // HTSR_CLIENT_SCAN_SERVER_FLAGS_H_
+#endif  // HTSR_CLIENT_CLI_SERVER_FLAGS_H_

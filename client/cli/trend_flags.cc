@@ -1,12 +1,12 @@
-#include "trends/trend_flags.h"
+#include "cli/trend_flags.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace htsr::trends {
+namespace htsr::cli {
 
-void AddTrendFlags(cli::ArgParser& p) {
+void AddTrendFlags(ArgParser& p) {
   p.AddFlag({"accuracy", "FILE",
              "accuracies or errors per model: CSV with a model column and a value column (and "
              "optionally series), or bare 'model,value' lines",
@@ -25,10 +25,11 @@ void AddTrendFlags(cli::ArgParser& p) {
   p.AddFlag({"outlier-threshold", "Z", "flag models whose studentized residual exceeds Z", "2"});
 }
 
-absl::StatusOr<TrendOptions> TrendOptionsFromArgs(const cli::ParsedArgs& args, TargetSpec& spec) {
-  TrendOptions o;
+absl::StatusOr<trends::TrendOptions> TrendOptionsFromArgs(const ParsedArgs& args,
+                                                          trends::TargetSpec& spec) {
+  trends::TrendOptions o;
   if (auto m = args.Get("metrics")) {
-    o.metrics = SplitList(*m);
+    o.metrics = trends::SplitList(*m);
     if (o.metrics.empty()) return absl::InvalidArgumentError("--metrics is empty");
   }
   if (auto z = args.Get("outlier-threshold")) {
@@ -55,4 +56,4 @@ absl::StatusOr<TrendOptions> TrendOptionsFromArgs(const cli::ParsedArgs& args, T
   return o;
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::cli

@@ -1,20 +1,21 @@
 // The command-line flags `htsr compare` and `htsr report` share: where accuracies come
 // from (--accuracy, --target-column), which series, which metrics, the outlier rule.
-#ifndef HTSR_CLIENT_TRENDS_TREND_FLAGS_H_
-#define HTSR_CLIENT_TRENDS_TREND_FLAGS_H_
+#ifndef HTSR_CLIENT_CLI_TREND_FLAGS_H_
+#define HTSR_CLIENT_CLI_TREND_FLAGS_H_
 
 #include "absl/status/statusor.h"
 #include "cli/arg_parser.h"
 #include "trends/trend_analysis.h"
 #include "trends/trend_inputs.h"
 
-namespace htsr::trends {
+namespace htsr::cli {
 
-void AddTrendFlags(cli::ArgParser& parser);
+void AddTrendFlags(ArgParser& parser);
 
 // Fills `spec` (the target's source) and returns the fit options; usage errors otherwise.
-absl::StatusOr<TrendOptions> TrendOptionsFromArgs(const cli::ParsedArgs& args, TargetSpec& spec);
+absl::StatusOr<trends::TrendOptions> TrendOptionsFromArgs(const ParsedArgs& args,
+                                                          trends::TargetSpec& spec);
 
-}  // namespace htsr::trends
+}  // namespace htsr::cli
 
-#endif  // HTSR_CLIENT_TRENDS_TREND_FLAGS_H_
+#endif  // HTSR_CLIENT_CLI_TREND_FLAGS_H_

@@ -1,10 +1,10 @@
-#include "trends/diagnostics.h"
+#include "model/diagnostics.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace htsr::trends {
+namespace htsr::model {
 namespace {
 
 std::string IdList(const std::vector<int>& ids) {
@@ -137,4 +137,4 @@ std::string DescribeScaleCollapse(const ScaleCollapse& c) {
       c.model, c.reference, c.d_log_norm, c.d_log_spectral_norm, c.d_alpha, c.model);
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::model

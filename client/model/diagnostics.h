@@ -3,8 +3,8 @@
 // (after --randomize: layers whose shuffled weights still have eigenvalues above the random
 // bulk), and scale collapse (norm metrics that fall while alpha does not, between comparable
 // models). Each comes with a sentence in plain words for reports and the terminal.
-#ifndef HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_
-#define HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_
+#ifndef HTSR_CLIENT_MODEL_DIAGNOSTICS_H_
+#define HTSR_CLIENT_MODEL_DIAGNOSTICS_H_
 
 #include <cstdint>
 #include <optional>
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "htsr/layer.h"
-#include "trends/model_record.h"
+#include "model/model_record.h"
 
-namespace htsr::trends {
+namespace htsr::model {
 
 struct DiagnosticThresholds {
   double alpha_low = 2.0;   // below: over-trained (very heavy tail)
@@ -64,6 +64,6 @@ std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
                                             const DiagnosticThresholds& t = {});
 std::string DescribeScaleCollapse(const ScaleCollapse& c);
 
-}  // namespace htsr::trends
+}  // namespace htsr::model
 
-#endif  // HTSR_CLIENT_TRENDS_DIAGNOSTICS_H_
+#endif  // HTSR_CLIENT_MODEL_DIAGNOSTICS_H_

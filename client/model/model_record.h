@@ -1,7 +1,7 @@
 // One model as trend analysis and reports see it, whatever file it came from: its layers
 // when the input has them, its model-level metrics by name, and its accuracy or error.
-#ifndef HTSR_CLIENT_TRENDS_MODEL_RECORD_H_
-#define HTSR_CLIENT_TRENDS_MODEL_RECORD_H_
+#ifndef HTSR_CLIENT_MODEL_MODEL_RECORD_H_
+#define HTSR_CLIENT_MODEL_MODEL_RECORD_H_
 
 #include <optional>
 #include <string>
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "output/model_report.h"
+#include "model/model_report.h"
 
-namespace htsr::trends {
+namespace htsr::model {
 
 struct ModelRecord {
   std::string name;    // how users refer to it: the model column, or the file's stem
@@ -19,7 +19,7 @@ struct ModelRecord {
   std::string source;  // file it was read from
   std::string kind;    // "htsr-json", "htsr-csv", "ww-csv", "ww-summary", "summary-csv", "model"
   bool has_layers = false;
-  output::ModelReport report;  // layers (when has_layers) and the summary
+  model::ModelReport report;  // layers (when has_layers) and the summary
   // Model-level values by name: our summary names (log_norm, log_spectral_norm,
   // alpha_weighted, log_alpha_norm, alpha, ...) plus any other key the input had
   // (weightwatcher's lognorm_compound, ...). First occurrence wins.
@@ -37,6 +37,6 @@ struct ModelRecord {
   }
 };
 
-}  // namespace htsr::trends
+}  // namespace htsr::model
 
-#endif  // HTSR_CLIENT_TRENDS_MODEL_RECORD_H_
+#endif  // HTSR_CLIENT_MODEL_MODEL_RECORD_H_

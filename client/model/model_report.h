@@ -1,6 +1,6 @@
 // What the writers print for one analysed model.
-#ifndef HTSR_CLIENT_OUTPUT_MODEL_REPORT_H_
-#define HTSR_CLIENT_OUTPUT_MODEL_REPORT_H_
+#ifndef HTSR_CLIENT_MODEL_MODEL_REPORT_H_
+#define HTSR_CLIENT_MODEL_MODEL_REPORT_H_
 
 #include <cstdint>
 #include <string>
@@ -9,7 +9,7 @@
 #include "htsr/layer.h"
 #include "htsr/summary.h"
 
-namespace htsr::output {
+namespace htsr::model {
 
 struct ModelReport {
   std::string path;
@@ -22,6 +22,6 @@ struct ModelReport {
   std::vector<std::string> notes;  // the reader's (CheckpointReader::Notes)
 };
 
-}  // namespace htsr::output
+}  // namespace htsr::model
 
-#endif  // HTSR_CLIENT_OUTPUT_MODEL_REPORT_H_
+#endif  // HTSR_CLIENT_MODEL_MODEL_REPORT_H_

@@ -19,7 +19,7 @@ std::string CellText(const Cell& c) {
 
 }  // namespace
 
-void WriteCsv(const std::vector<ModelReport>& models, std::ostream& out) {
+void WriteCsv(const std::vector<model::ModelReport>& models, std::ostream& out) {
   std::vector<LayerResult> all;
   for (const auto& m : models) all.insert(all.end(), m.layers.begin(), m.layers.end());
   const auto cols = ColumnsFor(all);

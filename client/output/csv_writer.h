@@ -6,11 +6,11 @@
 #include <ostream>
 #include <vector>
 
-#include "output/model_report.h"
+#include "model/model_report.h"
 
 namespace htsr::output {
 
-void WriteCsv(const std::vector<ModelReport>& models, std::ostream& out);
+void WriteCsv(const std::vector<model::ModelReport>& models, std::ostream& out);
 
 }  // namespace htsr::output
 

@@ -24,13 +24,13 @@ std::string CellJson(const Cell& c) {
 
 }  // namespace
 
-void WriteJson(const std::vector<ModelReport>& models, std::ostream& out) {
+void WriteJson(const std::vector<model::ModelReport>& models, std::ostream& out) {
   std::vector<LayerResult> all;
   for (const auto& m : models) all.insert(all.end(), m.layers.begin(), m.layers.end());
   const auto cols = ColumnsFor(all);
   out << "{\"htsr_version\": " << JsonString(HTSR_VERSION_STRING) << ", \"models\": [";
   for (size_t mi = 0; mi < models.size(); ++mi) {
-    const ModelReport& m = models[mi];
+    const model::ModelReport& m = models[mi];
     out << (mi ? ",\n" : "\n") << "  {\"path\": " << JsonString(m.path)
         << ", \"format\": " << JsonString(m.format) << ", \"backend\": " << JsonString(m.backend)
         << ", \"bytes\": " << m.bytes << ", \"seconds\": " << JsonNumber(m.seconds)

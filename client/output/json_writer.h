@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "htsr/text_escape.h"
-#include "output/model_report.h"
+#include "model/model_report.h"
 
 namespace htsr::output {
 
-void WriteJson(const std::vector<ModelReport>& models, std::ostream& out);
+void WriteJson(const std::vector<model::ModelReport>& models, std::ostream& out);
 
 // JSON string literal with escapes (the product's one escaper, htsr/text_escape.h).
 using ::htsr::JsonString;

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "model/diagnostics.h"
 #include "output/summary_fields.h"
-#include "trends/diagnostics.h"
 
 namespace htsr::output {
 namespace {
@@ -32,7 +32,7 @@ std::string Note(const LayerResult& r) {
 
 }  // namespace
 
-void WriteTable(const ModelReport& m, std::ostream& out) {
+void WriteTable(const model::ModelReport& m, std::ostream& out) {
   out << absl::StrFormat("%s  (%s, %s, %d layers, backend %s, %.2f s)\n\n", m.path, m.format,
                          HumanBytes(m.bytes), m.layers.size(), m.backend, m.seconds);
   size_t name_w = 4;
@@ -65,8 +65,8 @@ void WriteTable(const ModelReport& m, std::ostream& out) {
     if (f.is_count) continue;
     out << absl::StrFormat("  %-18s %10.4f\n", f.name, f.value);
   }
-  const trends::ModelDiagnostics d = trends::DiagnoseLayers(m.layers);
-  for (const std::string& w : trends::DiagnosticWarnings(d)) out << "  note: " << w << "\n";
+  const model::ModelDiagnostics d = model::DiagnoseLayers(m.layers);
+  for (const std::string& w : model::DiagnosticWarnings(d)) out << "  note: " << w << "\n";
   if (d.traps_checked && d.trap_layers.empty()) out << "  note: no correlation traps\n";
 }
 

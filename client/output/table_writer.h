@@ -6,11 +6,11 @@
 #include <ostream>
 #include <vector>
 
-#include "output/model_report.h"
+#include "model/model_report.h"
 
 namespace htsr::output {
 
-void WriteTable(const ModelReport& model, std::ostream& out);
+void WriteTable(const model::ModelReport& model, std::ostream& out);
 
 }  // namespace htsr::output
 

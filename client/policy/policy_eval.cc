@@ -48,7 +48,7 @@ bool IsIgnored(const Policy& policy, const std::string& name) {
   return false;
 }
 
-std::vector<Violation> Evaluate(const Policy& policy, const output::ModelReport& report) {
+std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& report) {
   std::vector<Violation> out;
   std::vector<const LayerResult*> analysed, failed;
   for (const LayerResult& r : report.layers) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "output/model_report.h"
+#include "model/model_report.h"
 #include "policy/policy.h"
 
 namespace htsr::policy {
@@ -18,7 +18,7 @@ struct Violation {
   std::string message;  // one line, no trailing newline
 };
 
-std::vector<Violation> Evaluate(const Policy& policy, const output::ModelReport& report);
+std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& report);
 
 // True when `name` matches one of the ignore patterns: an fnmatch glob when it has
 // wildcards, else a substring.

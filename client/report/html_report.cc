@@ -55,7 +55,7 @@ std::vector<NamedModel> LayeredModels(const ReportData& d) {
   return m;
 }
 
-std::vector<const LayerResult*> EsdLayers(const trends::ModelRecord& m, const ReportOptions& o) {
+std::vector<const LayerResult*> EsdLayers(const model::ModelRecord& m, const ReportOptions& o) {
   if (o.esd_layers.empty()) return WorstLayers(m.report.layers, o.esd_count);
   std::vector<const LayerResult*> out;
   for (const LayerResult& l : m.report.layers) {
@@ -111,7 +111,7 @@ void WriteScript(std::ostream& out) {
          "</script>\n";
 }
 
-void WriteLayerTable(const trends::ModelRecord& m, std::ostream& out) {
+void WriteLayerTable(const model::ModelRecord& m, std::ostream& out) {
   std::vector<const output::Column*> cols;
   const auto shown = output::ColumnsFor(m.report.layers);
   for (const char* want : kTableColumns) {
@@ -151,7 +151,7 @@ void WriteLayerTable(const trends::ModelRecord& m, std::ostream& out) {
   out << "</tbody></table>\n";
 }
 
-void WriteSummary(const trends::ModelRecord& m, const ReportOptions& o, std::ostream& out) {
+void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostream& out) {
   out << "<h2 id=\"model-" << H(m.name) << "\">" << H(m.name) << "</h2>\n<p class=\"muted\">"
       << H(m.source);
   if (!m.report.format.empty()) out << " &middot; " << H(m.report.format);
@@ -174,8 +174,8 @@ void WriteSummary(const trends::ModelRecord& m, const ReportOptions& o, std::ost
     out << "<p class=\"muted\">This input holds model averages only: no per-layer charts.</p>\n";
     return;
   }
-  const trends::ModelDiagnostics d = trends::DiagnoseLayers(m.report.layers, o.thresholds);
-  const std::vector<std::string> warnings = trends::DiagnosticWarnings(d, o.thresholds);
+  const model::ModelDiagnostics d = model::DiagnoseLayers(m.report.layers, o.thresholds);
+  const std::vector<std::string> warnings = model::DiagnosticWarnings(d, o.thresholds);
   out << "<h3>Diagnostics</h3>\n<ul class=\"warn-list\">\n";
   if (warnings.empty()) {
     out << "<li class=\"ok\">Every analysed layer has alpha between " << o.thresholds.alpha_low
@@ -209,7 +209,7 @@ std::vector<ReportFigure> BuildFigures(const ReportData& data, const ReportOptio
     figs.push_back({"depth", DepthPlot(layered, "log_spectral_norm"), ""});
     figs.push_back({"depth", DepthPlot(layered, "alpha_weighted"), ""});
   }
-  for (const trends::ModelRecord& m : data.models) {
+  for (const model::ModelRecord& m : data.models) {
     if (!m.has_layers) continue;
     for (const LayerResult* l : EsdLayers(m, options)) {
       if (auto p = EsdPlot(m.name, *l)) figs.push_back({"esd", *std::move(p), m.name});
@@ -244,15 +244,14 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
   // Scale collapse between comparable models.
   if (data.models.size() > 1) {
     const auto collapse =
-        trends::FindScaleCollapse(data.models, data.target_is_error, options.thresholds);
+        model::FindScaleCollapse(data.models, data.target_is_error, options.thresholds);
     out << "<h2>Scale collapse</h2>\n<ul class=\"warn-list\">\n";
     if (collapse.empty()) {
       out << "<li class=\"ok\">No model's norm metrics fall while its alpha does not, among "
              "comparable "
              "models (same number of layers, or a worse accuracy).</li>\n";
     }
-    for (const auto& c : collapse)
-      out << "<li>" << H(trends::DescribeScaleCollapse(c)) << "</li>\n";
+    for (const auto& c : collapse) out << "<li>" << H(model::DescribeScaleCollapse(c)) << "</li>\n";
     out << "</ul>\n";
   }
 
@@ -313,7 +312,7 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
     out << "</div>\n";
   }
 
-  for (const trends::ModelRecord& m : data.models) {
+  for (const model::ModelRecord& m : data.models) {
     WriteSummary(m, options, out);
     if (!m.has_layers) continue;
     out << "<h3>Spectra</h3>\n";

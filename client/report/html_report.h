@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "model/diagnostics.h"
+#include "model/model_record.h"
 #include "report/svg_plot.h"
-#include "trends/diagnostics.h"
-#include "trends/model_record.h"
 #include "trends/trend_analysis.h"
 
 namespace htsr::report {
@@ -21,11 +21,11 @@ struct ReportOptions {
   std::string title = "htsr report";
   size_t esd_count = 4;                 // worst layers per model when esd_layers is empty
   std::vector<std::string> esd_layers;  // layer ids or names to draw the ESD of
-  trends::DiagnosticThresholds thresholds;
+  model::DiagnosticThresholds thresholds;
 };
 
 struct ReportData {
-  std::vector<trends::ModelRecord> models;
+  std::vector<model::ModelRecord> models;
   std::vector<trends::SeriesTrend> trends;  // empty without accuracies
   std::string target_name = "accuracy";
   bool target_is_error = false;

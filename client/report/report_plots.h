@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "htsr/layer.h"
-#include "output/model_report.h"
+#include "model/model_report.h"
 #include "report/svg_plot.h"
 #include "trends/trend_analysis.h"
 
@@ -17,7 +17,7 @@ namespace htsr::report {
 
 struct NamedModel {
   std::string name;
-  const output::ModelReport* report;
+  const model::ModelReport* report;
 };
 
 // One model: points coloured by layer type. Several: one coloured line per model.

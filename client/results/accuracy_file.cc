@@ -1,4 +1,4 @@
-#include "trends/accuracy_file.h"
+#include "results/accuracy_file.h"
 
 #include <cmath>
 
@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "htsr/status_macros.h"
-#include "trends/csv_table.h"
-#include "trends/text_file.h"
+#include "results/csv_table.h"
+#include "results/text_file.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 
 absl::StatusOr<AccuracyTable> ParseAccuracies(absl::string_view text, const std::string& path,
                                               const AccuracyOptions& options) {
@@ -89,9 +89,9 @@ absl::StatusOr<AccuracyTable> ReadAccuracyFile(const std::string& path,
 }
 
 std::vector<std::string> AttachTargets(const AccuracyTable& table,
-                                       std::vector<ModelRecord>& records) {
+                                       std::vector<model::ModelRecord>& records) {
   std::vector<std::string> missing;
-  for (ModelRecord& rec : records) {
+  for (model::ModelRecord& rec : records) {
     const AccuracyEntry* match = nullptr;
     int count = 0;
     for (const AccuracyEntry& e : table.entries) {
@@ -114,4 +114,4 @@ std::vector<std::string> AttachTargets(const AccuracyTable& table,
   return missing;
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

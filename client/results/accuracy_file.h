@@ -1,17 +1,17 @@
 // Accuracy (or error) lists that `htsr compare --accuracy FILE` pairs with model metrics:
 // a CSV with a model column and a value column, optionally a series column; or a bare
 // two-column "model,value" list without header.
-#ifndef HTSR_CLIENT_TRENDS_ACCURACY_FILE_H_
-#define HTSR_CLIENT_TRENDS_ACCURACY_FILE_H_
+#ifndef HTSR_CLIENT_RESULTS_ACCURACY_FILE_H_
+#define HTSR_CLIENT_RESULTS_ACCURACY_FILE_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "trends/model_record.h"
+#include "model/model_record.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 
 struct AccuracyOptions {
   std::string
@@ -42,8 +42,8 @@ absl::StatusOr<AccuracyTable> ReadAccuracyFile(const std::string& path,
 // the same model name, and the same series where both have one. Returns one line per record
 // left without a value (not listed, or listed in several series: pass a series).
 std::vector<std::string> AttachTargets(const AccuracyTable& table,
-                                       std::vector<ModelRecord>& records);
+                                       std::vector<model::ModelRecord>& records);
 
-}  // namespace htsr::trends
+}  // namespace htsr::results
 
-#endif  // HTSR_CLIENT_TRENDS_ACCURACY_FILE_H_
+#endif  // HTSR_CLIENT_RESULTS_ACCURACY_FILE_H_

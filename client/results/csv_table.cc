@@ -1,4 +1,4 @@
-#include "trends/csv_table.h"
+#include "results/csv_table.h"
 
 #include <cerrno>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 
 int CsvTable::Column(absl::string_view name) const {
   for (size_t i = 0; i < header.size(); ++i) {
@@ -120,4 +120,4 @@ std::optional<double> ParseNumber(absl::string_view cell) {
   return v;
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

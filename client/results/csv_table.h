@@ -1,7 +1,7 @@
 // A strict RFC 4180 CSV reader for the tables users bring (weightwatcher's per-layer CSVs,
 // htsr's own CSV output, accuracy lists): a header row, then rows with as many fields.
-#ifndef HTSR_CLIENT_TRENDS_CSV_TABLE_H_
-#define HTSR_CLIENT_TRENDS_CSV_TABLE_H_
+#ifndef HTSR_CLIENT_RESULTS_CSV_TABLE_H_
+#define HTSR_CLIENT_RESULTS_CSV_TABLE_H_
 
 #include <optional>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 
 struct CsvTable {
   std::vector<std::string> header;
@@ -28,6 +28,6 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text, absl::string_view sour
 // nullopt for an empty cell or text that is not a number.
 std::optional<double> ParseNumber(absl::string_view cell);
 
-}  // namespace htsr::trends
+}  // namespace htsr::results
 
-#endif  // HTSR_CLIENT_TRENDS_CSV_TABLE_H_
+#endif  // HTSR_CLIENT_RESULTS_CSV_TABLE_H_

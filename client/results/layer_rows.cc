@@ -1,4 +1,4 @@
-#include "trends/layer_rows.h"
+#include "results/layer_rows.h"
 
 #include <cmath>
 #include <optional>
@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "output/summary_fields.h"
-#include "trends/csv_table.h"
+#include "results/csv_table.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 namespace {
 
 using DoubleField = double LayerResult::*;
@@ -195,7 +195,7 @@ absl::StatusOr<LayerResult> LayerFromCells(
   return r;
 }
 
-void AddSummaryMetrics(const ModelSummary& summary, ModelRecord& record) {
+void AddSummaryMetrics(const ModelSummary& summary, model::ModelRecord& record) {
   for (const output::SummaryField& f : output::SummaryFields(summary)) {
     record.SetMetric(std::string(f.name), f.value);
   }
@@ -204,4 +204,4 @@ void AddSummaryMetrics(const ModelSummary& summary, ModelRecord& record) {
   record.SetMetric("logpnorm", summary.log_alpha_norm);
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

@@ -1,4 +1,4 @@
-#include "trends/python_dict.h"
+#include "results/python_dict.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 namespace {
 
 class DictScanner {
@@ -152,4 +152,4 @@ absl::StatusOr<std::vector<std::pair<std::string, double>>> ParsePythonDictNumbe
   return DictScanner(text, source).Run();
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

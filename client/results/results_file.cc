@@ -1,4 +1,4 @@
-#include "trends/results_file.h"
+#include "results/results_file.h"
 
 #include <cctype>
 #include <filesystem>
@@ -10,13 +10,13 @@
 #include "htsr/status_macros.h"
 #include "htsr/summary.h"
 #include "readers/json_parser.h"
-#include "trends/csv_table.h"
-#include "trends/layer_rows.h"
-#include "trends/python_dict.h"
-#include "trends/scan_db_reader.h"
-#include "trends/text_file.h"
+#include "results/csv_table.h"
+#include "results/layer_rows.h"
+#include "results/python_dict.h"
+#include "results/scan_db_reader.h"
+#include "results/text_file.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 namespace {
 
 using readers::JsonValue;
@@ -26,7 +26,7 @@ absl::Status WithContext(const absl::Status& s, absl::string_view where) {
   return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
 }
 
-void FinishLayers(ModelRecord& rec) {
+void FinishLayers(model::ModelRecord& rec) {
   rec.has_layers = true;
   rec.report.summary = Summarize(rec.report.layers);
   AddSummaryMetrics(rec.report.summary, rec);
@@ -34,7 +34,7 @@ void FinishLayers(ModelRecord& rec) {
 
 // weightwatcher get_summary() keys: ours are set from the 0.2.x spellings too, so that
 // --metrics log_norm works on either.
-void AddSummaryAliases(ModelRecord& rec) {
+void AddSummaryAliases(model::ModelRecord& rec) {
   const std::pair<const char*, const char*> aliases[] = {
       {"lognorm", "log_norm"},
       {"logspectralnorm", "log_spectral_norm"},
@@ -48,10 +48,10 @@ void AddSummaryAliases(ModelRecord& rec) {
   }
 }
 
-absl::StatusOr<std::vector<ModelRecord>> FromPythonDict(absl::string_view text,
-                                                        const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> FromPythonDict(absl::string_view text,
+                                                               const std::string& path) {
   HTSR_ASSIGN_OR_RETURN(auto entries, ParsePythonDictNumbers(text, path));
-  ModelRecord rec;
+  model::ModelRecord rec;
   rec.name = ModelNameFromPath(path);
   rec.source = path;
   rec.kind = "ww-summary";
@@ -61,7 +61,7 @@ absl::StatusOr<std::vector<ModelRecord>> FromPythonDict(absl::string_view text,
   if (rec.metrics.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": the dict has no numeric entries"));
   }
-  return std::vector<ModelRecord>{std::move(rec)};
+  return std::vector<model::ModelRecord>{std::move(rec)};
 }
 
 std::string JsonCellText(const JsonValue& v) {
@@ -78,17 +78,18 @@ std::string JsonCellText(const JsonValue& v) {
   }
 }
 
-absl::StatusOr<std::vector<ModelRecord>> FromJson(absl::string_view text, const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> FromJson(absl::string_view text,
+                                                         const std::string& path) {
   auto parsed = readers::ParseJson(text);
   if (!parsed.ok()) return WithContext(parsed.status(), path);
   const JsonValue& root = *parsed;
   if (!root.IsObject())
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
-  std::vector<ModelRecord> out;
+  std::vector<model::ModelRecord> out;
   const JsonValue* models = root.Find("models");
   if (models == nullptr) {
     // A summary saved as JSON: {"alpha": 2.5, ...}.
-    ModelRecord rec;
+    model::ModelRecord rec;
     rec.name = ModelNameFromPath(path);
     rec.source = rec.report.path = path;
     rec.kind = "ww-summary";
@@ -112,7 +113,7 @@ absl::StatusOr<std::vector<ModelRecord>> FromJson(absl::string_view text, const 
     const JsonValue& m = models->array[mi];
     const std::string where = absl::StrCat(path, ": models[", mi, "]");
     if (!m.IsObject()) return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
-    ModelRecord rec;
+    model::ModelRecord rec;
     rec.source = path;
     rec.kind = "htsr-json";
     const JsonValue* p = m.Find("path");
@@ -155,10 +156,11 @@ absl::StatusOr<std::vector<ModelRecord>> FromJson(absl::string_view text, const 
   return out;
 }
 
-absl::StatusOr<std::vector<ModelRecord>> FromLayerCsv(const CsvTable& t, const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> FromLayerCsv(const CsvTable& t,
+                                                             const std::string& path) {
   const int model_col = t.Column("model");
   const int level_col = t.Column("level");
-  std::vector<ModelRecord> out;
+  std::vector<model::ModelRecord> out;
   std::map<std::string, size_t> index;  // model column value -> record
   for (size_t ri = 0; ri < t.rows.size(); ++ri) {
     const auto& row = t.rows[ri];
@@ -168,7 +170,7 @@ absl::StatusOr<std::vector<ModelRecord>> FromLayerCsv(const CsvTable& t, const s
     const std::string key = model_col >= 0 ? row[model_col] : path;
     auto it = index.find(key);
     if (it == index.end()) {
-      ModelRecord rec;
+      model::ModelRecord rec;
       rec.source = path;
       rec.report.path = key;
       rec.name = ModelNameFromPath(key);
@@ -184,20 +186,20 @@ absl::StatusOr<std::vector<ModelRecord>> FromLayerCsv(const CsvTable& t, const s
     }
     out[it->second].report.layers.push_back(*std::move(layer));
   }
-  for (ModelRecord& rec : out) FinishLayers(rec);
+  for (model::ModelRecord& rec : out) FinishLayers(rec);
   if (out.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no layer rows"));
   return out;
 }
 
-absl::StatusOr<std::vector<ModelRecord>> FromSummaryCsv(const CsvTable& t,
-                                                        const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> FromSummaryCsv(const CsvTable& t,
+                                                               const std::string& path) {
   int name_col = t.Column("model");
   if (name_col < 0) name_col = t.Column("name");
   const int series_col = t.Column("series");
-  std::vector<ModelRecord> out;
+  std::vector<model::ModelRecord> out;
   for (size_t ri = 0; ri < t.rows.size(); ++ri) {
     const auto& row = t.rows[ri];
-    ModelRecord rec;
+    model::ModelRecord rec;
     rec.source = path;
     rec.kind = "summary-csv";
     rec.name = row[name_col];
@@ -223,8 +225,8 @@ std::string ModelNameFromPath(absl::string_view path) {
   return stem.empty() ? std::string(path) : stem;
 }
 
-absl::StatusOr<std::vector<ModelRecord>> ParseResults(absl::string_view text,
-                                                      const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> ParseResults(absl::string_view text,
+                                                             const std::string& path) {
   size_t i = 0;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
   if (i < text.size() && text[i] == '{') {
@@ -243,11 +245,11 @@ absl::StatusOr<std::vector<ModelRecord>> ParseResults(absl::string_view text,
       "per-layer CSV (layer_id, alpha, ...), a summary dict, or a CSV with a 'model' column"));
 }
 
-absl::StatusOr<std::vector<ModelRecord>> ReadResultsFile(const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> ReadResultsFile(const std::string& path) {
   // A scan database can be far larger than a text input: it is queried, not read whole.
   if (IsSqliteFile(path)) return ReadScanDatabase(path);
   HTSR_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   return ParseResults(text, path);
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

@@ -1,4 +1,4 @@
-#include "trends/scan_db_reader.h"
+#include "results/scan_db_reader.h"
 
 #include <cstring>
 #include <fstream>
@@ -10,12 +10,12 @@
 #include "htsr/status_macros.h"
 #include "htsr/summary.h"
 #include "output/result_columns.h"
+#include "results/csv_table.h"
+#include "results/layer_rows.h"
+#include "results/results_file.h"
 #include "scan/scan_store.h"
-#include "trends/csv_table.h"
-#include "trends/layer_rows.h"
-#include "trends/results_file.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 namespace {
 
 std::string Text(const scan::DbValue& v) {
@@ -45,7 +45,7 @@ bool IsSqliteFile(const std::string& path) {
   return in.gcount() == 16 && std::memcmp(magic, "SQLite format 3\0", 16) == 0;
 }
 
-absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& path) {
+absl::StatusOr<std::vector<model::ModelRecord>> ReadScanDatabase(const std::string& path) {
   auto store = scan::ScanStore::OpenReadOnly(path);
   if (!store.ok()) return Context(store.status(), path);
   auto checkpoints = (*store)->Query("SELECT * FROM checkpoints WHERE status = 'ok' ORDER BY id");
@@ -56,10 +56,10 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
   if (id_col < 0 || path_col < 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an htsr scan database"));
   }
-  std::vector<ModelRecord> out;
+  std::vector<model::ModelRecord> out;
   std::map<std::string, size_t> by_id;
   for (const auto& row : checkpoints->rows) {
-    ModelRecord rec;
+    model::ModelRecord rec;
     rec.source = path;
     rec.kind = "scan-db";
     rec.report.path = Text(row[path_col]);
@@ -80,7 +80,7 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
   for (const auto& row : extras.rows) {
     auto it = by_id.find(Text(row[0]));
     if (it == by_id.end()) continue;
-    ModelRecord& rec = out[it->second];
+    model::ModelRecord& rec = out[it->second];
     const std::string key = Text(row[1]), value = Text(row[2]);
     if (key == "model" || key == "name") {
       if (!value.empty()) rec.name = value;
@@ -106,7 +106,7 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
       return Context(layer.status(), absl::StrCat(path, ": layers of checkpoint ", Text(row[0])));
     out[it->second].report.layers.push_back(*std::move(layer));
   }
-  for (ModelRecord& rec : out) {
+  for (model::ModelRecord& rec : out) {
     rec.has_layers = !rec.report.layers.empty();
     if (rec.has_layers) rec.report.summary = Summarize(rec.report.layers);
     AddSummaryMetrics(rec.report.summary, rec);
@@ -116,4 +116,4 @@ absl::StatusOr<std::vector<ModelRecord>> ReadScanDatabase(const std::string& pat
   return out;
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

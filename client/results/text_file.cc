@@ -1,4 +1,4 @@
-#include "trends/text_file.h"
+#include "results/text_file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace htsr::trends {
+namespace htsr::results {
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path, size_t max_bytes) {
   std::error_code ec;
@@ -30,4 +30,4 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path, size_t max_byt
   return buf.str();
 }
 
-}  // namespace htsr::trends
+}  // namespace htsr::results

@@ -21,8 +21,8 @@ double Since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore& store,
-                                  const CheckpointAnalyzer& analyzer, const ScanOptions& options,
-                                  std::ostream& log) {
+                                  const analysis::CheckpointAnalyzer& analyzer,
+                                  const ScanOptions& options, std::ostream& log) {
   const auto start = std::chrono::steady_clock::now();
   ScanStats stats;
   stats.total = static_cast<int64_t>(items.size());
@@ -42,7 +42,7 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
     const auto hash_start = std::chrono::steady_clock::now();
     absl::StatusOr<ContentHash> hash = HashCheckpoint(item.path);
     rec.hash_seconds = Since(hash_start);
-    absl::StatusOr<AnalyzedCheckpoint> result;
+    absl::StatusOr<analysis::AnalyzedCheckpoint> result;
     if (!hash.ok()) {
       result = hash.status();
     } else {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "scan/checkpoint_analyzer.h"
+#include "analysis/checkpoint_analyzer.h"
 #include "scan/scan_item.h"
 #include "scan/scan_store.h"
 
@@ -41,8 +41,8 @@ struct ScanStats {
 // Errors only for the store (a scan that cannot record must stop); checkpoint failures are
 // recorded and counted. Failure lines go to `log` as "failed: PATH: ERROR".
 absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore& store,
-                                  const CheckpointAnalyzer& analyzer, const ScanOptions& options,
-                                  std::ostream& log);
+                                  const analysis::CheckpointAnalyzer& analyzer,
+                                  const ScanOptions& options, std::ostream& log);
 
 }  // namespace htsr::scan
 

@@ -22,7 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "output/model_report.h"
+#include "model/model_report.h"
 #include "scan/scan_item.h"
 
 struct sqlite3;
@@ -40,7 +40,7 @@ struct CheckpointRecord {
   int attempts = 1;
   double hash_seconds = 0;
   double analyze_seconds = 0;
-  const output::ModelReport* report = nullptr;  // required when ok
+  const model::ModelReport* report = nullptr;  // required when ok
 };
 
 // One value read back from the database.

@@ -14,11 +14,12 @@ const std::vector<std::string>& DefaultTrendMetrics() {
 
 namespace {
 
-SeriesTrend AnalyzeOne(const std::string& series, const std::vector<const ModelRecord*>& models,
+SeriesTrend AnalyzeOne(const std::string& series,
+                       const std::vector<const model::ModelRecord*>& models,
                        const TrendOptions& o) {
   SeriesTrend st;
   st.series = series;
-  for (const ModelRecord* m : models) {
+  for (const model::ModelRecord* m : models) {
     if (!m->target) st.models_without_target.push_back(m->name);
     if (!m->has_layers) continue;
     for (const LayerResult& l : m->report.layers) {
@@ -32,7 +33,7 @@ SeriesTrend AnalyzeOne(const std::string& series, const std::vector<const ModelR
     MetricTrend mt;
     mt.metric = metric;
     std::vector<std::string> lacking;
-    for (const ModelRecord* m : models) {
+    for (const model::ModelRecord* m : models) {
       if (!m->target) continue;
       const std::optional<double> v = m->Metric(metric);
       if (!v || !std::isfinite(*v)) {
@@ -65,11 +66,11 @@ SeriesTrend AnalyzeOne(const std::string& series, const std::vector<const ModelR
 
 }  // namespace
 
-std::vector<SeriesTrend> AnalyzeTrends(const std::vector<ModelRecord>& records,
+std::vector<SeriesTrend> AnalyzeTrends(const std::vector<model::ModelRecord>& records,
                                        const TrendOptions& options) {
   std::vector<std::string> order;
-  std::vector<std::vector<const ModelRecord*>> groups;
-  for (const ModelRecord& r : records) {
+  std::vector<std::vector<const model::ModelRecord*>> groups;
+  for (const model::ModelRecord& r : records) {
     size_t g = 0;
     while (g < order.size() && order[g] != r.series) ++g;
     if (g == order.size()) {
@@ -82,7 +83,7 @@ std::vector<SeriesTrend> AnalyzeTrends(const std::vector<ModelRecord>& records,
   for (size_t g = 0; g < order.size(); ++g) {
     // A group where no model has a target has no trend to fit (callers list those models).
     bool any_target = false;
-    for (const ModelRecord* r : groups[g]) any_target |= r->target.has_value();
+    for (const model::ModelRecord* r : groups[g]) any_target |= r->target.has_value();
     if (any_target) out.push_back(AnalyzeOne(order[g], groups[g], options));
   }
   return out;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "trends/model_record.h"
+#include "model/model_record.h"
 #include "trends/regression.h"
 
 namespace htsr::trends {
@@ -52,7 +52,7 @@ struct SeriesTrend {
 };
 
 // Groups records by series (input order of first appearance) and analyses each group.
-std::vector<SeriesTrend> AnalyzeTrends(const std::vector<ModelRecord>& records,
+std::vector<SeriesTrend> AnalyzeTrends(const std::vector<model::ModelRecord>& records,
                                        const TrendOptions& options);
 
 }  // namespace htsr::trends

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "htsr/status_macros.h"
-#include "trends/results_file.h"
+#include "results/results_file.h"
 
 namespace htsr::trends {
 
@@ -21,29 +21,31 @@ bool LooksLikeResultsFile(absl::string_view path) {
   return false;
 }
 
-bool AnyTarget(const std::vector<ModelRecord>& records) {
-  for (const ModelRecord& r : records) {
+bool AnyTarget(const std::vector<model::ModelRecord>& records) {
+  for (const model::ModelRecord& r : records) {
     if (r.target) return true;
   }
   return false;
 }
 
-absl::Status AppendResults(const std::string& path, std::vector<ModelRecord>& records) {
-  HTSR_ASSIGN_OR_RETURN(std::vector<ModelRecord> got, ReadResultsFile(path));
-  for (ModelRecord& r : got) records.push_back(std::move(r));
+absl::Status AppendResults(const std::string& path, std::vector<model::ModelRecord>& records) {
+  HTSR_ASSIGN_OR_RETURN(std::vector<model::ModelRecord> got, results::ReadResultsFile(path));
+  for (model::ModelRecord& r : got) records.push_back(std::move(r));
   return absl::OkStatus();
 }
 
-absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<ModelRecord>& records,
+absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<model::ModelRecord>& records,
                                    TrendOptions& options, std::vector<std::string>& notes) {
   if (!spec.accuracy_file.empty()) {
-    HTSR_ASSIGN_OR_RETURN(AccuracyTable table, ReadAccuracyFile(spec.accuracy_file, spec.accuracy));
+    HTSR_ASSIGN_OR_RETURN(results::AccuracyTable table,
+                          results::ReadAccuracyFile(spec.accuracy_file, spec.accuracy));
     options.target_is_error = table.is_error;
     options.target_name = table.column;
-    for (std::string& line : AttachTargets(table, records)) notes.push_back(std::move(line));
+    for (std::string& line : results::AttachTargets(table, records))
+      notes.push_back(std::move(line));
     // With --series, the models not in that series are not part of the analysis.
     if (!spec.accuracy.series.empty()) {
-      std::erase_if(records, [](const ModelRecord& r) { return !r.target.has_value(); });
+      std::erase_if(records, [](const model::ModelRecord& r) { return !r.target.has_value(); });
     }
     return absl::OkStatus();
   }
@@ -52,7 +54,7 @@ absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<ModelReco
     // A scan manifest or a summary CSV that carries accuracies: use them without being told.
     for (const char* name : {"accuracy", "top1_acc", "acc", "top1_accuracy", "test_accuracy",
                              "top1_err", "top1_error", "error", "err"}) {
-      for (const ModelRecord& r : records) {
+      for (const model::ModelRecord& r : records) {
         if (r.Metric(name)) {
           column = name;
           break;
@@ -70,7 +72,7 @@ absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<ModelReco
   }
   // The target is not also a metric to regress on.
   std::erase(options.metrics, column);
-  for (ModelRecord& r : records) {
+  for (model::ModelRecord& r : records) {
     r.target = r.Metric(column);
     if (!r.target) notes.push_back(absl::StrCat(r.name, ": no '", column, "' value"));
   }

@@ -9,16 +9,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "trends/accuracy_file.h"
-#include "trends/model_record.h"
+#include "model/model_record.h"
+#include "results/accuracy_file.h"
 #include "trends/trend_analysis.h"
 
 namespace htsr::trends {
 
 struct TargetSpec {
-  std::string accuracy_file;  // --accuracy
-  AccuracyOptions accuracy;   // --accuracy-column, --series, --target
-  std::string target_column;  // --target-column: a per-model column of the inputs
+  std::string accuracy_file;          // --accuracy
+  results::AccuracyOptions accuracy;  // --accuracy-column, --series, --target
+  std::string target_column;          // --target-column: a per-model column of the inputs
 };
 
 // Whether `path` names a result file (by extension: .json .csv .txt, or a scan database
@@ -27,16 +27,16 @@ struct TargetSpec {
 bool LooksLikeResultsFile(absl::string_view path);
 
 // Whether any record has a target (a trend can be fitted).
-bool AnyTarget(const std::vector<ModelRecord>& records);
+bool AnyTarget(const std::vector<model::ModelRecord>& records);
 
 // Reads and appends every record of `path`.
-absl::Status AppendResults(const std::string& path, std::vector<ModelRecord>& records);
+absl::Status AppendResults(const std::string& path, std::vector<model::ModelRecord>& records);
 
 // Attaches targets to `records` and fills the target fields of `options`. Without
 // --accuracy or --target-column, a per-model column named accuracy/top1_acc/acc/top1_err/
 // error (a scan manifest's extra column, a summary CSV's column) is used when present; with
 // none, no record gets a target. `notes` gets one line per model left without a value.
-absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<ModelRecord>& records,
+absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<model::ModelRecord>& records,
                                    TrendOptions& options, std::vector<std::string>& notes);
 
 // A comma-separated list ("a,b,c") without empty items.

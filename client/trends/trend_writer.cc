@@ -32,7 +32,7 @@ std::string Cell(double v, Style style = Style::kGeneral) {
 }  // namespace
 
 void WriteTrendTable(const std::vector<SeriesTrend>& trends, const TrendOptions& o,
-                     const std::vector<ScaleCollapse>& collapse, std::ostream& out) {
+                     const std::vector<model::ScaleCollapse>& collapse, std::ostream& out) {
   for (size_t si = 0; si < trends.size(); ++si) {
     const SeriesTrend& s = trends[si];
     if (si) out << "\n";
@@ -73,7 +73,8 @@ void WriteTrendTable(const std::vector<SeriesTrend>& trends, const TrendOptions&
       out << "\n";
     }
   }
-  for (const ScaleCollapse& c : collapse) out << "\n" << DescribeScaleCollapse(c) << "\n";
+  for (const model::ScaleCollapse& c : collapse)
+    out << "\n" << model::DescribeScaleCollapse(c) << "\n";
 }
 
 void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out) {
@@ -95,7 +96,7 @@ void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out) {
 }
 
 void WriteTrendJson(const std::vector<SeriesTrend>& trends, const TrendOptions& o,
-                    const std::vector<ScaleCollapse>& collapse, std::ostream& out) {
+                    const std::vector<model::ScaleCollapse>& collapse, std::ostream& out) {
   using output::JsonNumber;
   using output::JsonString;
   auto strings = [](const std::vector<std::string>& v) {
@@ -132,7 +133,7 @@ void WriteTrendJson(const std::vector<SeriesTrend>& trends, const TrendOptions& 
   }
   out << "\n], \"scale_collapse\": [";
   for (size_t i = 0; i < collapse.size(); ++i) {
-    const ScaleCollapse& c = collapse[i];
+    const model::ScaleCollapse& c = collapse[i];
     out << (i ? ", " : "") << "{\"model\": " << JsonString(c.model)
         << ", \"reference\": " << JsonString(c.reference)
         << ", \"d_log_norm\": " << JsonNumber(c.d_log_norm)

@@ -5,16 +5,16 @@
 #include <ostream>
 #include <vector>
 
-#include "trends/diagnostics.h"
+#include "model/diagnostics.h"
 #include "trends/trend_analysis.h"
 
 namespace htsr::trends {
 
 void WriteTrendTable(const std::vector<SeriesTrend>& trends, const TrendOptions& options,
-                     const std::vector<ScaleCollapse>& collapse, std::ostream& out);
+                     const std::vector<model::ScaleCollapse>& collapse, std::ostream& out);
 void WriteTrendCsv(const std::vector<SeriesTrend>& trends, std::ostream& out);
 void WriteTrendJson(const std::vector<SeriesTrend>& trends, const TrendOptions& options,
-                    const std::vector<ScaleCollapse>& collapse, std::ostream& out);
+                    const std::vector<model::ScaleCollapse>& collapse, std::ostream& out);
 
 }  // namespace htsr::trends
 

@@ -1,4 +1,4 @@
-#include "scan/pool_target.h"
+#include "analysis/pool_target.h"
 
 #include <gtest/gtest.h>
 
@@ -6,27 +6,28 @@ namespace htsr::scan {
 namespace {
 
 TEST(PoolTargetTest, SingleAddressResolvesThroughDns) {
-  EXPECT_EQ(*PoolTarget("127.0.0.1:7001"), "dns:///127.0.0.1:7001");
-  EXPECT_EQ(*PoolTarget("htsr.ml.svc.cluster.local:7001"), "dns:///htsr.ml.svc.cluster.local:7001");
+  EXPECT_EQ(*analysis::PoolTarget("127.0.0.1:7001"), "dns:///127.0.0.1:7001");
+  EXPECT_EQ(*analysis::PoolTarget("htsr.ml.svc.cluster.local:7001"),
+            "dns:///htsr.ml.svc.cluster.local:7001");
 }
 
 TEST(PoolTargetTest, CommaListOfIpsBecomesAStaticList) {
-  EXPECT_EQ(*PoolTarget("127.0.0.1:1, 127.0.0.1:2,10.1.2.3:3"),
+  EXPECT_EQ(*analysis::PoolTarget("127.0.0.1:1, 127.0.0.1:2,10.1.2.3:3"),
             "ipv4:127.0.0.1:1,127.0.0.1:2,10.1.2.3:3");
-  EXPECT_EQ(*PoolTarget("[::1]:1,[::1]:2"), "ipv6:[::1]:1,[::1]:2");
+  EXPECT_EQ(*analysis::PoolTarget("[::1]:1,[::1]:2"), "ipv6:[::1]:1,[::1]:2");
 }
 
 TEST(PoolTargetTest, ExplicitSchemesPassThrough) {
-  EXPECT_EQ(*PoolTarget("dns:///pool:7001"), "dns:///pool:7001");
-  EXPECT_EQ(*PoolTarget("ipv4:127.0.0.1:1,127.0.0.1:2"), "ipv4:127.0.0.1:1,127.0.0.1:2");
+  EXPECT_EQ(*analysis::PoolTarget("dns:///pool:7001"), "dns:///pool:7001");
+  EXPECT_EQ(*analysis::PoolTarget("ipv4:127.0.0.1:1,127.0.0.1:2"), "ipv4:127.0.0.1:1,127.0.0.1:2");
 }
 
 TEST(PoolTargetTest, BadListsAreErrors) {
-  EXPECT_FALSE(PoolTarget("").ok());
-  EXPECT_FALSE(PoolTarget("127.0.0.1").ok());                // no port
-  EXPECT_FALSE(PoolTarget("127.0.0.1:99999").ok());          // port range
-  EXPECT_FALSE(PoolTarget("a.example:1,b.example:2").ok());  // names in a list
-  EXPECT_FALSE(PoolTarget("127.0.0.1:1,[::1]:2").ok());      // mixed families
+  EXPECT_FALSE(analysis::PoolTarget("").ok());
+  EXPECT_FALSE(analysis::PoolTarget("127.0.0.1").ok());                // no port
+  EXPECT_FALSE(analysis::PoolTarget("127.0.0.1:99999").ok());          // port range
+  EXPECT_FALSE(analysis::PoolTarget("a.example:1,b.example:2").ok());  // names in a list
+  EXPECT_FALSE(analysis::PoolTarget("127.0.0.1:1,[::1]:2").ok());      // mixed families
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "trends/diagnostics.h"
+#include "model/diagnostics.h"
 
 namespace htsr::trends {
 namespace {
@@ -23,29 +23,30 @@ TEST(DiagnoseLayersTest, CountsBandsAndTraps) {
                                 Layer(4, 8.0),
                                 Layer(5, -1, LayerStatus::kFailed),
                                 Layer(6, 9, LayerStatus::kSkipped)};
-  ModelDiagnostics d = DiagnoseLayers(l);
+  model::ModelDiagnostics d = model::DiagnoseLayers(l);
   EXPECT_EQ(d.analysed, 4);
   EXPECT_EQ(d.failed, 1);
   EXPECT_EQ(d.under_trained, (std::vector<int>{3, 4}));
   EXPECT_EQ(d.over_trained, (std::vector<int>{1}));
   EXPECT_DOUBLE_EQ(d.mean_alpha, (1.5 + 3 + 6.5 + 8) / 4);
   EXPECT_FALSE(d.traps_checked);
-  const auto w = DiagnosticWarnings(d);
+  const auto w = model::DiagnosticWarnings(d);
   ASSERT_EQ(w.size(), 3u);  // under, over, failed (mean 4.75 is inside the band)
   EXPECT_NE(w[0].find("2 of 4 layers have alpha above 6 (layers 3, 4)"), std::string::npos) << w[0];
 
   l[1].num_traps = 0;
   l[2].num_traps = 3;
   l[3].rand_num_spikes = 1;
-  d = DiagnoseLayers(l);
+  d = model::DiagnoseLayers(l);
   EXPECT_TRUE(d.traps_checked);
   EXPECT_EQ(d.trap_layers, (std::vector<int>{3, 4}));
   EXPECT_EQ(d.total_traps, 4);
-  EXPECT_NE(DiagnosticWarnings(d).back().find("correlation traps (4 in total"), std::string::npos);
+  EXPECT_NE(model::DiagnosticWarnings(d).back().find("correlation traps (4 in total"),
+            std::string::npos);
 }
 
-ModelRecord Rec(const std::string& name, double ln, double lsn, double alpha, int layers) {
-  ModelRecord r;
+model::ModelRecord Rec(const std::string& name, double ln, double lsn, double alpha, int layers) {
+  model::ModelRecord r;
   r.name = name;
   r.metrics = {{"log_norm", ln}, {"log_spectral_norm", lsn}, {"alpha", alpha}};
   r.has_layers = true;
@@ -54,35 +55,37 @@ ModelRecord Rec(const std::string& name, double ln, double lsn, double alpha, in
 }
 
 TEST(ScaleCollapseTest, NormsFallWhileAlphaDoesNot) {
-  const ModelRecord base = Rec("base", 2.0, 1.5, 3.0, 10);
-  auto c = CompareScale(Rec("distilled", 1.8, 1.2, 3.4, 10), base);
+  const model::ModelRecord base = Rec("base", 2.0, 1.5, 3.0, 10);
+  auto c = model::CompareScale(Rec("distilled", 1.8, 1.2, 3.4, 10), base);
   ASSERT_TRUE(c.has_value());
   EXPECT_TRUE(c->collapsed);
   EXPECT_NEAR(c->d_log_spectral_norm, -0.3, 1e-12);
   // Alpha falls with the norms: the model is simply better correlated, not collapsed.
-  EXPECT_FALSE(CompareScale(Rec("better", 1.8, 1.2, 2.8, 10), base)->collapsed);
+  EXPECT_FALSE(model::CompareScale(Rec("better", 1.8, 1.2, 2.8, 10), base)->collapsed);
   // Only one norm falls.
-  EXPECT_FALSE(CompareScale(Rec("half", 1.8, 1.6, 3.4, 10), base)->collapsed);
-  ModelRecord no_alpha;
+  EXPECT_FALSE(model::CompareScale(Rec("half", 1.8, 1.6, 3.4, 10), base)->collapsed);
+  model::ModelRecord no_alpha;
   no_alpha.metrics = {{"log_norm", 1}};
-  EXPECT_FALSE(CompareScale(no_alpha, base).has_value());
+  EXPECT_FALSE(model::CompareScale(no_alpha, base).has_value());
 }
 
 TEST(ScaleCollapseTest, OnlyComparablePairs) {
-  std::vector<ModelRecord> recs = {Rec("base", 2.0, 1.5, 3.0, 10), Rec("small", 1.8, 1.2, 3.4, 10),
-                                   Rec("other_arch", 1.0, 0.5, 3.5, 30)};
-  auto found = FindScaleCollapse(recs, /*target_is_error=*/true);
+  std::vector<model::ModelRecord> recs = {Rec("base", 2.0, 1.5, 3.0, 10),
+                                          Rec("small", 1.8, 1.2, 3.4, 10),
+                                          Rec("other_arch", 1.0, 0.5, 3.5, 30)};
+  auto found = model::FindScaleCollapse(recs, /*target_is_error=*/true);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].model, "small");
   EXPECT_EQ(found[0].reference, "base");
   // With accuracies, a different architecture is compared when it is the worse model.
   recs[0].target = 20;
   recs[2].target = 25;
-  found = FindScaleCollapse(recs, true);
+  found = model::FindScaleCollapse(recs, true);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[1].model, "other_arch");
-  EXPECT_NE(DescribeScaleCollapse(found[1]).find("other_arch shows scale collapse against base"),
-            std::string::npos);
+  EXPECT_NE(
+      model::DescribeScaleCollapse(found[1]).find("other_arch shows scale collapse against base"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ LayerResult Layer(int id, const std::string& name, double alpha,
   return r;
 }
 
-output::ModelReport Model(std::vector<LayerResult> layers) {
-  output::ModelReport m;
+model::ModelReport Model(std::vector<LayerResult> layers) {
+  model::ModelReport m;
   m.path = "m.safetensors";
   m.layers = std::move(layers);
   m.summary = Summarize(m.layers);

@@ -6,13 +6,13 @@
 
 #include "gtest/gtest.h"
 #include "report/html_report.h"
-#include "trends/layer_rows.h"
+#include "results/layer_rows.h"
 
 namespace htsr::report {
 namespace {
 
-trends::ModelRecord Model(const std::string& name, double shift, double target) {
-  trends::ModelRecord m;
+model::ModelRecord Model(const std::string& name, double shift, double target) {
+  model::ModelRecord m;
   m.name = name;
   m.source = name + ".json";
   m.has_layers = true;
@@ -32,7 +32,7 @@ trends::ModelRecord Model(const std::string& name, double shift, double target) 
   }
   m.report.layers.back().alpha = 7.5;  // under-trained
   m.report.summary = Summarize(m.report.layers);
-  trends::AddSummaryMetrics(m.report.summary, m);
+  results::AddSummaryMetrics(m.report.summary, m);
   m.target = target;
   return m;
 }

@@ -5,16 +5,16 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "trends/accuracy_file.h"
-#include "trends/csv_table.h"
-#include "trends/python_dict.h"
-#include "trends/results_file.h"
+#include "results/accuracy_file.h"
+#include "results/csv_table.h"
+#include "results/python_dict.h"
+#include "results/results_file.h"
 
 namespace htsr::trends {
 namespace {
 
 TEST(CsvTableTest, QuotesCrLfAndBlankLines) {
-  auto t = ParseCsv("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\r\n2,3\n", "t.csv");
+  auto t = results::ParseCsv("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\r\n2,3\n", "t.csv");
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->rows.size(), 2u);
   EXPECT_EQ(t->rows[0][0], "x,1");
@@ -24,25 +24,25 @@ TEST(CsvTableTest, QuotesCrLfAndBlankLines) {
 }
 
 TEST(CsvTableTest, RaggedAndBrokenRowsAreErrorsWithLines) {
-  auto ragged = ParseCsv("a,b\n1,2\n3\n", "r.csv");
+  auto ragged = results::ParseCsv("a,b\n1,2\n3\n", "r.csv");
   ASSERT_FALSE(ragged.ok());
   EXPECT_NE(ragged.status().message().find("r.csv: line 3"), std::string::npos) << ragged.status();
-  EXPECT_FALSE(ParseCsv("a,b\n\"open,2\n", "q.csv").ok());
-  EXPECT_FALSE(ParseCsv("", "e.csv").ok());
-  EXPECT_FALSE(ParseCsv("a\nx\"y\n", "m.csv").ok());
+  EXPECT_FALSE(results::ParseCsv("a,b\n\"open,2\n", "q.csv").ok());
+  EXPECT_FALSE(results::ParseCsv("", "e.csv").ok());
+  EXPECT_FALSE(results::ParseCsv("a\nx\"y\n", "m.csv").ok());
 }
 
 TEST(ParseNumberTest, PandasSpellings) {
-  EXPECT_EQ(*ParseNumber(" 2.5 "), 2.5);
-  EXPECT_TRUE(std::isinf(*ParseNumber("-inf")));
-  EXPECT_TRUE(std::isnan(*ParseNumber("nan")));
-  EXPECT_EQ(*ParseNumber("True"), 1.0);
-  EXPECT_FALSE(ParseNumber("").has_value());
-  EXPECT_FALSE(ParseNumber("1.5x").has_value());
+  EXPECT_EQ(*results::ParseNumber(" 2.5 "), 2.5);
+  EXPECT_TRUE(std::isinf(*results::ParseNumber("-inf")));
+  EXPECT_TRUE(std::isnan(*results::ParseNumber("nan")));
+  EXPECT_EQ(*results::ParseNumber("True"), 1.0);
+  EXPECT_FALSE(results::ParseNumber("").has_value());
+  EXPECT_FALSE(results::ParseNumber("1.5x").has_value());
 }
 
 TEST(PythonDictTest, ReprOfSummaries) {
-  auto d = ParsePythonDictNumbers(
+  auto d = results::ParsePythonDictNumbers(
       "{'alpha': 2.5, 'n': 3, 'x': -1e-3, 'ok': True, 'none': None, 's': 'text', "
       "'f': np.float64(1.25), 'bad': nan, 'big': -inf,}",
       "s.txt");
@@ -59,7 +59,7 @@ TEST(PythonDictTest, ReprOfSummaries) {
 TEST(PythonDictTest, RefusesCodeAndGarbage) {
   for (const char* bad : {"{'a': __import__('os')}", "{'a': 1", "{'a' 1}", "[1, 2]",
                           "{'a': 1} extra", "{'a': [1, 2]}", "{'a': f(f(f(f(f(f(1))))))}"}) {
-    auto d = ParsePythonDictNumbers(bad, "bad.txt");
+    auto d = results::ParsePythonDictNumbers(bad, "bad.txt");
     EXPECT_FALSE(d.ok()) << bad;
     if (!d.ok()) {
       EXPECT_NE(d.status().message().find("bad.txt: offset"), std::string::npos);
@@ -79,10 +79,10 @@ TEST(ResultsFileTest, HtsrJson) {
        "num_traps": 2, "reason": ""},
       {"layer_id": 3, "name": "emb", "layer_type": "dense", "N": 99999, "M": 10, "alpha": null,
        "status": "skipped", "reason": "too big"}]}]})";
-  auto r = ParseResults(json, "out.json");
+  auto r = results::ParseResults(json, "out.json");
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 1u);
-  const ModelRecord& m = r->front();
+  const model::ModelRecord& m = r->front();
   EXPECT_EQ(m.name, "a");
   EXPECT_EQ(m.kind, "htsr-json");
   ASSERT_EQ(m.report.layers.size(), 3u);
@@ -97,7 +97,7 @@ TEST(ResultsFileTest, HtsrJson) {
 }
 
 TEST(ResultsFileTest, HtsrMultiModelCsvAndWeightwatcherCsv) {
-  auto r = ParseResults(
+  auto r = results::ParseResults(
       "model,layer_id,name,alpha,alpha_weighted,log_norm,log_spectral_norm,log_alpha_norm,status\n"
       "x/a.npz,1,l1,3,1,1,1,1,success\nx/b.npz,1,l1,5,2,2,2,2,success\nx/"
       "b.npz,2,l2,1.5,0,0,0,0,success\n",
@@ -109,14 +109,14 @@ TEST(ResultsFileTest, HtsrMultiModelCsvAndWeightwatcherCsv) {
   EXPECT_EQ((*r)[1].report.summary.num_over_trained, 1);
 
   // weightwatcher 0.2.x: LEVEL.LAYER rows are means of the slices and are not layers.
-  auto ww = ParseResults(
+  auto ww = results::ParseResults(
       "layer_id,layer_type,N,M,level,alpha,alpha_weighted,log_norm,log_spectral_norm,log_alpha_"
       "norm\n"
       "5,CONV2D,128,64,LEVEL.SLICE,2,1,1,1,1\n5,CONV2D,128,64,LEVEL.SLICE,4,1,1,1,1\n"
       "5,CONV2D,128,64,LEVEL.LAYER,3,1,1,1,1\n7,DENSE,100,50,LEVEL.SLICE,-1,1,1,1,1\n",
       "ww.csv");
   ASSERT_TRUE(ww.ok()) << ww.status();
-  const ModelRecord& w = ww->front();
+  const model::ModelRecord& w = ww->front();
   EXPECT_EQ(w.kind, "ww-csv");
   ASSERT_EQ(w.report.layers.size(), 3u);
   EXPECT_EQ(w.report.layers[0].plan.type, LayerType::kConv2d);
@@ -125,45 +125,45 @@ TEST(ResultsFileTest, HtsrMultiModelCsvAndWeightwatcherCsv) {
 }
 
 TEST(ResultsFileTest, BadCellsNameFileAndLine) {
-  auto r = ParseResults("layer_id,alpha\n1,2\n2,abc\n", "bad.csv");
+  auto r = results::ParseResults("layer_id,alpha\n1,2\n2,abc\n", "bad.csv");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("bad.csv: line 3"), std::string::npos) << r.status();
   EXPECT_NE(r.status().message().find("alpha"), std::string::npos);
-  EXPECT_FALSE(ParseResults("foo,bar\n1,2\n", "what.csv").ok());
-  EXPECT_FALSE(ParseResults("{\"models\": 3}", "m.json").ok());
-  EXPECT_FALSE(ParseResults("layer_id,alpha\n1e300,2\n", "id.csv").ok());
+  EXPECT_FALSE(results::ParseResults("foo,bar\n1,2\n", "what.csv").ok());
+  EXPECT_FALSE(results::ParseResults("{\"models\": 3}", "m.json").ok());
+  EXPECT_FALSE(results::ParseResults("layer_id,alpha\n1e300,2\n", "id.csv").ok());
 }
 
 TEST(AccuracyFileTest, ColumnsSeriesAndHeaderless) {
   const char* text = "series,model,top1_err,top5_err\nA,m1,30,10\nA,m2,25,\nB,m1,40,12\n";
-  auto all = ParseAccuracies(text, "acc.csv", {});
+  auto all = results::ParseAccuracies(text, "acc.csv", {});
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(all->column, "top1_err");
   EXPECT_TRUE(all->is_error);
-  std::vector<ModelRecord> recs(2);
+  std::vector<model::ModelRecord> recs(2);
   recs[0].name = "m1";
   recs[1].name = "m2";
   // m1 is in two series: ambiguous without --series.
-  auto missing = AttachTargets(*all, recs);
+  auto missing = results::AttachTargets(*all, recs);
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_FALSE(recs[0].target.has_value());
   EXPECT_EQ(*recs[1].target, 25);
   EXPECT_EQ(recs[1].series, "A");
 
-  AccuracyOptions b;
+  results::AccuracyOptions b;
   b.series = "B";
-  auto only_b = ParseAccuracies(text, "acc.csv", b);
+  auto only_b = results::ParseAccuracies(text, "acc.csv", b);
   ASSERT_TRUE(only_b.ok());
   ASSERT_EQ(only_b->entries.size(), 1u);
   EXPECT_EQ(only_b->entries[0].value, 40);
 
-  auto bare = ParseAccuracies("m1,0.75\nm2,0.8\n", "bare.csv", {});
+  auto bare = results::ParseAccuracies("m1,0.75\nm2,0.8\n", "bare.csv", {});
   ASSERT_TRUE(bare.ok()) << bare.status();
   EXPECT_FALSE(bare->is_error);
   EXPECT_EQ(bare->entries.size(), 2u);
 
-  EXPECT_FALSE(ParseAccuracies("model,acc\nm1,high\n", "x.csv", {}).ok());
-  EXPECT_FALSE(ParseAccuracies("model,foo,bar\nm1,1,2\n", "x.csv", {}).ok());
+  EXPECT_FALSE(results::ParseAccuracies("model,acc\nm1,high\n", "x.csv", {}).ok());
+  EXPECT_FALSE(results::ParseAccuracies("model,foo,bar\nm1,1,2\n", "x.csv", {}).ok());
 }
 
 }  // namespace

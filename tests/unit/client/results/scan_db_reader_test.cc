@@ -9,16 +9,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "results/results_file.h"
+#include "results/scan_db_reader.h"
 #include "scan/scan_store.h"
-#include "trends/results_file.h"
-#include "trends/scan_db_reader.h"
 #include "trends/trend_inputs.h"
 
 namespace htsr::trends {
 namespace {
 
-output::ModelReport Report(double alpha0) {
-  output::ModelReport r;
+model::ModelReport Report(double alpha0) {
+  model::ModelReport r;
   r.format = "safetensors";
   r.backend = "cpu";
   for (int i = 1; i <= 3; ++i) {
@@ -47,7 +47,7 @@ TEST(ScanDbTest, RecordsWithExtrasAndLayers) {
   {
     auto store = scan::ScanStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
-    std::vector<output::ModelReport> reports = {Report(1), Report(2), Report(3)};
+    std::vector<model::ModelReport> reports = {Report(1), Report(2), Report(3)};
     for (int i = 0; i < 3; ++i) {
       scan::CheckpointRecord rec;
       rec.item.path = absl::StrCat("/runs/e", i, ".safetensors");
@@ -65,11 +65,11 @@ TEST(ScanDbTest, RecordsWithExtrasAndLayers) {
     bad.error = "truncated";
     ASSERT_TRUE((*store)->Record(bad).ok());
   }
-  ASSERT_TRUE(IsSqliteFile(path));
-  auto recs = ReadResultsFile(path);
+  ASSERT_TRUE(results::IsSqliteFile(path));
+  auto recs = results::ReadResultsFile(path);
   ASSERT_TRUE(recs.ok()) << recs.status();
   ASSERT_EQ(recs->size(), 3u);  // the failed checkpoint is not a model to compare
-  const ModelRecord& r = (*recs)[2];
+  const model::ModelRecord& r = (*recs)[2];
   EXPECT_EQ(r.name, "epoch2");
   EXPECT_EQ(r.series, "run");
   EXPECT_EQ(r.kind, "scan-db");
@@ -79,7 +79,7 @@ TEST(ScanDbTest, RecordsWithExtrasAndLayers) {
   EXPECT_DOUBLE_EQ(*r.Metric("accuracy"), 0.7);
 
   // The manifest's accuracy column is the target without being named.
-  std::vector<ModelRecord> records = *recs;
+  std::vector<model::ModelRecord> records = *recs;
   TrendOptions opt;
   std::vector<std::string> notes;
   ASSERT_TRUE(AttachTargetsFromSpec({}, records, opt, notes).ok());
@@ -108,7 +108,7 @@ TEST(ScanDbTest, NotADatabase) {
                             absl::StrCat("htsr_trends_notdb_", ::getpid(), ".db"))
                                .string();
   { std::ofstream(path) << "SQLite format 3" << std::string(1, '\0') << "garbage garbage garbage"; }
-  EXPECT_FALSE(ReadResultsFile(path).ok());
+  EXPECT_FALSE(results::ReadResultsFile(path).ok());
   std::filesystem::remove(path);
 }
 

@@ -18,8 +18,8 @@ namespace {
 // known exactly; files whose name contains "bad" fail as an unreadable checkpoint would.
 class FakeAnalyzer {
  public:
-  CheckpointAnalyzer Get() {
-    return [this](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
+  analysis::CheckpointAnalyzer Get() {
+    return [this](const std::string& path) -> absl::StatusOr<analysis::AnalyzedCheckpoint> {
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++calls_[path];
@@ -28,7 +28,7 @@ class FakeAnalyzer {
       if (path.find("bad") != std::string::npos) {
         return absl::InvalidArgumentError(path + ": not a checkpoint");
       }
-      AnalyzedCheckpoint out;
+      analysis::AnalyzedCheckpoint out;
       out.report.path = path;
       LayerResult l;
       l.plan.layer_id = 1;

@@ -8,8 +8,8 @@
 namespace htsr::scan {
 namespace {
 
-output::ModelReport Report(double alpha) {
-  output::ModelReport r;
+model::ModelReport Report(double alpha) {
+  model::ModelReport r;
   r.path = "m.safetensors";
   r.format = "safetensors";
   r.backend = "cpu";
@@ -31,7 +31,7 @@ output::ModelReport Report(double alpha) {
 }
 
 CheckpointRecord Ok(const std::string& path, const std::string& hash,
-                    const output::ModelReport* report) {
+                    const model::ModelReport* report) {
   CheckpointRecord rec;
   rec.item = {path, {{"model", "resnet"}, {"accuracy", "0.7"}}};
   rec.content_hash = hash;
@@ -45,7 +45,7 @@ TEST(ScanStoreTest, RecordsCheckpointLayersAndExtras) {
   testing::TempDir d;
   auto store = ScanStore::Open(d.Path("s.sqlite"));
   ASSERT_TRUE(store.ok()) << store.status();
-  const output::ModelReport report = Report(2.0);
+  const model::ModelReport report = Report(2.0);
   ASSERT_TRUE((*store)->Record(Ok("a.pt", "h1", &report)).ok());
 
   auto layers =
@@ -73,7 +73,7 @@ TEST(ScanStoreTest, DoneOnlyForSameHashOptionsAndOkStatus) {
   testing::TempDir d;
   auto store = ScanStore::Open(d.Path("s.sqlite"));
   ASSERT_TRUE(store.ok());
-  const output::ModelReport report = Report(2.0);
+  const model::ModelReport report = Report(2.0);
   ASSERT_TRUE((*store)->Record(Ok("a.pt", "h1", &report)).ok());
   EXPECT_TRUE(*(*store)->IsDone("a.pt", "h1", "opts"));
   EXPECT_FALSE(*(*store)->IsDone("a.pt", "h2", "opts"));
@@ -92,7 +92,7 @@ TEST(ScanStoreTest, DoneOnlyForSameHashOptionsAndOkStatus) {
 TEST(ScanStoreTest, RecordReplacesThePreviousAttempt) {
   testing::TempDir d;
   auto store = ScanStore::Open(d.Path("s.sqlite"));
-  const output::ModelReport first = Report(2.0), second = Report(10.0);
+  const model::ModelReport first = Report(2.0), second = Report(10.0);
   ASSERT_TRUE((*store)->Record(Ok("a.pt", "h1", &first)).ok());
   ASSERT_TRUE((*store)->Record(Ok("a.pt", "h2", &second)).ok());
   auto n = (*store)->Query(
@@ -106,7 +106,7 @@ TEST(ScanStoreTest, RecordReplacesThePreviousAttempt) {
 
 TEST(ScanStoreTest, ReopenKeepsRowsAndReadOnlyRefusesOtherFiles) {
   testing::TempDir d;
-  const output::ModelReport report = Report(2.0);
+  const model::ModelReport report = Report(2.0);
   {
     auto store = ScanStore::Open(d.Path("s.sqlite"));
     ASSERT_TRUE((*store)->Record(Ok("a.pt", "h1", &report)).ok());

@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "trends/accuracy_file.h"
-#include "trends/results_file.h"
+#include "results/accuracy_file.h"
+#include "results/results_file.h"
 #include "trends/trend_analysis.h"
 
 namespace htsr::trends {
@@ -67,23 +67,23 @@ class Table1Test : public ::testing::Test {
     if (!std::filesystem::is_directory(kData)) GTEST_SKIP() << kData << " is absent";
   }
 
-  std::vector<ModelRecord> LoadSeries(const Row& row) {
-    AccuracyOptions ao;
+  std::vector<model::ModelRecord> LoadSeries(const Row& row) {
+    results::AccuracyOptions ao;
     ao.column = "top1_err";
     ao.series = row.series;
-    auto acc = ReadAccuracyFile(kData + "/accuracies.csv", ao);
+    auto acc = results::ReadAccuracyFile(kData + "/accuracies.csv", ao);
     EXPECT_TRUE(acc.ok()) << acc.status();
     if (!acc.ok()) return {};
     EXPECT_TRUE(acc->is_error);
-    std::vector<ModelRecord> records;
-    for (const AccuracyEntry& e : acc->entries) {
-      auto r = ReadResultsFile(kData + "/summaries/" + row.zoo + "/" + e.model + ".txt");
+    std::vector<model::ModelRecord> records;
+    for (const results::AccuracyEntry& e : acc->entries) {
+      auto r = results::ReadResultsFile(kData + "/summaries/" + row.zoo + "/" + e.model + ".txt");
       EXPECT_TRUE(r.ok()) << r.status();
       if (!r.ok()) return {};
       EXPECT_EQ(r->size(), 1u);
       records.push_back(r->front());
     }
-    const std::vector<std::string> missing = AttachTargets(*acc, records);
+    const std::vector<std::string> missing = results::AttachTargets(*acc, records);
     EXPECT_TRUE(missing.empty()) << missing.front();
     return records;
   }
@@ -92,7 +92,7 @@ class Table1Test : public ::testing::Test {
 TEST_F(Table1Test, EveryCellOfTheFourCvSeries) {
   for (const Row& row : kTable1) {
     SCOPED_TRACE(row.series);
-    const std::vector<ModelRecord> records = LoadSeries(row);
+    const std::vector<model::ModelRecord> records = LoadSeries(row);
     ASSERT_EQ(records.size(), row.models);
     TrendOptions opt;
     opt.metrics = kMetrics;
@@ -119,7 +119,7 @@ TEST_F(Table1Test, EveryCellOfTheFourCvSeries) {
 TEST_F(Table1Test, LaterResNet1kErrorsGiveOtherNumbers) {
   Row later = kTable1[2];
   later.series = "ResNet-1K";
-  const std::vector<ModelRecord> records = LoadSeries(later);
+  const std::vector<model::ModelRecord> records = LoadSeries(later);
   ASSERT_EQ(records.size(), 19u);
   TrendOptions opt;
   opt.metrics = {"lognorm"};
@@ -136,8 +136,8 @@ TEST_F(Table1Test, PerLayerCsvsAverageToTheSummaries) {
   for (const char* model : {"vgg11", "resnet50", "densenet169", "gpt2_small"}) {
     SCOPED_TRACE(model);
     const std::string base = kData + "/";
-    auto layers = ReadResultsFile(base + "layers/torchvision/" + model + ".csv");
-    auto summary = ReadResultsFile(base + "summaries/torchvision/" + model + ".txt");
+    auto layers = results::ReadResultsFile(base + "layers/torchvision/" + model + ".csv");
+    auto summary = results::ReadResultsFile(base + "summaries/torchvision/" + model + ".txt");
     ASSERT_TRUE(layers.ok()) << layers.status();
     ASSERT_TRUE(summary.ok()) << summary.status();
     ASSERT_EQ(layers->size(), 1u);
