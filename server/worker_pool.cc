@@ -23,7 +23,7 @@ void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas
   std::optional<std::vector<LayerResult>> rows;
   if (!item.sink->Abandoned()) {
     // AnalyzeLayer reports bad data as a failed row; only allocation failure can throw,
-    // and no exception may cross a worker thread (ARCHITECTURE rule 4).
+    // and no exception may cross a worker thread (docs/architecture.md rule 4).
     try {
       blas->RunLayer(item.all_blas_threads,
                      [&] { rows = item.sink->engine().AnalyzeLayerRows(item.plan, item.tensor); });

@@ -1,5 +1,5 @@
 // The per-layer columns, defined once for every writer (CSV, JSON, table, remote tests).
-// Names equal the reference tool's CSV names (SPEC §4) so users can diff the two.
+// Names equal the reference tool's CSV names (docs/spec.md §4) so users can diff the two.
 #ifndef HTSR_CLIENT_OUTPUT_RESULT_COLUMNS_H_
 #define HTSR_CLIENT_OUTPUT_RESULT_COLUMNS_H_
 

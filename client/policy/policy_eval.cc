@@ -96,7 +96,7 @@ std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& 
                                 failed.size(), " failed: ", s)});
   }
 
-  // Counts over the same (non-ignored) layers as the summary's definitions (SPEC §5).
+  // Counts over the same (non-ignored) layers as the summary's definitions (docs/spec.md §5).
   auto count_rule = [&](const char* rule, const std::optional<int64_t>& limit, const char* what,
                         const std::function<bool(const LayerResult&)>& pred, const char* metric) {
     if (!limit) return;

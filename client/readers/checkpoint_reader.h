@@ -1,6 +1,6 @@
 // Checkpoint readers: one file per format, chosen by magic bytes, never by extension.
 //
-// Readers treat every file as hostile (ARCHITECTURE rule 7): every length and offset is
+// Readers treat every file as hostile (docs/architecture.md rule 7): every length and offset is
 // checked against the bytes that remain, and for overflow, before anything is allocated or
 // read; pickles are interpreted, never executed. Files are memory-mapped, not loaded.
 // Errors name the file, the tensor and the byte offset.

@@ -187,7 +187,7 @@ absl::Status SafetensorsReader::Parse() {
   std::vector<std::pair<std::string, std::string>> left_out;
   for (Entry& e : unread) left_out.emplace_back(std::move(e.info.name), e.unread_dtype);
   LeaveOut(std::move(left_out), "dtypes");
-  // SPEC §1: without an order of its own, a safetensors file is read in the order of its
+  // docs/spec.md §1: without an order of its own, a safetensors file is read in the order of its
   // names sorted as plain byte strings — what the reference's safe_open(...).keys() yields.
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });

@@ -186,7 +186,7 @@ absl::StatusOr<LayerResult> LayerFromCells(
   if (r.status == LayerStatus::kFailed) {
     r.warning = LayerWarning::kFailed;
   } else if (r.status == LayerStatus::kSuccess) {
-    // Derived from alpha with SPEC §3's thresholds; an input's own column is not trusted to
+    // Derived from alpha with docs/spec.md §3's thresholds; an input's own column is not trusted to
     // use the same ones (weightwatcher labels failed fits "over-trained").
     r.warning = r.alpha < 2   ? LayerWarning::kOverTrained
                 : r.alpha > 6 ? LayerWarning::kUnderTrained

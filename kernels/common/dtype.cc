@@ -1,4 +1,4 @@
-// Element type names and conversion to float32 (SPEC §1: torch's `.float()` semantics).
+// Element type names and conversion to float32 (docs/spec.md §1: torch's `.float()` semantics).
 #include "htsr/dtype.h"
 
 #include <cstring>

@@ -1,4 +1,4 @@
-// Layer classification from tensor metadata (SPEC §1) and the size filter.
+// Layer classification from tensor metadata (docs/spec.md §1) and the size filter.
 #include "htsr/layer.h"
 
 #include <algorithm>

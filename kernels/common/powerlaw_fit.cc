@@ -1,5 +1,5 @@
 // The reference's default power-law fit driver (weightwatcher 0.7.7 fit_powerlaw + WWFit +
-// fit_clipped_powerlaw), SPEC §3.
+// fit_clipped_powerlaw), docs/spec.md §3.
 #include "htsr/powerlaw_fit.h"
 
 #include <algorithm>

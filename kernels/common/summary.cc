@@ -1,4 +1,4 @@
-// Model summary (SPEC §5): means over layers whose status is success.
+// Model summary (docs/spec.md §5): means over layers whose status is success.
 #include "htsr/summary.h"
 
 #include <algorithm>

@@ -1,10 +1,10 @@
-// Squared singular values of one matrix with LAPACK (SPEC §2).
+// Squared singular values of one matrix with LAPACK (docs/spec.md §2).
 //
 // Layout: W arrives row-major (rows x cols). The same buffer read column-major is
 // A = W^T (cols x rows, lda = cols), which has the same singular values, so no transpose
 // is ever materialised.
 //
-// Default f64 path (kGramRefined), and why it meets SPEC §2's bound against dgesdd:
+// Default f64 path (kGramRefined), and why it meets docs/spec.md §2's bound against dgesdd:
 //  1. G = s^2 * (smaller-side Gram of W) with dsyrk, then dsytrd + dsterf: exactly what
 //     dsyevd does for eigenvalues only. Forming G and the backward-stable symmetric solver
 //     give every eigenvalue an ABSOLUTE error of about c * eps * lambda_max (c small, grows

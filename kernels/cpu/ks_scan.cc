@@ -1,4 +1,4 @@
-// Threaded KS scan over every candidate xmin (SPEC §3) on the CPU.
+// Threaded KS scan over every candidate xmin (docs/spec.md §3) on the CPU.
 //
 // alpha_i is O(1) from a compensated suffix sum of ln x; D_i is a max over its k = n-i tail
 // terms, so the total work is ~n^2/2 terms before pruning. Candidates are dealt to the T

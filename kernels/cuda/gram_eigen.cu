@@ -1,4 +1,4 @@
-// Accuracy (SPEC §2), mirroring the CPU solver (kernels/cpu/eigen_solver.cc) step by step.
+// Accuracy (docs/spec.md §2), mirroring the CPU solver (kernels/cpu/eigen_solver.cc) step by step.
 // kF64: the float32 input is widened to float64 on the device; each product of two
 // floats is exact in float64 (24 + 24 < 53 mantissa bits), so the Gram matrix carries only
 // summation rounding, and the divide-and-conquer solver is backward stable: every

@@ -68,7 +68,7 @@ __global__ void CandidateKernel(const double* __restrict__ sorted, const double*
 
   double best = 0.0;
   if (!(alpha > 1.0)) {
-    best = 1.0;  // SPEC: D_i = 1 when alpha_i <= 1 (and for a NaN alpha, as on the CPU).
+    best = 1.0;  // docs/spec.md §3: D_i = 1 when alpha_i <= 1 (and for a NaN alpha, as on the CPU).
   } else {
     for (int64_t m = threadIdx.x; m < k; m += blockDim.x) {
       const double t = ks::KsTerm(logs[i + m], log_xmin, alpha, m, k);
@@ -104,7 +104,7 @@ constexpr int kArgminThreads = 1024;
 // sorts first, like numpy's argmin and the CPU scan.
 __device__ __forceinline__ double ArgminKey(double d) { return isnan(d) ? -1.0 : d; }
 
-// First index with the smallest D (ties -> smallest index, SPEC §3).
+// First index with the smallest D (ties -> smallest index, docs/spec.md §3).
 __global__ void ArgminKernel(const double* __restrict__ alphas, const double* __restrict__ ds,
                              int64_t candidates, KsScanResult* __restrict__ result) {
   __shared__ double best_d[kArgminThreads];

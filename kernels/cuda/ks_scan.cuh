@@ -1,4 +1,4 @@
-// The power-law KS scan (SPEC §3) on the device: every candidate xmin at once.
+// The power-law KS scan (docs/spec.md §3) on the device: every candidate xmin at once.
 #ifndef HTSR_KERNELS_CUDA_KS_SCAN_CUH_
 #define HTSR_KERNELS_CUDA_KS_SCAN_CUH_
 

@@ -1,4 +1,4 @@
-// The one place that picks a compute backend (ARCHITECTURE rule 1).
+// The one place that picks a compute backend (docs/architecture.md rule 1).
 #include <memory>
 #include <string>
 

@@ -251,7 +251,7 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
 }
 
 // Runs `body` and turns an escaping exception into a failed row: none is thrown on
-// purpose, but none may cross a layer boundary (ARCHITECTURE rule 4) — e.g. bad_alloc, or
+// purpose, but none may cross a layer boundary (docs/architecture.md rule 4) — e.g. bad_alloc, or
 // std::system_error when a scan thread cannot start.
 template <typename Body>
 LayerResult Guarded(LayerResult proto, Body body) {

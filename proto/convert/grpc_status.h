@@ -1,4 +1,4 @@
-// absl::Status <-> grpc::Status, in one function each (ARCHITECTURE rule 4). The canonical
+// absl::Status <-> grpc::Status, in one function each (docs/architecture.md rule 4). The canonical
 // codes are numerically identical in both libraries; the mapping is still spelled out so a
 // mismatch is a compile-time or test failure, not a silent miscode.
 #ifndef HTSR_PROTO_CONVERT_GRPC_STATUS_H_

@@ -6,7 +6,7 @@
 //
 // With --repeat R each end-to-end time is the minimum of R runs (the machine may be shared).
 //
-// Prints the device with every number (ARCHITECTURE rule 10). --save-npy writes the same
+// Prints the device with every number (docs/architecture.md rule 10). --save-npy writes the same
 // float32 matrix so that tests/bench/dense_4096.sh can time the reference tool on it.
 #include <sys/resource.h>
 #include <algorithm>

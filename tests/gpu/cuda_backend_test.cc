@@ -1,5 +1,5 @@
 // CUDA backend vs the CPU backend (the reference) on the same float32 inputs
-// (ARCHITECTURE rule 9). Tolerances: kF64 both meet SPEC §2's bound against gesdd
+// (docs/architecture.md rule 9). Tolerances: kF64 both meet docs/spec.md §2's bound against gesdd
 // (1e-9 relative, 1e-12 * lambda_max absolute), so they agree to twice that; kF32 is the
 // fast mode, compared to the CPU's float64 values at 1e-3 relative + 1e-4 * lambda_max.
 #include "../../kernels/cuda/cuda_backend.h"

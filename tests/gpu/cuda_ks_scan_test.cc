@@ -1,5 +1,5 @@
 // CUDA KS scan vs the CPU scan on the same eigenvalues: same first-argmin index, alpha
-// and D to 1e-9 relative (SPEC §3).
+// and D to 1e-9 relative (docs/spec.md §3).
 #include <algorithm>
 #include <cmath>
 #include <memory>

@@ -1,4 +1,4 @@
-// GPU benchmarks of the CUDA backend (not a test; ARCHITECTURE rule 10): the KS scan at
+// GPU benchmarks of the CUDA backend (not a test; docs/architecture.md rule 10): the KS scan at
 // n = 4096 and 16384 (device time by CUDA events around the device-resident scan, and the
 // host wall time of Backend::ScanPowerLaw), and one 4096 x 4096 layer end to end (eigen +
 // scan) in f64 and f32 against the CPU backend on the same machine, and the throughput of
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
       if (!s.ok()) return Fail(s, "gpu layer");
       if (r >= 0) ms.push_back(MsSince(t0));
     }
-    // Relative error where SPEC §2 asks for it (lambda >= 1e-10 lambda_max; f32 has no
+    // Relative error where docs/spec.md §2 asks for it (lambda >= 1e-10 lambda_max; f32 has no
     // refinement, so its small values are only good to ~1e-6 lambda_max absolute), and the
     // largest absolute error over lambda_max.
     double worst_rel = 0, worst_abs = 0;

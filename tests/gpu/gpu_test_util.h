@@ -41,7 +41,7 @@ inline std::vector<float> LowRankMatrix(int64_t rows, int64_t cols, int64_t r, u
 }
 
 // Columns scaled by 10^(-6 j / cols): singular values spread over ~6 decades, so the
-// smallest squared ones sit near 1e-12 * lambda_max (the refined region of SPEC §2).
+// smallest squared ones sit near 1e-12 * lambda_max (the refined region of docs/spec.md §2).
 inline std::vector<float> GradedMatrix(int64_t rows, int64_t cols, uint32_t seed) {
   std::vector<float> w = GaussianMatrix(rows, cols, seed);
   for (int64_t i = 0; i < rows; ++i) {

@@ -6,7 +6,7 @@ this checks htsr against numbers computed independently. Stdlib only: CI needs n
 
     golden_compare.py HTSR_BIN CASE   (CASE names an entry of CASES; 'list' prints them)
 
-Tolerances (SPEC §2-4): our eigenvalues come from a different solver (Gram + syevd vs gesdd)
+Tolerances (docs/spec.md §2-4): our eigenvalues come from a different solver (Gram + syevd vs gesdd)
 and agree to ~1e-12 relative, so fit results agree far inside RTOL_FIT; metrics whose value
 sums many eigenvalues raised to alpha get RTOL_METRIC.
 """

@@ -1,5 +1,5 @@
 // The compute backend interface: the only seam between the engine and CPU/CUDA code.
-// No CUDA, protobuf or gRPC types may appear here (ARCHITECTURE rule 2).
+// No CUDA, protobuf or gRPC types may appear here (docs/architecture.md rule 2).
 #ifndef HTSR_BACKEND_H_
 #define HTSR_BACKEND_H_
 
@@ -24,7 +24,7 @@ struct MatrixBatch {
   int64_t cols = 0;
 };
 
-// Result of the KS scan over all candidate xmins (SPEC §3) on one sorted spectrum.
+// Result of the KS scan over all candidate xmins (docs/spec.md §3) on one sorted spectrum.
 struct PowerLawScan {
   int64_t best_index = -1;  // index i of xmin in the sorted input; -1 when no fit
   double alpha = -1;
@@ -44,21 +44,21 @@ class Backend {
 
   // Squared singular values of (scale * W) for every W in `batch`. `out` holds
   // count * min(rows, cols) values; matrix b's values are out[b*min .. (b+1)*min), ascending.
-  // Precision kF64 meets SPEC §2's accuracy bound; kF32 is the fast mode.
+  // Precision kF64 meets docs/spec.md §2's accuracy bound; kF32 is the fast mode.
   // kResourceExhausted means "too large for this device": the caller may fall back to CPU.
   virtual absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale,
                                              Precision precision, std::span<double> out) = 0;
 
   // KS scan over every candidate xmin of `sorted` (ascending, all > ks::kFitThreshold,
-  // size >= 2): the first index with the smallest D (SPEC §3).
+  // size >= 2): the first index with the smallest D (docs/spec.md §3).
   virtual absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) = 0;
 };
 
 // Number of usable CUDA devices; 0 when built without CUDA, with no driver or no device.
-// Never fails (ARCHITECTURE rule 3).
+// Never fails (docs/architecture.md rule 3).
 int CudaDeviceCount();
 
-// The one place that picks a backend (ARCHITECTURE rule 1). kAuto: CUDA when a device is
+// The one place that picks a backend (docs/architecture.md rule 1). kAuto: CUDA when a device is
 // visible, else CPU, and `note` says so. kCuda without a device: FailedPrecondition.
 // `cpu_threads` bounds the CPU backend's BLAS/LAPACK and scan threads (0 = all cores).
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(Device device, int cpu_threads,

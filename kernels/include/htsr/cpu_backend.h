@@ -18,7 +18,7 @@ enum class EigenMethod : uint8_t {
   kGramRefined,  // default f64: Gram + dsytrd/dsterf (= dsyevd values-only), small ones refined
   kGramSyevd,    // f64 Gram + dsyevd only (no refinement; for benchmarks/tests)
   kGramSyevr,    // f64 Gram + dsyevr (MRRR) values only (for benchmarks)
-  kGesdd,        // f64 dgesdd on W itself, values only: the accuracy reference of SPEC §2
+  kGesdd,        // f64 dgesdd on W itself, values only: the accuracy reference of docs/spec.md §2
   kF32Syevd,     // f32 Gram (ssyrk) + ssyevd: the fast, lower-accuracy mode
 };
 
@@ -30,7 +30,7 @@ void SetBlasThreads(int n);
 int BlasThreads();
 int HardwareThreads();
 
-// First index with the smallest KS distance over all candidates (SPEC §3), computed with
+// First index with the smallest KS distance over all candidates (docs/spec.md §3), computed with
 // `threads` std::threads. `sorted` ascending, size >= 2.
 PowerLawScan ScanPowerLaw(std::span<const double> sorted, int threads);
 

@@ -1,7 +1,7 @@
 // Element types that checkpoints store, and their conversion to float32.
 //
 // The reference tool converts every weight with `tensor.float()` before any spectral work:
-// bf16/f16 widen exactly, f64 is ROUNDED to f32. We do the same (SPEC §1).
+// bf16/f16 widen exactly, f64 is ROUNDED to f32. We do the same (docs/spec.md §1).
 #ifndef HTSR_DTYPE_H_
 #define HTSR_DTYPE_H_
 

@@ -1,4 +1,4 @@
-// Per-element math of the power-law KS scan (SPEC §3), shared by the CPU scan and the
+// Per-element math of the power-law KS scan (docs/spec.md §3), shared by the CPU scan and the
 // CUDA kernel so that both evaluate exactly the same expressions. No CUDA types here:
 // under nvcc the functions become __host__ __device__, elsewhere plain inline.
 #ifndef HTSR_KS_MATH_H_

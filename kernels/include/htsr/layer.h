@@ -1,4 +1,4 @@
-// Layer classification (SPEC §1) and the per-layer result (SPEC §3–4).
+// Layer classification (docs/spec.md §1) and the per-layer result (docs/spec.md §3–4).
 #ifndef HTSR_LAYER_H_
 #define HTSR_LAYER_H_
 
@@ -44,7 +44,7 @@ bool IsLayerCandidate(const TensorInfo& info, const AnalysisOptions& options);
 // that make no sense (zero or negative dims, overflow) yield analyse=false with a reason.
 LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions& options);
 
-// Every SPEC §4 column. Optional analyses are nullopt when not requested.
+// Every docs/spec.md §4 column. Optional analyses are nullopt when not requested.
 struct LayerResult {
   LayerPlan plan;
   LayerStatus status = LayerStatus::kSuccess;

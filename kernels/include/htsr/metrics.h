@@ -1,4 +1,4 @@
-// Per-layer spectral metrics (SPEC §2 per-layer values, §4 columns, detX).
+// Per-layer spectral metrics (docs/spec.md §2 per-layer values, §4 columns, detX).
 #ifndef HTSR_METRICS_H_
 #define HTSR_METRICS_H_
 

@@ -1,4 +1,4 @@
-// The reference's default power-law fit (SPEC §3): threshold, KS scan, fix_fingers,
+// The reference's default power-law fit (docs/spec.md §3): threshold, KS scan, fix_fingers,
 // xmax = -k, on the pooled spectrum of one layer.
 #ifndef HTSR_POWERLAW_FIT_H_
 #define HTSR_POWERLAW_FIT_H_

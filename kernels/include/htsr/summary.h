@@ -1,4 +1,4 @@
-// Model-level summary (SPEC §5).
+// Model-level summary (docs/spec.md §5).
 #ifndef HTSR_SUMMARY_H_
 #define HTSR_SUMMARY_H_
 

@@ -3,7 +3,7 @@
 Run: HTSR_SERVER_BIN=build/server/htsr-server PYTHONPATH=client/python/src \
      python3 -m pytest tests/integration/python -q
 Needs grpcio, protobuf, numpy (PyPI); torch is optional (its tests skip without it).
-Expected values are computed here independently with numpy (SVD + the SPEC §3 fit).
+Expected values are computed here independently with numpy (SVD + the docs/spec.md §3 fit).
 """
 
 import math
@@ -68,7 +68,7 @@ def server():
 # ---- independent reference (numpy) ------------------------------------------------------
 
 def reference_fit(evals):
-    """SPEC §3: continuous MLE alpha for each xmin candidate, first argmin of KS D."""
+    """docs/spec.md §3: continuous MLE alpha for each xmin candidate, first argmin of KS D."""
     x = np.sort(evals[evals > 1e-5])
     n = len(x)
     best = None
@@ -97,7 +97,7 @@ def model(seed=0):
         "fc1.bias": np.zeros(96, np.float32),
         "fc2.weight": heavy_tailed(rng, 64, 80).astype(np.float16),
         "tiny.weight": heavy_tailed(rng, 4, 3),
-        "head.weight": heavy_tailed(rng, 30, 128),  # M >= 20: the plain SPEC fit path
+        "head.weight": heavy_tailed(rng, 30, 128),  # M >= 20: docs/spec.md §3 standard fit
     }
 
 

@@ -1,4 +1,4 @@
-// Eigen paths of the CPU backend: closed forms and SPEC §2's accuracy bound against dgesdd.
+// Eigen paths of the CPU backend: closed forms and docs/spec.md §2's accuracy bound against dgesdd.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -56,7 +56,7 @@ std::vector<double> Solve(const std::vector<float>& w, int rows, int cols, doubl
   return out;
 }
 
-// SPEC §2: relative 1e-9 where lambda >= 1e-10 lambda_max, absolute 1e-12 lambda_max below.
+// docs/spec.md §2: relative 1e-9 where lambda >= 1e-10 lambda_max, absolute 1e-12 lambda_max below.
 void ExpectWithinSpecBound(const std::vector<double>& got, const std::vector<double>& ref) {
   ASSERT_EQ(got.size(), ref.size());
   const double lmax = ref.back();
@@ -106,7 +106,7 @@ TEST(EigenSolverTest, OrthogonalConstructionKnownSpectrum) {
 
 // Ill-conditioned (geometric singular values down to 1e-7 sigma_max, i.e. lambda down to
 // 1e-14 lambda_max) and rank-deficient matrices, tall and wide: the default path must meet
-// SPEC §2 against dgesdd on the same f32 matrix. Without refinement it would not.
+// docs/spec.md §2 against dgesdd on the same f32 matrix. Without refinement it would not.
 TEST(EigenSolverTest, MeetsSpecBoundAgainstGesdd) {
   struct Case {
     int rows, cols;

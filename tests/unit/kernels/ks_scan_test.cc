@@ -1,4 +1,4 @@
-// KS scan and power-law fit driver (SPEC §3) against an independent naive implementation,
+// KS scan and power-law fit driver (docs/spec.md §3) against an independent naive implementation,
 // closed forms and Pareto samples.
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// dtype conversion, tensor sizes and layer planning (SPEC §1).
+// dtype conversion, tensor sizes and layer planning (docs/spec.md §1).
 #include "htsr/layer.h"
 
 #include <cmath>

@@ -1,6 +1,6 @@
 // Per-layer agreement with the reference tool (weightwatcher 0.7.7) on the golden fixtures
 // in tests/data/synthetic: every column of its CSV, compared by layer name, and the pooled
-// eigenvalues of its *_evals.npz against SPEC §2's bound.
+// eigenvalues of its *_evals.npz against docs/spec.md §2's bound.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -150,7 +150,7 @@ bool SkipLayer(const std::string& layer) {
 // Solver-dependent fits: eigenvalues that are equal up to rounding (hadamard64: all 1;
 // special.dup_kron: each value 4x) make the top candidates' alpha = k / (rounding noise),
 // so D there depends on the last bits of the solver. Their spectra are checked against the
-// SPEC §2 bound, and FitOnReferenceEigenvaluesMatches checks our fit on the reference's
+// docs/spec.md §2 bound, and FitOnReferenceEigenvaluesMatches checks our fit on the reference's
 // own eigenvalues; the engine-path comparison skips the fit columns for them.
 bool FitIsSolverDependent(const std::string& layer) {
   return layer == "hadamard64" || layer == "special.dup_kron";
@@ -214,7 +214,7 @@ TEST_P(ReferenceAgreementTest, PerLayerColumnsMatch) {
                              ? std::fabs(got - want) / std::max(1.0, std::fabs(want))
                              : RelErr(got, want);
       worst[column] = std::max(worst[column], err);
-      // 1e-9 relative (SPEC §3); sv_min of rank-deficient layers is rounding noise on
+      // 1e-9 relative (docs/spec.md §3); sv_min of rank-deficient layers is rounding noise on
       // both sides, compared in absolute terms against sv_max.
       if (column == "sv_min" && want < 1e-6 * r.sv_max) {
         EXPECT_LE(std::fabs(got - want), 1e-6 * r.sv_max) << column;
@@ -275,7 +275,7 @@ TEST_P(ReferenceAgreementTest, EigenvaluesWithinSpecBound) {
   std::cout << "[" << c.expected << "] eigenvalues: max relative error " << worst_rel << "\n";
 }
 
-// SPEC §3: alpha, D, xmin to 1e-9 relative on the SAME eigenvalues: run our fit driver on
+// docs/spec.md §3: alpha, D, xmin to 1e-9 relative on the SAME eigenvalues: run our fit driver on
 // the reference's pooled eigenvalues and compare with its CSV row.
 TEST_P(ReferenceAgreementTest, FitOnReferenceEigenvaluesMatches) {
   const Case& c = GetParam();

@@ -134,7 +134,7 @@ _STATUSES = {pb.LAYER_STATUS_SUCCESS: "success", pb.LAYER_STATUS_SKIPPED: "skipp
 _WARNINGS = {pb.LAYER_WARNING_NONE: "", pb.LAYER_WARNING_OVER_TRAINED: "over-trained",
              pb.LAYER_WARNING_UNDER_TRAINED: "under-trained", pb.LAYER_WARNING_FAILED: "failed"}
 
-# Wire field -> column name (SPEC §4 / the CSV header).
+# Wire field -> column name (docs/spec.md §4 / the CSV header).
 _COLUMNS = [
     ("q", "Q"), ("norm", "norm"), ("log_norm", "log_norm"), ("spectral_norm", "spectral_norm"),
     ("log_spectral_norm", "log_spectral_norm"), ("alpha", "alpha"),
