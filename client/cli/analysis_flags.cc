@@ -9,41 +9,6 @@
 
 namespace htsr::cli {
 
-void AddSelectionFlags(ArgParser& p) {
-  p.AddFlag({"layers", "SPEC",
-             "layers to analyse: ids (3), ranges (2-5), types (dense, conv1d, conv2d), names "
-             "(substring or glob); prefix '!' to exclude, e.g. --layers 'conv2d,!downsample'",
-             "all"});
-  p.AddFlag(
-      {"all-tensors", "", "analyse every floating tensor of rank >= 2, not only *.weight", ""});
-  p.AddFlag({"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "10"});
-  p.AddFlag({"max-evals", "N", "skip layers with more eigenvalues (M*rf)", "15000"});
-  p.AddFlag({"max-n", "N", "skip layers whose larger side N exceeds this", "50000"});
-}
-
-void AddAnalysisFlags(ArgParser& p) {
-  AddSelectionFlags(p);
-  p.AddFlag({"fix-fingers", "clip_xmax",
-             "refit without the largest eigenvalues when they distort the fit", "off"});
-  p.AddFlag({"xmax", "-K", "drop the K largest eigenvalues before fitting", ""});
-  p.AddFlag(
-      {"mp-fit", "", "fit the Marchenko-Pastur bulk (num_spikes, sigma_mp, mp_softrank)", ""});
-  p.AddFlag({"randomize", "",
-             "compare with the spectrum of the shuffled weights "
-             "(rand_distance, correlation traps)",
-             ""});
-  p.AddFlag({"seed", "N", "seed for --randomize", "0"});
-  p.AddFlag({"detx", "",
-             "detX: where the product of the largest (rescaled) eigenvalues drops below 1", ""});
-  p.AddFlag({"normalize", "", "divide eigenvalues by N (the paper's X = W^T W / N)", ""});
-  p.AddFlag({"no-pool", "", "do not pool conv slices into one spectrum", ""});
-  p.AddFlag(
-      {"precision", "f64|f32", "eigensolver precision; f32 is faster, alpha to ~1e-4", "f64"});
-  p.AddFlag(
-      {"device", "auto|cpu|cuda", "compute device; auto uses a GPU when one is visible", "cpu"});
-  p.AddFlag({"threads", "N", "worker threads", "all cores"});
-}
-
 absl::StatusOr<analysis::LayerFilter> LayerFilterFromArgs(const ParsedArgs& args) {
   return analysis::LayerFilter::Parse(args.GetOr("layers", ""));
 }

@@ -1,5 +1,5 @@
-// Flags shared by every command that analyses (analyze, describe, and later scan/check),
-// mapped onto AnalysisOptions / EngineConfig in one place.
+// The analysing commands' options (declared in cli/option_table.cc) mapped onto
+// EngineConfig and the layer filter, in one place.
 #ifndef HTSR_CLIENT_CLI_ANALYSIS_FLAGS_H_
 #define HTSR_CLIENT_CLI_ANALYSIS_FLAGS_H_
 
@@ -9,11 +9,6 @@
 #include "htsr/engine.h"
 
 namespace htsr::cli {
-
-// --layers, --all-tensors and the size filter: what describe needs.
-void AddSelectionFlags(ArgParser& parser);
-// Selection flags plus the fit/analysis options, --threads, --device, --precision.
-void AddAnalysisFlags(ArgParser& parser);
 
 absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args);
 absl::StatusOr<analysis::LayerFilter> LayerFilterFromArgs(const ParsedArgs& args);

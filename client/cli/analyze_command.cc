@@ -7,7 +7,7 @@
 #include "analysis/checkpoint_analyzer.h"
 #include "analysis/model_analysis.h"
 #include "cli/analysis_flags.h"
-#include "cli/commands.h"
+#include "cli/command.h"
 #include "cli/progress_bar.h"
 #include "cli/server_flags.h"
 #include "output/csv_writer.h"
@@ -15,64 +15,25 @@
 #include "output/table_writer.h"
 
 namespace htsr::cli {
-namespace {
-
-ArgParser MakeParser() {
-  ArgParser p("analyze", "PATH... [options]",
-              "Computes heavy-tailed self-regularization metrics for every layer of each model:\n"
-              "the eigenvalues of W^T W, a power-law fit of their tail (alpha, by maximum\n"
-              "likelihood with xmin at the smallest KS distance), norm metrics, and a model\n"
-              "summary. PATH is a .safetensors, .pt/.pth/.bin, .npy or .npz file (the format is\n"
-              "read from its bytes) or a Hugging Face style directory (sharded checkpoints via\n"
-              "their *.index.json). Runs in-process; no server or GPU needed.\n\n"
-              "Exit status: 0 ok; 1 some layers failed (listed on stderr); 2 usage error or\n"
-              "unreadable input.");
-  p.AddFlag({"format", "table|csv|json",
-             "output format (csv uses the reference tool's column names)", "table"});
-  p.AddFlag({"out", "FILE", "write the output to FILE instead of stdout", ""});
-  p.AddFlag({"quiet", "", "no progress bar and no notes on stderr", ""});
-  AddAnalysisFlags(p);
-  // --server ADDR [--tls-ca F --token-file F ...]: the same analysis on htsr-server.
-  cli::AddRemoteFlags(p);
-  return p;
-}
-
-}  // namespace
-
-int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const ArgParser parser = MakeParser();
-  auto args = parser.Parse(argv);
-  if (!args.ok()) {
-    err << "htsr analyze: " << args.status().message() << "\n";
-    return kExitUsage;
-  }
-  if (args->Has("help")) {
-    out << parser.Help();
-    return kExitOk;
-  }
-  if (args->positionals().empty()) {
-    err << "htsr analyze: no PATH given (see 'htsr analyze --help')\n";
-    return kExitUsage;
-  }
-  const std::string format = args->GetOr("format", "table");
-  if (format != "table" && format != "csv" && format != "json") {
-    err << "htsr analyze: --format is table, csv or json, got '" << format << "'\n";
-    return kExitUsage;
-  }
-  auto config = EngineConfigFromArgs(*args);
-  auto filter = LayerFilterFromArgs(*args);
+int RunAnalyze(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  const std::string& format = inv.format;
+  std::ostream& out = inv.out;
+  std::ostream& err = inv.err;
+  auto config = EngineConfigFromArgs(args);
+  auto filter = LayerFilterFromArgs(args);
   for (const absl::Status& s : {config.status(), filter.status()}) {
     if (!s.ok()) {
       err << "htsr analyze: " << s.message() << "\n";
       return kExitUsage;
     }
   }
-  auto pool = cli::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(args);
   if (!pool.ok()) {
     err << "htsr analyze: " << pool.status().message() << "\n";
     return kExitUsage;
   }
-  const bool quiet = args->Has("quiet");
+  const bool quiet = args.Has("quiet");
   // Embedded (the default) or remote: both yield the same ModelReport for a path.
   std::unique_ptr<Engine> engine;
   std::string note;
@@ -86,7 +47,7 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
   std::vector<model::ModelReport> reports;
   bool unreadable = false, failed_layers = false;
-  for (const std::string& path : args->positionals()) {
+  for (const std::string& path : args.positionals()) {
     auto analysed = (*analyze)(path);
     if (!analysed.ok()) {
       err << "htsr analyze: " << analysed.status().message() << "\n";
@@ -109,7 +70,7 @@ int RunAnalyze(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
   std::ofstream file;
   std::ostream* sink = &out;
-  if (auto path = args->Get("out")) {
+  if (auto path = args.Get("out")) {
     file.open(*path, std::ios::out | std::ios::trunc);
     if (!file) {
       err << "htsr analyze: cannot write --out " << *path << "\n";

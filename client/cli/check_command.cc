@@ -9,7 +9,7 @@
 #include "analysis/checkpoint_analyzer.h"
 #include "analysis/remote_pool.h"
 #include "cli/analysis_flags.h"
-#include "cli/commands.h"
+#include "cli/command.h"
 #include "cli/server_flags.h"
 #include "output/json_writer.h"
 #include "output/summary_fields.h"
@@ -22,34 +22,6 @@ namespace {
 std::string FlagName(std::string key) {
   std::replace(key.begin(), key.end(), '_', '-');
   return key;
-}
-
-ArgParser MakeParser() {
-  ArgParser p("check", "MODEL... [--policy FILE] [--max-alpha X ...] [options]",
-              "Analyses each MODEL (embedded, or on --server) and checks it against a policy:\n"
-              "rules from --policy FILE (JSON, or YAML 'key: value' lines and lists) and from\n"
-              "the rule flags below, which override the file. For registry upload hooks and CI\n"
-              "gates (see deploy/hooks/).\n\n"
-              "Exit status: 0 every model passes; 1 some rule is violated (one line per\n"
-              "violated rule on stdout); 2 usage error or a model that cannot be read.");
-  p.AddFlag({"policy", "FILE", "policy file (.json, .yaml)", ""});
-  p.AddFlag({"max-alpha", "X", "every analysed layer's alpha <= X (6: under-trained above)", ""});
-  p.AddFlag({"min-alpha", "X", "every analysed layer's alpha >= X (2: over-trained below)", ""});
-  p.AddFlag({"max-log-spectral-norm", "X", "every analysed layer's log10 lambda_max <= X", ""});
-  p.AddFlag({"max-failed-layers", "N", "layers the engine could not analyse", ""});
-  p.AddFlag({"max-under-trained-layers", "N", "layers with alpha > 6", ""});
-  p.AddFlag({"max-over-trained-layers", "N", "layers with alpha < 2", ""});
-  p.AddFlag({"min-analyzed-layers", "N", "at least N layers analysed (guards empty models)", ""});
-  p.AddFlag({"max-mean-alpha", "X", "mean alpha over analysed layers <= X", ""});
-  p.AddFlag({"min-mean-alpha", "X", "mean alpha over analysed layers >= X", ""});
-  p.AddFlag({"max-mean-log-spectral-norm", "X", "mean log10 lambda_max <= X", ""});
-  p.AddFlag({"ignore-layers", "PATTERNS",
-             "comma list of layer-name globs or substrings exempt from the rules", ""});
-  p.AddFlag({"format", "text|json", "output format", "text"});
-  p.AddFlag({"quiet", "", "no notes on stderr", ""});
-  cli::AddRemoteFlags(p);
-  AddAnalysisFlags(p);
-  return p;
 }
 
 std::string ModelJson(const model::ModelReport& report,
@@ -78,41 +50,23 @@ std::string ModelJson(const model::ModelReport& report,
 
 }  // namespace
 
-int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const ArgParser parser = MakeParser();
-  auto args = parser.Parse(argv);
-  if (!args.ok()) {
-    err << "htsr check: " << args.status().message() << "\n";
-    return kExitUsage;
-  }
-  if (args->Has("help")) {
-    out << parser.Help();
-    return kExitOk;
-  }
-  auto usage = [&err](const absl::Status& s) {
-    err << "htsr check: " << s.message() << "\n";
-    return kExitUsage;
-  };
-  if (args->positionals().empty()) {
-    err << "htsr check: no MODEL given (see 'htsr check --help')\n";
-    return kExitUsage;
-  }
-  const std::string format = args->GetOr("format", "text");
-  if (format != "text" && format != "json") {
-    err << "htsr check: --format is text or json, got '" << format << "'\n";
-    return kExitUsage;
-  }
+int RunCheck(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  const std::string& format = inv.format;
+  std::ostream& out = inv.out;
+  std::ostream& err = inv.err;
+  auto usage = [&inv](const absl::Status& s) { return inv.UsageError(s.message()); };
 
   policy::Policy pol;
   bool has_rules = false;
-  if (auto f = args->Get("policy")) {
+  if (auto f = args.Get("policy")) {
     auto p = policy::ReadPolicyFile(*f);
     if (!p.ok()) return usage(p.status());
     pol = *std::move(p);
     has_rules = true;
   }
   for (const std::string& key : policy::PolicyKeys()) {
-    auto v = args->Get(FlagName(key));
+    auto v = args.Get(FlagName(key));
     if (!v) continue;
     has_rules = true;
     absl::Status s;
@@ -131,13 +85,13 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     return kExitUsage;
   }
 
-  auto pool = cli::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(args);
   if (!pool.ok()) return usage(pool.status());
-  auto config = EngineConfigFromArgs(*args);
+  auto config = EngineConfigFromArgs(args);
   if (!config.ok()) return usage(config.status());
-  auto filter = LayerFilterFromArgs(*args);
+  auto filter = LayerFilterFromArgs(args);
   if (!filter.ok()) return usage(filter.status());
-  const bool quiet = args->Has("quiet");
+  const bool quiet = args.Has("quiet");
 
   std::unique_ptr<Engine> engine;
   std::string note;
@@ -149,7 +103,7 @@ int RunCheck(const std::vector<std::string>& argv, std::ostream& out, std::ostre
 
   bool any_violation = false, unreadable = false;
   std::vector<std::string> json_models;
-  for (const std::string& path : args->positionals()) {
+  for (const std::string& path : args.positionals()) {
     auto analysed = analyzer(path);
     if (!analysed.ok()) {
       err << "htsr check: " << analysed.status().message() << "\n";

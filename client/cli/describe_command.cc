@@ -6,22 +6,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/analysis_flags.h"
-#include "cli/commands.h"
+#include "cli/command.h"
 #include "output/json_writer.h"
 #include "readers/checkpoint_reader.h"
 
 namespace htsr::cli {
 namespace {
-
-ArgParser MakeParser() {
-  ArgParser p("describe", "PATH... [options]",
-              "Lists the layers that 'htsr analyze' would analyse, and those it would skip with\n"
-              "the reason, from the checkpoint's metadata alone: no weight is read, nothing is\n"
-              "computed.");
-  p.AddFlag({"format", "table|csv|json", "output format", "table"});
-  AddSelectionFlags(p);
-  return p;
-}
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
@@ -29,28 +19,13 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const ArgParser parser = MakeParser();
-  auto args = parser.Parse(argv);
-  if (!args.ok()) {
-    err << "htsr describe: " << args.status().message() << "\n";
-    return kExitUsage;
-  }
-  if (args->Has("help")) {
-    out << parser.Help();
-    return kExitOk;
-  }
-  if (args->positionals().empty()) {
-    err << "htsr describe: no PATH given (see 'htsr describe --help')\n";
-    return kExitUsage;
-  }
-  const std::string format = args->GetOr("format", "table");
-  if (format != "table" && format != "csv" && format != "json") {
-    err << "htsr describe: --format is table, csv or json, got '" << format << "'\n";
-    return kExitUsage;
-  }
-  auto config = EngineConfigFromArgs(*args);
-  auto filter = LayerFilterFromArgs(*args);
+int RunDescribe(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  const std::string& format = inv.format;
+  std::ostream& out = inv.out;
+  std::ostream& err = inv.err;
+  auto config = EngineConfigFromArgs(args);
+  auto filter = LayerFilterFromArgs(args);
   for (const absl::Status& s : {config.status(), filter.status()}) {
     if (!s.ok()) {
       err << "htsr describe: " << s.message() << "\n";
@@ -62,7 +37,7 @@ int RunDescribe(const std::vector<std::string>& argv, std::ostream& out, std::os
     out << "model,layer_id,name,tensor,dtype,shape,layer_type,N,M,rf,num_evals,action,reason\n";
   if (format == "json") out << "{\"models\": [";
   bool first_model = true;
-  for (const std::string& path : args->positionals()) {
+  for (const std::string& path : args.positionals()) {
     auto reader = OpenCheckpoint(path);
     if (!reader.ok()) {
       err << "htsr describe: " << reader.status().message() << "\n";

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "analysis/model_analysis.h"
 #include "cli/analysis_flags.h"
-#include "cli/commands.h"
+#include "cli/command.h"
 #include "cli/progress_bar.h"
 #include "cli/trend_flags.h"
 #include "report/html_report.h"
@@ -15,63 +15,19 @@
 #include "trends/trend_inputs.h"
 
 namespace htsr::cli {
-namespace {
-
-ArgParser MakeParser() {
-  ArgParser p(
-      "report", "MODEL|RESULTS... --out report.html [options]",
-      "Writes one self-contained HTML file (inline SVG, no network): each model's summary\n"
-      "and diagnostics in plain words, a sortable per-layer table, correlation flow (alpha\n"
-      "by depth with the 2..6 band), log spectral norm and alpha_weighted by depth, and the\n"
-      "ESD of chosen layers (default: the worst ones) with the fitted power law and the MP\n"
-      "bulk (--mp-fit). Several models are overlaid; with --accuracy the trend table and\n"
-      "scatter plots of 'htsr compare' are added. MODEL is a checkpoint (analysed here, as\n"
-      "by 'htsr analyze'); RESULTS is a .json/.csv/.txt result file (no spectra: those are\n"
-      "not stored in results). --format svg writes each chart as DIR/NAME.svg instead.\n\n"
-      "Exit status: 0 ok; 1 some layers failed; 2 usage error or unreadable input.");
-  p.AddFlag({"out", "FILE|DIR", "the HTML file, or the directory for --format svg",
-             "report.html, or report_svg/"});
-  p.AddFlag({"format", "html|svg", "one HTML report, or one SVG file per chart", "html"});
-  p.AddFlag({"title", "TEXT", "the report's title", "htsr report"});
-  p.AddFlag({"esd-layers", "LIST", "layer ids or names whose ESD to draw (comma separated)",
-             "the worst"});
-  p.AddFlag({"esd-count", "N", "how many of the worst layers per model get an ESD", "4"});
-  p.AddFlag({"quiet", "", "no progress bar and no notes on stderr", ""});
-  cli::AddTrendFlags(p);
-  AddAnalysisFlags(p);
-  return p;
-}
-
-}  // namespace
-
-int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const ArgParser parser = MakeParser();
-  auto args = parser.Parse(argv);
-  if (!args.ok()) {
-    err << "htsr report: " << args.status().message() << "\n";
-    return kExitUsage;
-  }
-  if (args->Has("help")) {
-    out << parser.Help();
-    return kExitOk;
-  }
-  if (args->positionals().empty()) {
-    err << "htsr report: no MODEL or RESULTS given (see 'htsr report --help')\n";
-    return kExitUsage;
-  }
-  const std::string format = args->GetOr("format", "html");
-  if (format != "html" && format != "svg") {
-    err << "htsr report: --format is html or svg, got '" << format << "'\n";
-    return kExitUsage;
-  }
+int RunReport(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  const std::string& format = inv.format;
+  std::ostream& out = inv.out;
+  std::ostream& err = inv.err;
   report::ReportOptions ropts;
-  ropts.title = args->GetOr("title", "htsr report");
-  ropts.esd_layers = trends::SplitList(args->GetOr("esd-layers", ""));
-  auto esd_count = args->GetInt("esd-count", 4, 0, 1000);
+  ropts.title = args.GetOr("title", "htsr report");
+  ropts.esd_layers = trends::SplitList(args.GetOr("esd-layers", ""));
+  auto esd_count = args.GetInt("esd-count", 4, 0, 1000);
   trends::TargetSpec spec;
-  auto topts = cli::TrendOptionsFromArgs(*args, spec);
-  auto config = EngineConfigFromArgs(*args);
-  auto filter = LayerFilterFromArgs(*args);
+  auto topts = cli::TrendOptionsFromArgs(args, spec);
+  auto config = EngineConfigFromArgs(args);
+  auto filter = LayerFilterFromArgs(args);
   for (const absl::Status& s :
        {esd_count.status(), topts.status(), config.status(), filter.status()}) {
     if (!s.ok()) {
@@ -80,12 +36,12 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     }
   }
   ropts.esd_count = static_cast<size_t>(*esd_count);
-  const bool quiet = args->Has("quiet");
+  const bool quiet = args.Has("quiet");
 
   report::ReportData data;
   bool failed_layers = false;
   std::unique_ptr<Engine> engine;
-  for (const std::string& path : args->positionals()) {
+  for (const std::string& path : args.positionals()) {
     if (trends::LooksLikeResultsFile(path)) {
       if (auto s = trends::AppendResults(path, data.models); !s.ok()) {
         err << "htsr report: " << s.message() << "\n";
@@ -153,7 +109,7 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   }
 
   if (format == "svg") {
-    const std::string dir = args->GetOr("out", "report_svg");
+    const std::string dir = args.GetOr("out", "report_svg");
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
@@ -172,7 +128,7 @@ int RunReport(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       if (!quiet) out << path << "\n";
     }
   } else {
-    const std::string path = args->GetOr("out", "report.html");
+    const std::string path = args.GetOr("out", "report.html");
     std::ofstream file(path, std::ios::out | std::ios::trunc);
     if (!file) {
       err << "htsr report: cannot write --out " << path << "\n";

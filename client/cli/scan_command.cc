@@ -9,7 +9,7 @@
 #include "analysis/checkpoint_analyzer.h"
 #include "analysis/remote_pool.h"
 #include "cli/analysis_flags.h"
-#include "cli/commands.h"
+#include "cli/command.h"
 #include "cli/progress_bar.h"
 #include "cli/server_flags.h"
 #include "scan/interrupt.h"
@@ -24,73 +24,43 @@ namespace {
 
 constexpr int kExitInterrupted = 130;
 
-ArgParser MakeParser() {
-  ArgParser p("scan", "INPUT... [--manifest FILE] [options]",
-              "Analyses many checkpoints (every epoch of a run, a model zoo) into a SQLite\n"
-              "database: one row per checkpoint (path, content hash, status, timings, server,\n"
-              "model summary) and one per layer, each checkpoint written in one transaction.\n"
-              "Run it again with the same --db and it skips checkpoints already done (same\n"
-              "content hash and options) and retries failed ones, so Ctrl-C, a crash or a\n"
-              "killed server lose nothing. INPUT is a checkpoint file, a quoted glob, or a\n"
-              "directory (searched for checkpoints). A manifest lists one checkpoint per line\n"
-              "with optional extra columns (model name, accuracy, ...) kept with the results.\n"
-              "'htsr export --db FILE' writes the tables as CSV or JSON.\n\n"
-              "Exit status: 0 all ok; 1 some checkpoints failed (listed on stderr); 2 usage or\n"
-              "database error; 130 interrupted (re-run to resume).");
-  p.AddFlag({"db", "FILE", "the SQLite database (created when missing)", "scan.sqlite"});
-  p.AddFlag({"manifest", "FILE", "checkpoints to scan, one per line (tab/comma columns)", ""});
-  p.AddFlag({"jobs", "N", "checkpoints analysed at once", "1 embedded, 4 with --server"});
-  p.AddFlag({"force", "", "re-analyse checkpoints already done", ""});
-  p.AddFlag({"quiet", "", "no progress bar and no per-checkpoint failure lines", ""});
-  cli::AddRemoteFlags(p);
-  AddAnalysisFlags(p);
-  return p;
-}
-
 }  // namespace
 
-int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const ArgParser parser = MakeParser();
-  auto args = parser.Parse(argv);
-  if (!args.ok()) {
-    err << "htsr scan: " << args.status().message() << "\n";
-    return kExitUsage;
-  }
-  if (args->Has("help")) {
-    out << parser.Help();
-    return kExitOk;
-  }
+int RunScan(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  std::ostream& out = inv.out;
+  std::ostream& err = inv.err;
   auto usage = [&err](const absl::Status& s) {
     err << "htsr scan: " << s.message() << "\n";
     return kExitUsage;
   };
-  if (args->positionals().empty() && !args->Has("manifest")) {
+  if (args.positionals().empty() && !args.Has("manifest")) {
     err << "htsr scan: no INPUT and no --manifest (see 'htsr scan --help')\n";
     return kExitUsage;
   }
-  auto pool = cli::RemotePoolOptionsFromArgs(*args);
+  auto pool = cli::RemotePoolOptionsFromArgs(args);
   if (!pool.ok()) return usage(pool.status());
   const bool remote = !pool->server.empty();
-  auto jobs = args->GetInt("jobs", remote ? 4 : 1, 1, 1024);
+  auto jobs = args.GetInt("jobs", remote ? 4 : 1, 1, 1024);
   if (!jobs.ok()) return usage(jobs.status());
-  auto config = EngineConfigFromArgs(*args);
+  auto config = EngineConfigFromArgs(args);
   if (!config.ok()) return usage(config.status());
-  auto filter = LayerFilterFromArgs(*args);
+  auto filter = LayerFilterFromArgs(args);
   if (!filter.ok()) return usage(filter.status());
   // Jobs share the cores: each gets its slice unless --threads says otherwise.
-  if (!args->Has("threads")) {
+  if (!args.Has("threads")) {
     const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     config->threads = std::max(1, hw / static_cast<int>(*jobs));
   }
 
   std::vector<scan::ScanItem> items;
-  if (auto m = args->Get("manifest")) {
+  if (auto m = args.Get("manifest")) {
     auto listed = scan::ReadManifest(*m);
     if (!listed.ok()) return usage(listed.status());
     items = *std::move(listed);
   }
-  if (!args->positionals().empty()) {
-    auto found = scan::ExpandInputs(args->positionals());
+  if (!args.positionals().empty()) {
+    auto found = scan::ExpandInputs(args.positionals());
     if (!found.ok()) return usage(found.status());
     items = scan::MergeItems(std::move(items), *std::move(found));
   }
@@ -107,13 +77,13 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   }
   items = scan::MergeItems(std::move(items), {});
 
-  const std::string db_path = args->GetOr("db", "scan.sqlite");
+  const std::string db_path = args.GetOr("db", "scan.sqlite");
   auto store = scan::ScanStore::Open(db_path);
   if (!store.ok()) return usage(store.status());
 
   std::unique_ptr<Engine> engine;
   std::string note;
-  const bool quiet = args->Has("quiet");
+  const bool quiet = args.Has("quiet");
   // Per-checkpoint progress is the scan's own bar, not one per model.
   auto made =
       analysis::MakeCheckpointAnalyzer(*pool, *config, *filter, /*progress=*/{}, &engine, &note);
@@ -124,8 +94,8 @@ int RunScan(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   scan::ScopedInterruptHandler interrupt;
   scan::ScanOptions options;
   options.jobs = static_cast<int>(*jobs);
-  options.options_key = scan::OptionsKey(config->options, args->GetOr("layers", ""));
-  options.force = args->Has("force");
+  options.options_key = scan::OptionsKey(config->options, args.GetOr("layers", ""));
+  options.force = args.Has("force");
   options.quiet = quiet;
   options.progress = !quiet && ProgressBar::StderrIsTerminal();
   options.cancel = &interrupt.requested();

@@ -11,24 +11,6 @@
 
 namespace htsr::cli {
 
-void AddRemoteFlags(ArgParser& p) {
-  p.AddFlag({"server", "ADDR",
-             "analyse on htsr-server instead of in-process: host:port, a comma list of IP:port, "
-             "or a DNS name resolving to many servers (round_robin over all)",
-             ""});
-  p.AddFlag({"tls-ca", "FILE", "PEM CA bundle to verify the servers (enables TLS)", ""});
-  p.AddFlag({"tls-cert", "FILE", "client certificate (PEM) for mTLS", ""});
-  p.AddFlag({"tls-key", "FILE", "client key (PEM) for mTLS", ""});
-  p.AddFlag({"tls-server-name", "NAME", "name to check the server certificate against", ""});
-  p.AddFlag({"token-file", "FILE", "file whose first line is the bearer token", ""});
-  p.AddFlag({"deadline", "SECONDS", "deadline of one remote call", "none"});
-  p.AddFlag({"retries", "N", "retries of a checkpoint whose server failed", "3"});
-  p.AddFlag({"streams", "N",
-             "concurrent calls (connections) one model's layers are split over: faster "
-             "transfer of a large model; same results",
-             "1"});
-}
-
 absl::StatusOr<analysis::RemotePoolOptions> RemotePoolOptionsFromArgs(const ParsedArgs& args) {
   analysis::RemotePoolOptions o;
   o.server = args.GetOr("server", "");

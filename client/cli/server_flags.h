@@ -1,4 +1,5 @@
-// The --server family of flags shared by `htsr scan` and `htsr check`.
+// The --server family of options (analyze, scan, check; declared in cli/option_table.cc)
+// mapped onto the remote pool options.
 #ifndef HTSR_CLIENT_CLI_SERVER_FLAGS_H_
 #define HTSR_CLIENT_CLI_SERVER_FLAGS_H_
 
@@ -8,7 +9,6 @@
 
 namespace htsr::cli {
 
-void AddRemoteFlags(ArgParser& parser);
 // Empty `server` when --server was not given (embedded mode).
 absl::StatusOr<analysis::RemotePoolOptions> RemotePoolOptionsFromArgs(const ParsedArgs& args);
 

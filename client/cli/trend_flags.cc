@@ -6,25 +6,6 @@
 
 namespace htsr::cli {
 
-void AddTrendFlags(ArgParser& p) {
-  p.AddFlag({"accuracy", "FILE",
-             "accuracies or errors per model: CSV with a model column and a value column (and "
-             "optionally series), or bare 'model,value' lines",
-             ""});
-  p.AddFlag({"accuracy-column", "NAME", "the value column of --accuracy",
-             "accuracy, top1_acc, acc, top1_err, error, ..."});
-  p.AddFlag({"series", "NAME", "only this series of the --accuracy file", ""});
-  p.AddFlag({"target", "accuracy|error", "what the values are", "error when the column says err"});
-  p.AddFlag({"target-column", "NAME",
-             "use this per-model column of the inputs as the target "
-             "(summary CSVs that carry accuracies)",
-             ""});
-  p.AddFlag({"metrics", "LIST",
-             "model-level metrics to regress on (comma separated; any summary key)",
-             "log_norm,log_spectral_norm,alpha_weighted,log_alpha_norm,alpha"});
-  p.AddFlag({"outlier-threshold", "Z", "flag models whose studentized residual exceeds Z", "2"});
-}
-
 absl::StatusOr<trends::TrendOptions> TrendOptionsFromArgs(const ParsedArgs& args,
                                                           trends::TargetSpec& spec) {
   trends::TrendOptions o;

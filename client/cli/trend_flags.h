@@ -1,5 +1,5 @@
-// The command-line flags `htsr compare` and `htsr report` share: where accuracies come
-// from (--accuracy, --target-column), which series, which metrics, the outlier rule.
+// The trend options of compare and report (declared in cli/option_table.cc: where accuracies
+// come from, which series, which metrics, the outlier rule) mapped onto TrendOptions.
 #ifndef HTSR_CLIENT_CLI_TREND_FLAGS_H_
 #define HTSR_CLIENT_CLI_TREND_FLAGS_H_
 
@@ -9,8 +9,6 @@
 #include "trends/trend_inputs.h"
 
 namespace htsr::cli {
-
-void AddTrendFlags(ArgParser& parser);
 
 // Fills `spec` (the target's source) and returns the fit options; usage errors otherwise.
 absl::StatusOr<trends::TrendOptions> TrendOptionsFromArgs(const ParsedArgs& args,
