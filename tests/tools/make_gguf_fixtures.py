@@ -168,10 +168,42 @@ def hexbits(v):
     return "%08x" % int(np.array(v, f32).view(np.uint32))
 
 
+SEEDS = os.path.join(HERE, "..", "fuzz", "seeds")
+
+
+def write_seeds(weights):
+    """Small fuzz seeds (< 8 KB): one file with a tensor of every type htsr reads plus types it
+    leaves out, as v3 and (one byte changed) v2, into seeds/gguf/ and seeds/any/."""
+    w = np.ascontiguousarray(weights["encoder.layer.5.output.dense.weight"][:2, :256])
+    path = os.path.join(SEEDS, "gguf", "mixed_types.gguf")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    writer = gguf.GGUFWriter(path, "bert")
+    writer.add_custom_alignment(16)
+    writer.add_array("htsr.test.nested", [[1, 2], ["a"]])
+    writer.add_tensor("norm.weight", weights[NORM[1]][:8].astype(f32))
+    for type_name in TYPES:
+        data, raw = encode(w[:1] if type_name in ("F32", "F16", "BF16") else w, type_name)
+        writer.add_tensor(f"blk.0.{type_name.lower()}.weight", data, raw_dtype=raw)
+    writer.add_tensor("blk.0.iq4_nl.weight", np.zeros((1, 18), u8), raw_dtype=T.IQ4_NL)
+    writer.add_tensor("ids", np.arange(4, dtype=np.int32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    data[4] = 2  # version 2 has the same layout
+    for out in (os.path.join(SEEDS, "gguf", "mixed_types_v2.gguf"),
+                os.path.join(SEEDS, "any", "mixed_types.gguf")):
+        with open(out, "wb") as f:
+            f.write(data)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     weights = load_file(sys.argv[1])
+    write_seeds(weights)
     os.makedirs(OUT, exist_ok=True)
     lines = []
     for type_name in TYPES:
