@@ -267,6 +267,18 @@ TEST(GgufReaderTest, ReversesNeIntoRowMajorShape) {
   EXPECT_EQ(plans[1].type, LayerType::kConv2d);
 }
 
+TEST(GgufReaderTest, ServesF64AsStored) {
+  GgufBuilder g;
+  double v[2] = {1.5, -2.25};
+  std::string bytes(16, '\0');
+  std::memcpy(bytes.data(), v, 16);
+  g.Tensor("w", {2}, /*F64*/ 28, bytes);
+  auto r = Open(g.Build());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Tensors()[0].dtype, DType::kF64);
+  EXPECT_EQ(TensorBytes(**r, 0), bytes);
+}
+
 TEST(GgufReaderTest, ReadsVersion2) {
   GgufBuilder g;
   g.version = 2;
