@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -47,6 +48,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
     return OpenNpz(std::move(file));
   }
   if (LooksLikeNpy(b)) return OpenNpy(std::move(file));
+  // Before safetensors: byte 8 is the low byte of a GGUF tensor count, '{' for 123 tensors.
+  if (b.size() >= 4 && std::memcmp(b.data(), "GGUF", 4) == 0) return OpenGguf(std::move(file));
   // safetensors: 8-byte length, then the JSON header's '{'. Checked before the pickle
   // test: a header length whose low byte is 0x80 would otherwise look like pickle PROTO
   // (a legacy PyTorch file has its magic number, never '{', at byte 8).
@@ -67,7 +70,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
   }
   return absl::InvalidArgumentError(
       absl::StrCat(file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
-                   "); expected safetensors, PyTorch zip, .npz, .npy or a *.index.json"));
+                   "); expected safetensors, PyTorch zip, .npz, .npy, GGUF or a *.index.json"));
 }
 
 }  // namespace readers

@@ -17,6 +17,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpy(FileBytes file);
 // `file` is a zip archive in both (the caller has seen "PK\3\4").
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpz(FileBytes file);
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file);
+// GGUF v2/v3 (the caller has seen "GGUF").
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenGguf(FileBytes file);
 // A Hugging Face *.index.json (weight_map) and the shards beside it.
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file);
 

@@ -22,8 +22,8 @@
 namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
-inline constexpr const char* kReaders[] = {"safetensors", "npy",  "npz", "pytorch",
-                                           "pickle",      "json", "zip", "any"};
+inline constexpr const char* kReaders[] = {"safetensors", "npy", "npz",  "pytorch", "pickle",
+                                           "json",        "zip", "gguf", "any"};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {
@@ -61,6 +61,8 @@ inline std::string ExerciseReader(const std::string& reader, const uint8_t* data
     r = OpenNpz(file);
   } else if (reader == "pytorch") {
     r = OpenPytorch(file);
+  } else if (reader == "gguf") {
+    r = OpenGguf(file);
   } else if (reader == "any") {
     r = OpenFileBytes(file, /*allow_index=*/false);
   } else if (reader == "pickle") {

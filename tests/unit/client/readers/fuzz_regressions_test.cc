@@ -38,7 +38,7 @@ TEST(FuzzRegressionsTest, ReplaysRegressionsAndSeeds) {
 // Seeds are valid files: each must open with its reader and load fully.
 TEST(FuzzRegressionsTest, SeedsAreValidCheckpoints) {
   const std::filesystem::path seeds = std::filesystem::path(HTSR_SOURCE_DIR) / "tests/fuzz/seeds";
-  for (const char* reader : {"safetensors", "npy", "npz", "pytorch", "any"}) {
+  for (const char* reader : {"safetensors", "npy", "npz", "pytorch", "gguf", "any"}) {
     for (const auto& entry : std::filesystem::directory_iterator(seeds / reader)) {
       auto r =
           OpenCheckpointFromBuffer(entry.path().string(), ReadFileOrDie(entry.path().string()));
