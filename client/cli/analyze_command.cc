@@ -13,6 +13,7 @@
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
 #include "output/table_writer.h"
+#include "scan/scan_inputs.h"
 
 namespace htsr::cli {
 int RunAnalyze(const Invocation& inv) {
@@ -47,7 +48,10 @@ int RunAnalyze(const Invocation& inv) {
 
   std::vector<model::ModelReport> reports;
   bool unreadable = false, failed_layers = false;
-  for (const std::string& path : args.positionals()) {
+  // A folder of checkpoints is every model in it (scan's rule); one summary each.
+  absl::StatusOr<std::vector<std::string>> paths = scan::ExpandModelPaths(args.positionals());
+  if (!paths.ok()) return inv.UsageError(paths.status().message());
+  for (const std::string& path : *paths) {
     auto analysed = (*analyze)(path);
     if (!analysed.ok()) {
       err << "htsr analyze: " << analysed.status().message() << "\n";

@@ -15,6 +15,7 @@
 #include "output/summary_fields.h"
 #include "policy/policy.h"
 #include "policy/policy_eval.h"
+#include "scan/scan_inputs.h"
 
 namespace htsr::cli {
 namespace {
@@ -103,7 +104,10 @@ int RunCheck(const Invocation& inv) {
 
   bool any_violation = false, unreadable = false;
   std::vector<std::string> json_models;
-  for (const std::string& path : args.positionals()) {
+  // A folder of checkpoints is every model in it (scan's rule); one summary each.
+  absl::StatusOr<std::vector<std::string>> paths = scan::ExpandModelPaths(args.positionals());
+  if (!paths.ok()) return inv.UsageError(paths.status().message());
+  for (const std::string& path : *paths) {
     auto analysed = analyzer(path);
     if (!analysed.ok()) {
       err << "htsr check: " << analysed.status().message() << "\n";

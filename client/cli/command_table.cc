@@ -10,9 +10,10 @@ constexpr CommandSpec kCommands[] = {
      "Computes heavy-tailed self-regularization metrics for every layer of each model:\n"
      "the eigenvalues of W^T W, a power-law fit of their tail (alpha, by maximum\n"
      "likelihood with xmin at the smallest KS distance), norm metrics, and a model\n"
-     "summary. PATH is a .safetensors, .pt/.pth/.bin, .npy or .npz file (the format is\n"
-     "read from its bytes) or a Hugging Face style directory (sharded checkpoints via\n"
-     "their *.index.json). Runs in-process; no server or GPU needed.\n\n"
+     "summary. PATH is a .safetensors, .pt/.pth/.bin, .npy, .npz or .gguf file (the\n"
+     "format is read from its bytes), a Hugging Face style directory (sharded checkpoints\n"
+     "via their *.index.json), or any other directory: every checkpoint under it, one\n"
+     "summary each. Runs in-process; no server or GPU needed.\n\n"
      "Exit status: 0 ok; 1 some layers failed (listed on stderr); 2 usage error or\n"
      "unreadable input.",
      "PATH", 1, -1, "table|csv|json", RunAnalyze},

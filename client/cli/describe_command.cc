@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "output/json_writer.h"
 #include "readers/checkpoint_reader.h"
+#include "scan/scan_inputs.h"
 
 namespace htsr::cli {
 namespace {
@@ -37,7 +38,10 @@ int RunDescribe(const Invocation& inv) {
     out << "model,layer_id,name,tensor,dtype,shape,layer_type,N,M,rf,num_evals,action,reason\n";
   if (format == "json") out << "{\"models\": [";
   bool first_model = true;
-  for (const std::string& path : args.positionals()) {
+  // A folder of checkpoints is every model in it (scan's rule); one summary each.
+  absl::StatusOr<std::vector<std::string>> paths = scan::ExpandModelPaths(args.positionals());
+  if (!paths.ok()) return inv.UsageError(paths.status().message());
+  for (const std::string& path : *paths) {
     auto reader = OpenCheckpoint(path);
     if (!reader.ok()) {
       err << "htsr describe: " << reader.status().message() << "\n";

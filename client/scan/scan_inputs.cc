@@ -22,7 +22,7 @@ constexpr size_t kMaxWalkEntries = 1000000;
 
 bool HasCheckpointExtension(const fs::path& p) {
   static const std::set<std::string> kExt = {".safetensors", ".pt",  ".pth", ".bin",
-                                             ".ckpt",        ".npz", ".npy"};
+                                             ".ckpt",        ".npz", ".npy", ".gguf"};
   return kExt.count(p.extension().string()) > 0;
 }
 
@@ -137,6 +137,21 @@ std::vector<ScanItem> MergeItems(std::vector<ScanItem> a, std::vector<ScanItem> 
     for (ScanItem& item : *list) {
       if (seen.insert(item.path).second) out.push_back(std::move(item));
     }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ExpandModelPaths(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(input, ec) || IsCheckpointDirectory(input)) {
+      out.push_back(input);
+      continue;
+    }
+    absl::StatusOr<std::vector<ScanItem>> found = ExpandInputs({input});
+    if (!found.ok()) return found.status();
+    for (ScanItem& item : *found) out.push_back(std::move(item.path));
   }
   return out;
 }

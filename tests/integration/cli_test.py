@@ -152,6 +152,32 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(p.stdout.startswith("model,layer_id,name"))
 
+    def test_folder_of_checkpoints_is_every_model_in_it(self):
+        # A plain folder: each checkpoint under it is one model (as scan finds them), in
+        # sorted order, each with the rows it has when analysed alone.
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "sub"))
+            a = os.path.join(d, "a.safetensors")
+            b = os.path.join(d, "sub", "b.pt")
+            with open(os.path.join(FIX, "mixed.safetensors"), "rb") as src, open(a, "wb") as dst:
+                dst.write(src.read())
+            with open(os.path.join(FIX, "state_dict.pt"), "rb") as src, open(b, "wb") as dst:
+                dst.write(src.read())
+            with open(os.path.join(d, "notes.txt"), "w") as f:
+                f.write("not a checkpoint")
+            folder = run("analyze", d, "--format", "csv", "--quiet")
+            self.assertEqual(folder.returncode, 0, folder.stderr)
+            alone = run("analyze", a, b, "--format", "csv", "--quiet")
+            self.assertEqual(folder.stdout, alone.stdout)
+            self.assertEqual(len({line.split(",")[0] for line in folder.stdout.splitlines()[1:]}), 2)
+            desc = run("describe", d, "--format", "json")
+            self.assertEqual([m["path"] for m in json.loads(desc.stdout)["models"]], [a, b])
+            empty = os.path.join(d, "empty")
+            os.makedirs(empty)
+            r = run("analyze", empty)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("no checkpoints in this directory", r.stderr)
+
     def test_float8_layers_equal_their_float32_twin(self):
         rng = random.Random(7)
         codes = bytes(rng.choice([c for c in range(256) if c & 0x7F != 0x7F]) for _ in range(80 * 50))
