@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "convert/grpc_status.h"
 #include "convert/proto_convert.h"
+#include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
 #include "htsr/summary.h"
 #include "server/blas_threads.h"
@@ -22,17 +23,10 @@ namespace {
 // Model names come from clients: bounded before they reach logs.
 constexpr size_t kMaxModelNameLog = 512;
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
-}
-
-// Bytes of a tensor as declared; nullopt on overflow.
+// Bytes of a tensor as declared; nullopt on overflow (of int64: anything above is over
+// every --max-layer-bytes anyway).
 std::optional<uint64_t> TensorBytes(const TensorInfo& info) {
-  const std::optional<int64_t> n = info.NumElements();
-  if (!n.has_value() || *n < 0) return std::nullopt;
-  const uint64_t size = DTypeSize(info.dtype);
-  if (static_cast<uint64_t>(*n) > UINT64_MAX / size) return std::nullopt;
-  return static_cast<uint64_t>(*n) * size;
+  return CheckedByteSize(info.shape, DTypeSize(info.dtype));
 }
 
 }  // namespace
@@ -227,7 +221,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
                                             info.shape.begin(), info.shape.end())) {
     return absl::InvalidArgumentError(
         absl::StrCat("tensor '", info.name, "': chunk shape ",
-                     ShapeString({chunk.shape().begin(), chunk.shape().end()}),
+                     ShapeString(std::vector<int64_t>(chunk.shape().begin(), chunk.shape().end())),
                      " differs from the header's ", ShapeString(info.shape)));
   }
 
