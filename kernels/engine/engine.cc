@@ -17,6 +17,7 @@
 #include "htsr/mp_fit.h"
 #include "htsr/powerlaw_fit.h"
 #include "htsr/randomize.h"
+#include "htsr/thresholds.h"
 
 namespace htsr {
 namespace {
@@ -179,9 +180,9 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   }
   if (fit.ok) {
     r.status = LayerStatus::kSuccess;
-    r.warning = fit.alpha < 2.0   ? LayerWarning::kOverTrained
-                : fit.alpha > 6.0 ? LayerWarning::kUnderTrained
-                                  : LayerWarning::kNone;
+    r.warning = fit.alpha < kAlphaOverTrained    ? LayerWarning::kOverTrained
+                : fit.alpha > kAlphaUnderTrained ? LayerWarning::kUnderTrained
+                                                 : LayerWarning::kNone;
   } else {
     r.status = LayerStatus::kFailed;
     r.warning = LayerWarning::kFailed;
