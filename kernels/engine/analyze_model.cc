@@ -31,6 +31,10 @@ bool SolvesAlone(const Engine& engine, const LayerPlan& plan) {
   return engine.backend().Name() == "cpu" && IsLargeLayer(plan);
 }
 
+bool RunsWithAllBlasThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers) {
+  return SolvesAlone(engine, plan) || small_layers == 1;
+}
+
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
                                  const AnalysisOptions& options,
                                  std::vector<size_t>* tensor_index) {
@@ -117,7 +121,10 @@ std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& 
   for (size_t k : large) run(k);
   if (!small.empty()) {
     const int workers = static_cast<int>(std::min<size_t>(threads, small.size()));
-    if (workers > 1) cpu::SetBlasThreads(1);
+    // A lone small layer keeps every thread (RunsWithAllBlasThreads), as does one worker.
+    if (!RunsWithAllBlasThreads(engine, plans[small.front()], small.size()) && workers > 1) {
+      cpu::SetBlasThreads(1);
+    }
     ParallelFor(small.size(), workers, [&](size_t i) { run(small[i]); });
     cpu::SetBlasThreads(threads);
   }

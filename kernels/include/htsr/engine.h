@@ -86,6 +86,13 @@ bool IsLargeLayer(const LayerPlan& plan);
 // lock held around a whole GPU layer would serialise that CPU work too.
 bool SolvesAlone(const Engine& engine, const LayerPlan& plan);
 
+// Whether AnalyzeModel runs this layer with every BLAS thread rather than one: a layer it
+// solves alone (SolvesAlone), and also the only layer left for the worker pool, which then
+// has one worker and nothing to share the cores with. `small_layers` counts the model's
+// plans that are not SolvesAlone, skipped ones included. The one statement of the rule:
+// the server follows it too, to return embedded mode's bits.
+bool RunsWithAllBlasThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers);
+
 struct ModelCallbacks {
   // Which planned layers to analyse (the CLI's --layers); unset = all. Layers not
   // selected are left out of the results entirely; layer ids stay those of PlanModel.
