@@ -11,19 +11,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "cuda_check.cuh"
 #include "cuda_handles.cuh"
 #include "device_buffer.cuh"
@@ -248,7 +248,10 @@ class CudaBackend final : public Backend {
       HTSR_ASSIGN_OR_RETURN(lane->cublas, cuda::CreateCublas(lane->stream.get()));
       HTSR_ASSIGN_OR_RETURN(lane->cusolver, cuda::CreateCusolver(lane->stream.get()));
       HTSR_ASSIGN_OR_RETURN(lane->params, cuda::CreateCusolverParams());
-      free_lanes_.push_back(lane.get());
+      {
+        absl::MutexLock lock(&mu_);  // no call runs yet; the lock is for the annotations
+        free_lanes_.push_back(lane.get());
+      }
       lanes_.push_back(std::move(lane));
     }
     description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs, %d lanes)", prop.name,
@@ -309,12 +312,12 @@ class CudaBackend final : public Backend {
   absl::StatusOr<std::optional<Lease>> Begin(const Planner& plan, bool alone_only) {
     for (const bool alone : {false, true}) {
       if (alone_only && !alone) continue;
-      std::unique_lock<std::mutex> lock(mu_);
+      absl::ReleasableMutexLock lock(&mu_);
       if (alone) ++alone_waiting_;
-      cv_.wait(lock, [&] {
-        return !running_alone_ && !free_lanes_.empty() &&
-               (alone ? in_flight_ == 0 : alone_waiting_ == 0);
-      });
+      while (running_alone_ || free_lanes_.empty() ||
+             (alone ? in_flight_ != 0 : alone_waiting_ != 0)) {
+        cv_.Wait(&mu_);
+      }
       if (alone) {
         --alone_waiting_;
         running_alone_ = true;
@@ -334,8 +337,8 @@ class CudaBackend final : public Backend {
         }
       } catch (...) {  // bad_alloc in a planner: give the lane back before it propagates
         ReleaseLocked(lane, 0, alone);
-        lock.unlock();
-        cv_.notify_all();
+        lock.Release();
+        cv_.SignalAll();
         throw;
       }
       if (active.ok() && bytes) {
@@ -344,15 +347,15 @@ class CudaBackend final : public Backend {
             Lease{std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, *bytes, alone})});
       }
       ReleaseLocked(lane, 0, alone);
-      lock.unlock();
-      cv_.notify_all();
+      lock.Release();
+      cv_.SignalAll();
       if (!active.ok()) return active;
       if (never_fits) break;
     }
     return std::optional<Lease>();
   }
 
-  void ReleaseLocked(Lane* lane, int64_t promised, bool alone) {
+  void ReleaseLocked(Lane* lane, int64_t promised, bool alone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     promised_ -= promised;
     --in_flight_;
     free_lanes_.push_back(lane);
@@ -361,10 +364,10 @@ class CudaBackend final : public Backend {
 
   void End(Lane* lane, int64_t promised, bool alone) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ReleaseLocked(lane, promised, alone);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   const int ordinal_;
@@ -374,13 +377,13 @@ class CudaBackend final : public Backend {
   cudaMemPool_t pool_ = nullptr;
   std::vector<std::unique_ptr<Lane>> lanes_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Lane*> free_lanes_;  // guarded by mu_
-  int in_flight_ = 0;              // calls holding a lane
-  int alone_waiting_ = 0;          // calls waiting to run alone (new calls wait for them)
-  bool running_alone_ = false;
-  int64_t promised_ = 0;  // device bytes promised to the calls in flight
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<Lane*> free_lanes_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;      // calls holding a lane
+  int alone_waiting_ ABSL_GUARDED_BY(mu_) = 0;  // calls waiting to run alone (new calls wait)
+  bool running_alone_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t promised_ ABSL_GUARDED_BY(mu_) = 0;  // device bytes promised to the calls in flight
 };
 
 }  // namespace
