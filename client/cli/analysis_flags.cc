@@ -39,8 +39,10 @@ void AddAnalysisFlags(ArgParser& p) {
   p.AddFlag({"no-pool", "", "do not pool conv slices into one spectrum", ""});
   p.AddFlag(
       {"precision", "f64|f32", "eigensolver precision; f32 is faster, alpha to ~1e-4", "f64"});
+  p.AddFlag({"device", "auto|cpu|cuda|cuda:N",
+             "compute device; auto uses a GPU when one is visible; cuda:N picks GPU N", "cpu"});
   p.AddFlag(
-      {"device", "auto|cpu|cuda", "compute device; auto uses a GPU when one is visible", "cpu"});
+      {"cuda-lanes", "N", "layers in flight on the GPU at once (1-8)", "HTSR_CUDA_LANES, else 2"});
   p.AddFlag({"threads", "N", "worker threads", "all cores"});
 }
 
@@ -87,16 +89,14 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     return absl::InvalidArgumentError(absl::StrCat("--precision is f64 or f32, got '", prec, "'"));
   }
   const std::string dev = args.GetOr("device", "cpu");
-  if (dev == "cpu") {
-    c.device = Device::kCpu;
-  } else if (dev == "cuda") {
-    c.device = Device::kCuda;
-  } else if (dev == "auto") {
-    c.device = Device::kAuto;
-  } else {
+  absl::StatusOr<Device> device = ParseDevice(dev);
+  if (!device.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--device is auto, cpu or cuda, got '", dev, "'"));
+        absl::StrCat("--device is auto, cpu, cuda or cuda:N, got '", dev, "'"));
   }
+  c.device = *device;
+  HTSR_ASSIGN_OR_RETURN(int64_t lanes, args.GetInt("cuda-lanes", 0, 1, kMaxCudaLanes));
+  c.cuda_lanes = static_cast<int>(lanes);
   HTSR_ASSIGN_OR_RETURN(int64_t threads, args.GetInt("threads", 0, 0, 4096));
   c.threads = static_cast<int>(threads);
   return c;

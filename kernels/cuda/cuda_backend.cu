@@ -39,15 +39,17 @@ namespace {
 // Memory left to cuBLAS/cuSOLVER internals, the CUDA context and other processes.
 constexpr int64_t kReserveBytes = int64_t{256} << 20;
 
-// Lanes (concurrent calls on the device). HTSR_CUDA_LANES=1..8 overrides, for the
-// benchmark that compares them (tests/gpu/model_bench.sh).
+// Lanes (concurrent calls on the device): EngineConfig::cuda_lanes (--cuda-lanes) when
+// given. Otherwise HTSR_CUDA_LANES=1..8, kept as a documented fallback default for the
+// benchmarks that compare lane counts (tests/gpu/model_bench.sh, gpu_bench), else 2.
 constexpr int kDefaultLanes = 2;
 
-int LaneCount() {
+int LaneCount(int requested) {
+  if (requested > 0) return std::clamp(requested, 1, kMaxCudaLanes);
   const char* v = std::getenv("HTSR_CUDA_LANES");
   if (v == nullptr || v[0] == '\0') return kDefaultLanes;
   const int n = std::atoi(v);
-  return std::clamp(n, 1, 8);
+  return std::clamp(n, 1, kMaxCudaLanes);
 }
 
 // One stream and everything that is used on it by one call at a time.
@@ -66,13 +68,14 @@ struct Lane {
 
 class CudaBackend final : public Backend {
  public:
-  static absl::StatusOr<std::unique_ptr<Backend>> Create(int ordinal, int64_t memory_limit) {
+  static absl::StatusOr<std::unique_ptr<Backend>> Create(int ordinal, int64_t memory_limit,
+                                                         int lanes) {
     const int count = CudaDeviceCountImpl();
     if (ordinal < 0 || ordinal >= count) {
       return absl::FailedPreconditionError(
           absl::StrCat("no CUDA device ", ordinal, " (", count, " visible)"));
     }
-    auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit));
+    auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit, lanes));
     HTSR_RETURN_IF_ERROR(backend->Init());
     return std::unique_ptr<Backend>(std::move(backend));
   }
@@ -221,7 +224,8 @@ class CudaBackend final : public Backend {
     return refused();  // not reached: the second pass runs alone
   }
 
-  CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
+  CudaBackend(int ordinal, int64_t memory_limit, int lanes)
+      : ordinal_(ordinal), memory_limit_(memory_limit), requested_lanes_(lanes) {}
 
   absl::Status Init() {
     HTSR_RETURN_IF_ERROR(Activate());
@@ -241,7 +245,7 @@ class CudaBackend final : public Backend {
     // synchronisation (the default threshold, 0): UsableBytes counts them as free.
     uint64_t keep = std::numeric_limits<uint64_t>::max();
     HTSR_CUDA_CHECK(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &keep));
-    const int lanes = LaneCount();
+    const int lanes = LaneCount(requested_lanes_);
     for (int i = 0; i < lanes; ++i) {
       auto lane = std::make_unique<Lane>();
       HTSR_ASSIGN_OR_RETURN(lane->stream, cuda::CreateStream());
@@ -372,6 +376,7 @@ class CudaBackend final : public Backend {
 
   const int ordinal_;
   const int64_t memory_limit_;
+  const int requested_lanes_;  // 0: LaneCount's default
   std::string device_name_;
   std::string description_;
   cudaMemPool_t pool_ = nullptr;
@@ -388,16 +393,16 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal) {
-  return CudaBackend::Create(device_ordinal, 0);
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal, int lanes) {
+  return CudaBackend::Create(device_ordinal, 0, lanes);
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackendWithMemoryLimit(
-    int device_ordinal, int64_t memory_limit_bytes) {
+    int device_ordinal, int64_t memory_limit_bytes, int lanes) {
   if (memory_limit_bytes <= 0) {
     return absl::InvalidArgumentError("memory limit must be positive");
   }
-  return CudaBackend::Create(device_ordinal, memory_limit_bytes);
+  return CudaBackend::Create(device_ordinal, memory_limit_bytes, lanes);
 }
 
 }  // namespace htsr

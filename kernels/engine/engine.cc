@@ -88,7 +88,7 @@ Engine::~Engine() = default;
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& config) {
   std::string note;
   absl::StatusOr<std::unique_ptr<Backend>> backend =
-      CreateBackend(config.device, config.threads, &note);
+      CreateBackend(config.device, config.threads, &note, config.cuda_lanes);
   if (!backend.ok()) return backend.status();
   std::unique_ptr<Engine> engine = CreateWithBackend(config, *std::move(backend));
   engine->backend_note_ = std::move(note);

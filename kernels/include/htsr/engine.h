@@ -21,7 +21,8 @@ namespace htsr {
 
 struct EngineConfig {
   AnalysisOptions options;
-  Device device = Device::kCpu;
+  Device device = Device::kCpu;  // kind and CUDA ordinal ("cuda:1")
+  int cuda_lanes = 0;       // CUDA backend's concurrent calls (1..kMaxCudaLanes); 0 = its default
   int threads = 0;          // worker threads for layers (0 = hardware concurrency)
   bool keep_evals = false;  // fill LayerResult::evals (reports)
 };
