@@ -8,9 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "convert/grpc_status.h"
 #include "convert/proto_convert.h"
+#include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
 #include "htsr/summary.h"
 #include "server/blas_threads.h"
@@ -22,17 +24,10 @@ namespace {
 // Model names come from clients: bounded before they reach logs.
 constexpr size_t kMaxModelNameLog = 512;
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
-}
-
-// Bytes of a tensor as declared; nullopt on overflow.
+// Bytes of a tensor as declared; nullopt on overflow (of int64: anything above is over
+// every --max-layer-bytes anyway).
 std::optional<uint64_t> TensorBytes(const TensorInfo& info) {
-  const std::optional<int64_t> n = info.NumElements();
-  if (!n.has_value() || *n < 0) return std::nullopt;
-  const uint64_t size = DTypeSize(info.dtype);
-  if (static_cast<uint64_t>(*n) > UINT64_MAX / size) return std::nullopt;
-  return static_cast<uint64_t>(*n) * size;
+  return CheckedByteSize(info.shape, DTypeSize(info.dtype));
 }
 
 }  // namespace
@@ -72,7 +67,7 @@ LayerResult AnalyzeReactor::FailedRowLocked(const LayerPlan& plan, std::string r
 void AnalyzeReactor::OnReadDone(bool ok) {
   ReadAction action = ReadAction::kStop;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!ok) {
       // Half-close (or a broken stream; OnCancel covers that case as well).
       if (!finish_status_.has_value()) {
@@ -227,7 +222,7 @@ absl::StatusOr<AnalyzeReactor::ReadAction> AnalyzeReactor::HandleChunkLocked(
                                             info.shape.begin(), info.shape.end())) {
     return absl::InvalidArgumentError(
         absl::StrCat("tensor '", info.name, "': chunk shape ",
-                     ShapeString({chunk.shape().begin(), chunk.shape().end()}),
+                     ShapeString(std::vector<int64_t>(chunk.shape().begin(), chunk.shape().end())),
                      " differs from the header's ", ShapeString(info.shape)));
   }
 
@@ -298,7 +293,7 @@ absl::Status AnalyzeReactor::StartBufferLocked(const v1::TensorChunk& first_chun
 void AnalyzeReactor::OnBytesGranted(uint64_t bytes) {
   bool resume = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     waiting_for_bytes_ = false;
     if (finish_status_.has_value() || !assembly_.active) {
       release_pending_ += bytes;  // the call ended while waiting
@@ -367,7 +362,7 @@ void AnalyzeReactor::SubmitLocked() {
 
 void AnalyzeReactor::OnLayerDone(std::vector<LayerResult> rows) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finish_status_.has_value()) return;
     AddLayerLocked(std::move(rows));
   }
@@ -400,27 +395,27 @@ void AnalyzeReactor::EnqueueLocked(v1::AnalyzeResponse response) {
 }
 
 void AnalyzeReactor::Pump() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::ReleasableMutexLock lock(&mu_);
   if (writing_ || finish_issued_ || done_) return;
   if (!outbox_.empty()) {
     write_ = std::move(outbox_.front());
     outbox_.pop_front();
     writing_ = true;
-    lock.unlock();
+    lock.Release();
     StartWrite(&write_);
     return;
   }
   if (finish_status_.has_value()) {
     finish_issued_ = true;
     const grpc::Status status = *finish_status_;
-    lock.unlock();
+    lock.Release();
     Finish(status);
   }
 }
 
 void AnalyzeReactor::OnWriteDone(bool ok) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     writing_ = false;
     if (!ok) FailLocked(absl::CancelledError("client stopped receiving"));
   }
@@ -467,7 +462,7 @@ void AnalyzeReactor::FlushBudget() {
   uint64_t release = 0;
   bool cancel_wait = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     release = std::exchange(release_pending_, 0);
     cancel_wait = std::exchange(cancel_wait_pending_, false);
   }
@@ -478,7 +473,7 @@ void AnalyzeReactor::FlushBudget() {
 
 void AnalyzeReactor::OnCancel() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     const bool deadline = context_->deadline() <= std::chrono::system_clock::now();
     FailLocked(deadline ? absl::DeadlineExceededError("deadline exceeded")
                         : absl::CancelledError("call cancelled by the client"));
@@ -490,7 +485,7 @@ void AnalyzeReactor::OnCancel() {
 void AnalyzeReactor::OnDone() {
   CallRecord record;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     done_ = true;
     abandoned_.store(true, std::memory_order_release);
     ReleaseResourcesLocked();

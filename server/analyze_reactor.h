@@ -15,15 +15,16 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "htsr/engine.h"
 #include "htsr/v1/analysis.pb.h"
@@ -85,29 +86,33 @@ class AnalyzeReactor final
 
   AnalyzeReactor(grpc::CallbackServerContext* context, CallEnvironment env, uint64_t call_id);
 
-  ReadAction HandleRequestLocked();
-  absl::Status HandleHeaderLocked(const v1::AnalyzeHeader& header);
-  absl::StatusOr<ReadAction> HandleChunkLocked(const v1::TensorChunk& chunk);
-  absl::Status AppendLocked(const v1::TensorChunk& chunk);
+  ReadAction HandleRequestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status HandleHeaderLocked(const v1::AnalyzeHeader& header)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ReadAction> HandleChunkLocked(const v1::TensorChunk& chunk)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendLocked(const v1::TensorChunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The budget granted `reserved` bytes for the tensor being assembled: takes its buffer
   // (out of memory is RESOURCE_EXHAUSTED, not a crash) and appends its first chunk.
-  absl::Status StartBufferLocked(const v1::TensorChunk& first_chunk, uint64_t reserved);
-  void SubmitLocked();
-  void OnBytesGranted(uint64_t bytes);
+  absl::Status StartBufferLocked(const v1::TensorChunk& first_chunk, uint64_t reserved)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SubmitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnBytesGranted(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The rows of one planned layer; the summary follows the last layer.
-  void AddLayerLocked(std::vector<LayerResult> rows);
-  LayerResult FailedRowLocked(const LayerPlan& plan, std::string reason) const;
-  void EnqueueLocked(v1::AnalyzeResponse response);
+  void AddLayerLocked(std::vector<LayerResult> rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  LayerResult FailedRowLocked(const LayerPlan& plan, std::string reason) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EnqueueLocked(v1::AnalyzeResponse response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the call with `status` (first one wins); frees every byte the call holds.
-  void FailLocked(const absl::Status& status);
-  void ReleaseResourcesLocked();
-  absl::Status CheckDurationLocked() const;
+  void FailLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseResourcesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckDurationLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // With mu_ released: budget releases/withdrawals collected under the lock.
-  void FlushBudget();
+  void FlushBudget() ABSL_LOCKS_EXCLUDED(mu_);
   // With mu_ released: starts the next write, or Finish once nothing is left to write.
-  void Pump();
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_);
 
   grpc::CallbackServerContext* const context_;
   const CallEnvironment env_;
@@ -117,35 +122,42 @@ class AnalyzeReactor final
   std::shared_ptr<AnalyzeReactor> self_;  // released in OnDone
   std::atomic<bool> abandoned_{false};
 
-  std::mutex mu_;
+  absl::Mutex mu_;
+  // Not guarded: gRPC owns each between StartRead/StartWrite and its reaction.
   v1::AnalyzeRequest request_;  // target of the single outstanding read
   v1::AnalyzeResponse write_;   // target of the single outstanding write
-  bool writing_ = false;
-  bool finish_issued_ = false;
-  bool done_ = false;
-  bool waiting_for_bytes_ = false;
-  std::optional<grpc::Status> finish_status_;
-  std::deque<v1::AnalyzeResponse> outbox_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_issued_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_for_bytes_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::AnalyzeResponse> outbox_ ABSL_GUARDED_BY(mu_);
 
-  bool header_seen_ = false;
-  std::string model_name_;
+  bool header_seen_ ABSL_GUARDED_BY(mu_) = false;
+  std::string model_name_ ABSL_GUARDED_BY(mu_);
+  // Set once under mu_ by the header, before any work item exists; workers read it after
+  // the queue hand-off (engine()), so it is not guarded.
   std::shared_ptr<const Engine> engine_;
-  std::vector<TensorInfo> tensors_;
-  std::vector<TensorState> tensor_state_;
-  std::vector<LayerPlan> plan_of_tensor_;  // indexed by tensor, valid where requested
-  size_t layers_expected_ = 0;
-  size_t small_layers_ = 0;         // plans that are not SolvesAlone (RunsWithAllThreads)
-  size_t tensors_outstanding_ = 0;  // requested, not yet fully received
-  Assembly assembly_;
-  size_t layers_done_ = 0;
-  std::vector<LayerResult> results_;  // rows, for the summary (evals dropped)
+  std::vector<TensorInfo> tensors_ ABSL_GUARDED_BY(mu_);
+  std::vector<TensorState> tensor_state_ ABSL_GUARDED_BY(mu_);
+  std::vector<LayerPlan> plan_of_tensor_
+      ABSL_GUARDED_BY(mu_);  // indexed by tensor, valid where requested
+  size_t layers_expected_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t small_layers_ ABSL_GUARDED_BY(mu_) =
+      0;  // plans that are not SolvesAlone (RunsWithAllThreads)
+  size_t tensors_outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // requested, not yet fully received
+  Assembly assembly_ ABSL_GUARDED_BY(mu_);
+  size_t layers_done_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<LayerResult> results_ ABSL_GUARDED_BY(mu_);  // rows, for the summary (evals dropped)
 
-  uint64_t release_pending_ = 0;  // bytes to give back to the budget outside mu_
-  bool cancel_wait_pending_ = false;
-  uint64_t bytes_received_ = 0;
-  int64_t tensors_received_ = 0;
-  std::optional<absl::Time> first_chunk_time_;  // for the call log's receive_seconds
-  absl::Time last_tensor_time_;
+  uint64_t release_pending_ ABSL_GUARDED_BY(mu_) =
+      0;  // bytes to give back to the budget outside mu_
+  bool cancel_wait_pending_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t tensors_received_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Time> first_chunk_time_
+      ABSL_GUARDED_BY(mu_);  // for the call log's receive_seconds
+  absl::Time last_tensor_time_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace htsr::server

@@ -6,7 +6,7 @@ namespace htsr::server {
 
 bool RunsWithAllThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers) {
   if (engine.backend().Name() != "cpu") return false;
-  return SolvesAlone(engine, plan) || small_layers == 1;
+  return RunsWithAllBlasThreads(engine, plan, small_layers);
 }
 
 void BlasThreads::RunLayer(bool all_threads, const std::function<void()>& fn) {

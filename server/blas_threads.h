@@ -16,14 +16,11 @@
 
 namespace htsr::server {
 
-// Whether the server runs this layer alone with all BLAS threads, as embedded AnalyzeModel
-// does on the CPU backend: what SolvesAlone says (large layers), and also the only other
-// layer of a model (AnalyzeModel keeps all threads when it has just one such layer,
-// skipped ones included, to run). `small_layers` counts the model's plans that are not
-// SolvesAlone. Never on a device backend: there BLAS runs only for a layer the device
-// refused, and an exclusive lock per call with one layer (as `--streams` makes) would
-// stop every other worker; such a fallback layer runs with one BLAS thread, and may differ
-// from embedded mode's in the last bits.
+// Whether the server runs this layer alone with all BLAS threads: the engine's rule,
+// RunsWithAllBlasThreads (htsr/engine.h), on the CPU backend. Never on a device backend: there BLAS
+// runs only for a layer the device refused, and an exclusive lock per call with one layer (as
+// `--streams` makes) would stop every other worker; such a fallback layer runs with one BLAS
+// thread, and may differ from embedded mode's in the last bits.
 bool RunsWithAllThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers);
 
 class BlasThreads {

@@ -5,7 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "htsr/text_escape.h"
+#include "htsr/base/text_escape.h"
 
 namespace htsr::server {
 

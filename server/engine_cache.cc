@@ -17,7 +17,7 @@ std::string OptionsKey(const AnalysisOptions& o, bool keep_evals) {
 absl::StatusOr<std::shared_ptr<const Engine>> EngineCache::Get(const AnalysisOptions& options,
                                                                bool keep_evals) {
   const std::string key = OptionsKey(options, keep_evals);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = engines_.find(key);
   if (it != engines_.end()) return it->second;
   EngineConfig config = base_;

@@ -10,10 +10,11 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "htsr/engine.h"
 #include "server/blas_threads.h"
 
@@ -32,9 +33,9 @@ class EngineCache {
   const EngineConfig base_;
   const size_t capacity_;
   BlasThreads* blas_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const Engine>> engines_;
-  std::deque<std::string> order_;  // insertion order, oldest first
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const Engine>> engines_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);  // insertion order, oldest first
 };
 
 // A stable key for the options (every field, in declaration order).

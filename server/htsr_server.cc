@@ -53,6 +53,7 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
 
   EngineConfig base;
   base.device = c.device;
+  base.cuda_lanes = c.cuda_lanes;
   base.threads = c.engine_threads;
   s->blas_ = std::make_unique<BlasThreads>(c.large_layer_threads);
   s->engines_ = std::make_unique<EngineCache>(base, 16, s->blas_.get());

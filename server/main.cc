@@ -47,7 +47,9 @@ ABSL_FLAG(double, max_call_seconds, 6 * 3600, "server-side bound on one call (0 
 ABSL_FLAG(int32_t, workers, 0, "engine worker threads (0 = hardware concurrency)");
 ABSL_FLAG(int32_t, engine_threads, 0,
           "threads inside one large layer (BLAS) and of the KS scan (0 = all cores)");
-ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda");
+ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N (GPU N)");
+ABSL_FLAG(int32_t, cuda_lanes, 0,
+          "layers in flight on the GPU at once, 1-8 (0 = default: HTSR_CUDA_LANES, else 2)");
 // Kept so that launch scripts written for earlier versions still start.
 ABSL_FLAG(uint32_t, max_batch, 0,
           "ignored (earlier versions grouped same-shape layers per worker; layers are now taken "
@@ -165,15 +167,12 @@ int main(int argc, char** argv) {
                  "htsr-server: note: --max-batch is ignored (layers are taken one at a "
                  "time, oldest first)\n");
   }
-  const std::string device = absl::GetFlag(FLAGS_device);
-  if (device == "auto") {
-    config.device = htsr::Device::kAuto;
-  } else if (device == "cpu") {
-    config.device = htsr::Device::kCpu;
-  } else if (device == "cuda") {
-    config.device = htsr::Device::kCuda;
-  } else {
-    return Fail("--device must be auto, cpu or cuda");
+  absl::StatusOr<htsr::Device> device = htsr::ParseDevice(absl::GetFlag(FLAGS_device));
+  if (!device.ok()) return Fail("--device must be auto, cpu, cuda or cuda:N");
+  config.device = *device;
+  config.cuda_lanes = absl::GetFlag(FLAGS_cuda_lanes);
+  if (config.cuda_lanes < 0 || config.cuda_lanes > htsr::kMaxCudaLanes) {
+    return Fail("--cuda_lanes must be 0 (default) or 1..8");
   }
   config.grace = absl::Seconds(absl::GetFlag(FLAGS_grace_seconds));
   config.log_calls = absl::GetFlag(FLAGS_log_calls);

@@ -8,7 +8,7 @@ namespace htsr::server {
 
 bool MemoryBudget::ReserveOrWait(uint64_t bytes, uint64_t waiter_id,
                                  std::function<void()> on_granted) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (waiters_.empty() && used_ + bytes <= capacity_) {
     used_ += bytes;
     peak_ = std::max(peak_, used_);
@@ -21,7 +21,7 @@ bool MemoryBudget::ReserveOrWait(uint64_t bytes, uint64_t waiter_id,
 void MemoryBudget::Release(uint64_t bytes) {
   std::vector<std::function<void()>> granted;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     used_ = bytes > used_ ? 0 : used_ - bytes;
     while (!waiters_.empty() && used_ + waiters_.front().bytes <= capacity_) {
       used_ += waiters_.front().bytes;
@@ -37,7 +37,7 @@ void MemoryBudget::Release(uint64_t bytes) {
 bool MemoryBudget::CancelWait(uint64_t waiter_id) {
   bool head_removed = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = std::find_if(waiters_.begin(), waiters_.end(),
                            [&](const Waiter& w) { return w.id == waiter_id; });
     if (it == waiters_.end()) return false;
@@ -50,12 +50,12 @@ bool MemoryBudget::CancelWait(uint64_t waiter_id) {
 }
 
 uint64_t MemoryBudget::used() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return used_;
 }
 
 uint64_t MemoryBudget::peak() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return peak_;
 }
 

@@ -51,6 +51,7 @@ struct ServerConfig {
   int engine_threads = 0;
   int large_layer_threads = 0;
   Device device = Device::kAuto;
+  int cuda_lanes = 0;  // EngineConfig::cuda_lanes
 
   absl::Duration grace = absl::Seconds(30);  // SIGTERM: time for in-flight calls
   bool log_calls = true;                     // one JSON line per call on stderr

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <list>
-#include <mutex>
 #include <new>
 #include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace htsr::server {
 namespace {
@@ -47,17 +49,17 @@ struct TensorBufferPool::State {
 
   // Oldest first. At most max_cached_bytes / kMinPooledBytes entries, so linear search is
   // cheap next to the megabytes each entry saves from faulting in.
-  std::list<Mapping> cached;
-  uint64_t cached_bytes = 0;
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  bool closed = false;  // the pool is gone: released buffers are unmapped
+  mutable absl::Mutex mu;
+  std::list<Mapping> cached ABSL_GUARDED_BY(mu);
+  uint64_t cached_bytes ABSL_GUARDED_BY(mu) = 0;
+  uint64_t hits ABSL_GUARDED_BY(mu) = 0;
+  uint64_t misses ABSL_GUARDED_BY(mu) = 0;
+  bool closed ABSL_GUARDED_BY(mu) = false;  // the pool is gone: released buffers are unmapped
   const uint64_t max_cached_bytes;
-  mutable std::mutex mu;
 
   // Takes a cached buffer of capacity in [bytes, bytes * 5/4] (the smallest such), so a
   // small tensor never pins a much larger buffer. nullptr when there is none.
-  std::byte* TakeLocked(uint64_t bytes, uint64_t* capacity) {
+  std::byte* TakeLocked(uint64_t bytes, uint64_t* capacity) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto best = cached.end();
     for (auto it = cached.begin(); it != cached.end(); ++it) {
       if (it->capacity() >= bytes && it->capacity() - bytes <= bytes / 4 &&
@@ -77,7 +79,7 @@ struct TensorBufferPool::State {
     Mapping owned(data, capacity);
     std::list<Mapping> evicted;  // unmapped after the lock is dropped
     {
-      std::lock_guard<std::mutex> lock(mu);
+      absl::MutexLock lock(&mu);
       if (closed || capacity > max_cached_bytes) return;
       try {
         cached.push_back(std::move(owned));
@@ -98,7 +100,7 @@ TensorBufferPool::TensorBufferPool(uint64_t max_cached_bytes)
 
 TensorBufferPool::~TensorBufferPool() {
   std::list<Mapping> drop;
-  std::lock_guard<std::mutex> lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   state_->closed = true;
   drop.swap(state_->cached);
   state_->cached_bytes = 0;
@@ -112,7 +114,7 @@ std::shared_ptr<std::byte[]> TensorBufferPool::Acquire(uint64_t bytes) {
   uint64_t capacity = bytes;
   std::byte* data = nullptr;
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    absl::MutexLock lock(&state_->mu);
     data = state_->TakeLocked(bytes, &capacity);
     if (data != nullptr) {
       ++state_->hits;
@@ -131,7 +133,7 @@ std::shared_ptr<std::byte[]> TensorBufferPool::Acquire(uint64_t bytes) {
 }
 
 TensorBufferPool::Stats TensorBufferPool::stats() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   Stats s;
   s.hits = state_->hits;
   s.misses = state_->misses;

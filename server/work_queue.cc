@@ -5,15 +5,15 @@
 namespace htsr::server {
 void WorkQueue::Push(WorkItem item) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     items_.push_back(std::move(item));
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 std::optional<WorkItem> WorkQueue::Pop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return shutdown_ || !items_.empty(); });
+  absl::MutexLock lock(&mu_);
+  while (!shutdown_ && items_.empty()) cv_.Wait(&mu_);
   if (items_.empty()) return std::nullopt;
   WorkItem item = std::move(items_.front());
   items_.pop_front();
@@ -22,7 +22,7 @@ std::optional<WorkItem> WorkQueue::Pop() {
 
 std::vector<WorkItem> WorkQueue::RemoveCall(uint64_t call_id) {
   std::vector<WorkItem> removed;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (auto it = items_.begin(); it != items_.end();) {
     if (it->call_id == call_id) {
       removed.push_back(std::move(*it));
@@ -36,14 +36,14 @@ std::vector<WorkItem> WorkQueue::RemoveCall(uint64_t call_id) {
 
 void WorkQueue::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     shutdown_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 size_t WorkQueue::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return items_.size();
 }
 

@@ -8,15 +8,15 @@
 #ifndef HTSR_SERVER_WORK_QUEUE_H_
 #define HTSR_SERVER_WORK_QUEUE_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "htsr/engine.h"
 #include "htsr/layer.h"
 #include "htsr/tensor.h"
@@ -59,10 +59,10 @@ class WorkQueue {
   size_t size() const;
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WorkItem> items_;
-  bool shutdown_ = false;
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<WorkItem> items_ ABSL_GUARDED_BY(mu_);
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace htsr::server

@@ -1,4 +1,6 @@
 // Threads that take layers from the WorkQueue, one at a time, and run the engine on them.
+// Not htsr/base/parallel_for.h: these threads live as long as the server and wait on a
+// queue that calls keep filling, while ParallelFor runs a known number of tasks and returns.
 #ifndef HTSR_SERVER_WORKER_POOL_H_
 #define HTSR_SERVER_WORKER_POOL_H_
 

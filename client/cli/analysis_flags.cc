@@ -52,16 +52,14 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     return absl::InvalidArgumentError(absl::StrCat("--precision is f64 or f32, got '", prec, "'"));
   }
   const std::string dev = args.GetOr("device", "cpu");
-  if (dev == "cpu") {
-    c.device = Device::kCpu;
-  } else if (dev == "cuda") {
-    c.device = Device::kCuda;
-  } else if (dev == "auto") {
-    c.device = Device::kAuto;
-  } else {
+  absl::StatusOr<Device> device = ParseDevice(dev);
+  if (!device.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--device is auto, cpu or cuda, got '", dev, "'"));
+        absl::StrCat("--device is auto, cpu, cuda or cuda:N, got '", dev, "'"));
   }
+  c.device = *device;
+  HTSR_ASSIGN_OR_RETURN(int64_t lanes, args.GetInt("cuda-lanes", 0, 1, kMaxCudaLanes));
+  c.cuda_lanes = static_cast<int>(lanes);
   HTSR_ASSIGN_OR_RETURN(int64_t threads, args.GetInt("threads", 0, 0, 4096));
   c.threads = static_cast<int>(threads);
   return c;

@@ -93,7 +93,9 @@ constexpr OptionSpec kOptions[] = {
     {"no-pool", "", "do not pool conv slices into one spectrum", "", kAnalysing},
     {"precision", "f64|f32", "eigensolver precision; f32 is faster, alpha to ~1e-4", "f64",
      kAnalysing},
-    {"device", "auto|cpu|cuda", "compute device; auto uses a GPU when one is visible", "cpu",
+    {"device", "auto|cpu|cuda|cuda:N",
+     "compute device; auto uses a GPU when one is visible; cuda:N picks GPU N", "cpu", kAnalysing},
+    {"cuda-lanes", "N", "layers in flight on the GPU at once (1-8)", "HTSR_CUDA_LANES, else 2",
      kAnalysing},
     {"threads", "N", "worker threads", "all cores", kAnalysing},
 

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "htsr/layer.h"
+#include "htsr/thresholds.h"
 #include "model/model_record.h"
 
 namespace htsr::model {
 
 struct DiagnosticThresholds {
-  double alpha_low = 2.0;   // below: over-trained (very heavy tail)
-  double alpha_high = 6.0;  // above: under-trained (close to random)
+  double alpha_low = kAlphaOverTrained;    // below: over-trained (very heavy tail)
+  double alpha_high = kAlphaUnderTrained;  // above: under-trained (close to random)
   // Scale collapse: both log10 norm averages fall by more than this...
   double norm_drop = 0.05;
   // ...while the alpha average falls by no more than this (0: "does not fall").

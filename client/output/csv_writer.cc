@@ -3,7 +3,7 @@
 #include <string>
 #include <variant>
 
-#include "htsr/text_escape.h"
+#include "htsr/base/text_escape.h"
 #include "output/result_columns.h"
 
 namespace htsr::output {

@@ -8,14 +8,14 @@
 #include <string_view>
 #include <vector>
 
-#include "htsr/text_escape.h"
+#include "htsr/base/text_escape.h"
 #include "model/model_report.h"
 
 namespace htsr::output {
 
 void WriteJson(const std::vector<model::ModelReport>& models, std::ostream& out);
 
-// JSON string literal with escapes (the product's one escaper, htsr/text_escape.h).
+// JSON string literal with escapes (the product's one escaper, htsr/base/text_escape.h).
 using ::htsr::JsonString;
 // A JSON number, or null where the value is not finite.
 std::string JsonNumber(double v);

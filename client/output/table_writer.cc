@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "htsr/thresholds.h"
 #include "model/diagnostics.h"
 #include "output/summary_fields.h"
 
@@ -54,9 +55,10 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
   }
   const ModelSummary& s = m.summary;
   out << absl::StrFormat(
-      "\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > 6), "
-      "%d over-trained (alpha < 2)\n",
-      s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained, s.num_over_trained);
+      "\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > %g), "
+      "%d over-trained (alpha < %g)\n",
+      s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained, kAlphaUnderTrained,
+      s.num_over_trained, kAlphaOverTrained);
   if (s.num_analyzed == 0) {
     out << "  no layer could be analysed: no averages\n";
     return;

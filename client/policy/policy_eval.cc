@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "htsr/thresholds.h"
 
 namespace htsr::policy {
 namespace {
@@ -97,7 +98,8 @@ std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& 
   }
 
   // Counts over the same (non-ignored) layers as the summary's definitions (docs/spec.md §5).
-  auto count_rule = [&](const char* rule, const std::optional<int64_t>& limit, const char* what,
+  auto count_rule = [&](const char* rule, const std::optional<int64_t>& limit,
+                        const std::string& what,
                         const std::function<bool(const LayerResult&)>& pred, const char* metric) {
     if (!limit) return;
     std::vector<Offender> bad;
@@ -111,10 +113,11 @@ std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& 
   };
   count_rule(
       "max_under_trained_layers", policy.max_under_trained_layers,
-      "under-trained layers (alpha > 6)",
+      absl::StrFormat("under-trained layers (alpha > %g)", kAlphaUnderTrained),
       [](const LayerResult& r) { return r.warning == LayerWarning::kUnderTrained; }, "alpha");
   count_rule(
-      "max_over_trained_layers", policy.max_over_trained_layers, "over-trained layers (alpha < 2)",
+      "max_over_trained_layers", policy.max_over_trained_layers,
+      absl::StrFormat("over-trained layers (alpha < %g)", kAlphaOverTrained),
       [](const LayerResult& r) { return r.warning == LayerWarning::kOverTrained; }, "alpha");
 
   if (policy.min_analyzed_layers &&

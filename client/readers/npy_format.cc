@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/checked_math.h"
 #include "readers/byte_reader.h"
-#include "readers/checked_math.h"
 #include "readers/strided_copy.h"
 
 namespace htsr::readers {

@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
-#include "readers/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/npy_format.h"
 #include "readers/reader_base.h"

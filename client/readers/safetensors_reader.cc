@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
 #include "readers/byte_reader.h"
-#include "readers/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/json_parser.h"
 #include "readers/reader_base.h"

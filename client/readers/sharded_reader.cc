@@ -14,8 +14,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
-#include "readers/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/json_parser.h"
 #include "readers/mapped_file.h"

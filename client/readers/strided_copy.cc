@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "readers/checked_math.h"
+#include "htsr/base/checked_math.h"
 
 namespace htsr::readers {
 

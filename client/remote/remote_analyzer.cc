@@ -20,9 +20,10 @@
 #include "absl/strings/str_join.h"
 #include "convert/grpc_status.h"
 #include "convert/proto_convert.h"
+#include "htsr/base/checked_math.h"
+#include "htsr/base/parallel_for.h"
 #include "htsr/status_macros.h"
 #include "htsr/v1/analysis.grpc.pb.h"
-#include "readers/checked_math.h"
 #include "remote/layer_split.h"
 
 namespace htsr {
@@ -200,6 +201,8 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
     }
   }
 
+  // Not a ParallelFor task: the writer pumps this call's requests while this thread reads
+  // the responses, for the whole call (a duplex stream needs both sides at once).
   std::thread writer(SendTensors, stream.get(), std::cref(source), std::cref(requested),
                      remote.chunk_bytes);
   CallResult out;
@@ -259,9 +262,8 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     if (callbacks.select && !callbacks.select(all_plans[k])) continue;
     plans.push_back(all_plans[k]);
     const TensorInfo& t = source.tensors[tensor_index[k]];
-    bytes.push_back(all_plans[k].analyse
-                        ? readers::CheckedByteSize(t.shape, DTypeSize(t.dtype)).value_or(0)
-                        : 0);
+    bytes.push_back(all_plans[k].analyse ? CheckedByteSize(t.shape, DTypeSize(t.dtype)).value_or(0)
+                                         : 0);
   }
   const bool select_all = plans.size() == all_plans.size();
   if (!select_all && plans.empty()) return std::vector<LayerResult>{};
@@ -345,13 +347,9 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
       }
       if (!calls[g].ok()) fail(calls[g].status());
     };
-    std::vector<std::thread> threads;
-    try {
-      for (size_t g = 0; g < groups.size(); ++g) threads.emplace_back(run, g);
-    } catch (const std::system_error& e) {
-      fail(absl::ResourceExhaustedError(absl::StrCat("cannot start a stream thread: ", e.what())));
-    }
-    for (std::thread& t : threads) t.join();
+    // One thread per stream (the caller's among them); a stream whose thread cannot start
+    // runs on one of the others after its own call.
+    ParallelFor(groups.size(), static_cast<int>(groups.size()), run);
     if (!first_error.ok()) return first_error;
   }
 

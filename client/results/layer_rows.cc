@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/thresholds.h"
 #include "output/summary_fields.h"
 #include "results/csv_table.h"
 
@@ -188,9 +189,9 @@ absl::StatusOr<LayerResult> LayerFromCells(
   } else if (r.status == LayerStatus::kSuccess) {
     // Derived from alpha with docs/spec.md §3's thresholds; an input's own column is not trusted to
     // use the same ones (weightwatcher labels failed fits "over-trained").
-    r.warning = r.alpha < 2   ? LayerWarning::kOverTrained
-                : r.alpha > 6 ? LayerWarning::kUnderTrained
-                              : LayerWarning::kNone;
+    r.warning = r.alpha < kAlphaOverTrained    ? LayerWarning::kOverTrained
+                : r.alpha > kAlphaUnderTrained ? LayerWarning::kUnderTrained
+                                               : LayerWarning::kNone;
   }
   return r;
 }

@@ -24,13 +24,16 @@ std::string Rate(double bytes_per_s) {
 
 ScanProgress::ScanProgress(bool enabled, int64_t total)
     : enabled_(enabled && total > 0), total_(total), start_(std::chrono::steady_clock::now()) {
-  if (enabled_) Draw();
+  if (enabled_) {
+    absl::MutexLock lock(&mu_);
+    DrawLocked();
+  }
 }
 
 ScanProgress::~ScanProgress() { Finish(); }
 
 void ScanProgress::Finished(Outcome outcome, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   switch (outcome) {
     case Outcome::kDone:
       ++done_;
@@ -48,11 +51,16 @@ void ScanProgress::Finished(Outcome outcome, uint64_t bytes) {
   if (!enabled_ || finished_) return;
   const auto now = std::chrono::steady_clock::now();
   if (done_ + failed_ + skipped_ == total_ || now - last_draw_ > std::chrono::milliseconds(100)) {
-    Draw();
+    DrawLocked();
   }
 }
 
 std::string ScanProgress::Line(double elapsed) const {
+  absl::MutexLock lock(&mu_);
+  return LineLocked(elapsed);
+}
+
+std::string ScanProgress::LineLocked(double elapsed) const {
   const int64_t finished = done_ + failed_ + skipped_;
   const int64_t analysed = done_ + failed_;
   const int64_t left = total_ - finished;
@@ -71,15 +79,15 @@ std::string ScanProgress::Line(double elapsed) const {
                          eta);
 }
 
-void ScanProgress::Draw() {
+void ScanProgress::DrawLocked() {
   last_draw_ = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
-  std::fprintf(stderr, "\r\033[K%s", Line(elapsed).c_str());
+  std::fprintf(stderr, "\r\033[K%s", LineLocked(elapsed).c_str());
   std::fflush(stderr);
 }
 
 void ScanProgress::Finish() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!enabled_ || finished_) return;
   finished_ = true;
   std::fprintf(stderr, "\r\033[K");

@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace htsr::scan {
 
@@ -22,19 +24,23 @@ class ScanProgress {
   void Finish();
 
   // The text of the line (without terminal control codes), for tests.
-  std::string Line(double elapsed_seconds) const;
+  std::string Line(double elapsed_seconds) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Draw();
+  std::string LineLocked(double elapsed_seconds) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DrawLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const bool enabled_;
   const int64_t total_;
-  int64_t done_ = 0, failed_ = 0, skipped_ = 0;
-  uint64_t bytes_ = 0;
+  const std::chrono::steady_clock::time_point start_;
+  mutable absl::Mutex mu_;
+  int64_t done_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t skipped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Bytes/s and ETA count analysed checkpoints only: skipped ones cost a hash, not a run.
-  uint64_t analysed_bytes_ = 0;
-  std::chrono::steady_clock::time_point start_, last_draw_;
-  mutable std::mutex mu_;
-  bool finished_ = false;
+  uint64_t analysed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point last_draw_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace htsr::scan

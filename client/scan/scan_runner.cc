@@ -1,13 +1,14 @@
 #include "scan/scan_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/parallel_for.h"
 #include "scan/content_hash.h"
 #include "scan/scan_progress.h"
 
@@ -30,7 +31,6 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
   std::mutex mu;  // stats, log, first_error
   absl::Status first_error;
   std::atomic<bool> stop{false};
-  std::atomic<size_t> next{0};
   auto cancelled = [&] {
     return stop.load() || (options.cancel != nullptr && options.cancel->load());
   };
@@ -98,26 +98,17 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
     return absl::OkStatus();
   };
 
-  auto worker = [&] {
-    for (;;) {
-      if (cancelled()) return;
-      const size_t i = next.fetch_add(1);
-      if (i >= items.size()) return;
-      absl::Status s = one(items[i]);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = s;
-        stop = true;
-        return;
-      }
+  // Items not started when the scan is cancelled or fails are passed over (not_started).
+  auto run = [&](size_t i) {
+    if (cancelled()) return;
+    absl::Status s = one(items[i]);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.ok()) first_error = s;
+      stop = true;
     }
   };
-
-  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(items.size())));
-  std::vector<std::thread> pool;
-  for (int j = 1; j < jobs; ++j) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+  ParallelFor(items.size(), std::max(1, options.jobs), run);
   progress.Finish();
 
   if (!first_error.ok()) return first_error;

@@ -165,7 +165,7 @@ absl::Status ScanStore::AddMissingColumns(const std::string& table,
 
 absl::StatusOr<bool> ScanStore::IsDone(const std::string& path, const std::string& content_hash,
                                        const std::string& options_key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Stmt s;
   if (sqlite3_prepare_v2(db_,
                          "SELECT 1 FROM checkpoints WHERE path=?1 AND content_hash=?2 AND "
@@ -186,7 +186,7 @@ absl::Status ScanStore::Record(const CheckpointRecord& record) {
   if (record.ok && record.report == nullptr) {
     return absl::InternalError("CheckpointRecord: ok without a report");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   HTSR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   absl::Status s = RecordLocked(record);
   if (!s.ok()) {
@@ -315,7 +315,7 @@ absl::Status ScanStore::RecordLocked(const CheckpointRecord& r) {
 }
 
 absl::StatusOr<DbTable> ScanStore::Query(const std::string& sql) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Stmt s;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, s.out(), nullptr) != SQLITE_OK) {
     return Error(absl::StrCat("query '", sql, "'"));

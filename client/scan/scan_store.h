@@ -15,13 +15,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "model/model_report.h"
 #include "scan/scan_item.h"
 
@@ -77,12 +78,13 @@ class ScanStore {
   absl::Status Exec(const std::string& sql);
   absl::Status CreateSchema();
   absl::Status AddMissingColumns(const std::string& table, const std::vector<std::string>& cols);
-  absl::Status RecordLocked(const CheckpointRecord& record);
+  absl::Status RecordLocked(const CheckpointRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Error(const std::string& what) const;
 
-  sqlite3* db_;
+  absl::Mutex mu_;
+  // The connection is used by one job at a time, under mu_ (Open runs before any job).
+  sqlite3* db_ ABSL_PT_GUARDED_BY(mu_);
   std::string path_;
-  std::mutex mu_;
 };
 
 // The summary column names of the checkpoints table, in order.

@@ -1,19 +1,29 @@
-// SHA-256 (FIPS 180-4), streaming. Used for checkpoint content hashes: the scan store skips
-// a checkpoint whose bytes it has already analysed, whatever its path or mtime says.
+// SHA-256, streaming, computed by OpenSSL's libcrypto (EVP). Used for checkpoint content
+// hashes: the scan store skips a checkpoint whose bytes it has already analysed, whatever
+// its path or mtime says.
 #ifndef HTSR_CLIENT_SCAN_SHA256_H_
 #define HTSR_CLIENT_SCAN_SHA256_H_
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+// OpenSSL's EVP_MD_CTX, declared here so that no OpenSSL header leaks into the client.
+struct evp_md_ctx_st;
 
 namespace htsr::scan {
 
 class Sha256 {
  public:
+  // Throws std::bad_alloc when libcrypto cannot allocate its context.
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void Update(const void* data, size_t size);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
   // Finishes the hash; the object must not be updated afterwards.
@@ -22,11 +32,10 @@ class Sha256 {
   std::string HexDigest();
 
  private:
-  void Block(const uint8_t* p);
-  std::array<uint32_t, 8> h_;
-  std::array<uint8_t, 64> buf_{};
-  size_t buf_len_ = 0;
-  uint64_t total_ = 0;
+  struct CtxFree {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, CtxFree> ctx_;
 };
 
 }  // namespace htsr::scan

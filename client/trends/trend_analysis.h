@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "htsr/thresholds.h"
 #include "model/model_record.h"
 #include "trends/regression.h"
 
@@ -22,7 +23,7 @@ struct TrendOptions {
   bool target_is_error = false;  // targets are errors (tau is reported against accuracy)
   std::string target_name = "accuracy";
   double outlier_threshold = 2.0;  // |studentized residual|
-  double alpha_low = 2.0, alpha_high = 6.0;
+  double alpha_low = kAlphaOverTrained, alpha_high = kAlphaUnderTrained;
 };
 
 struct MetricTrend {

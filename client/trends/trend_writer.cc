@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "htsr/text_escape.h"
+#include "htsr/base/text_escape.h"
 #include "output/json_writer.h"
 #include "output/result_columns.h"
 

@@ -1,18 +1,14 @@
 // TensorInfo helpers.
 #include "htsr/tensor.h"
 
-#include <limits>
+#include "htsr/base/checked_math.h"
 
 namespace htsr {
 
 std::optional<int64_t> TensorInfo::NumElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0) return std::nullopt;
-    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) return std::nullopt;
-    n *= d;
-  }
-  return n;
+  const std::optional<uint64_t> n = CheckedNumElements(shape);
+  if (!n) return std::nullopt;
+  return static_cast<int64_t>(*n);  // bounded by int64 there
 }
 
 }  // namespace htsr

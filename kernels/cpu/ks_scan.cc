@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <thread>
 #include <vector>
 
+#include "htsr/base/parallel_for.h"
 #include "htsr/cpu_backend.h"
 #include "htsr/ks_math.h"
 
@@ -83,14 +83,8 @@ PowerLawScan ScanPowerLaw(std::span<const double> sorted, int threads) {
   const int64_t terms = n * n / 2;
   int t = std::max(1, threads);
   t = static_cast<int>(std::min<int64_t>(t, std::max<int64_t>(1, terms / kTermsPerThread)));
-  if (t == 1) {
-    work(0, 1);
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(t);
-    for (int tid = 0; tid < t; ++tid) pool.emplace_back(work, tid, t);
-    for (std::thread& th : pool) th.join();
-  }
+  // Task tid is thread tid's round-robin share; work() throws nothing.
+  ParallelFor(static_cast<size_t>(t), t, [&](size_t tid) { work(static_cast<int>(tid), t); });
 
   // First index of the smallest D; a NaN D wins like numpy's argmin (never expected).
   int64_t best = 0;

@@ -11,19 +11,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "cuda_check.cuh"
 #include "cuda_handles.cuh"
 #include "device_buffer.cuh"
@@ -39,15 +39,17 @@ namespace {
 // Memory left to cuBLAS/cuSOLVER internals, the CUDA context and other processes.
 constexpr int64_t kReserveBytes = int64_t{256} << 20;
 
-// Lanes (concurrent calls on the device). HTSR_CUDA_LANES=1..8 overrides, for the
-// benchmark that compares them (tests/gpu/model_bench.sh).
+// Lanes (concurrent calls on the device): EngineConfig::cuda_lanes (--cuda-lanes) when
+// given. Otherwise HTSR_CUDA_LANES=1..8, kept as a documented fallback default for the
+// benchmarks that compare lane counts (tests/gpu/model_bench.sh, gpu_bench), else 2.
 constexpr int kDefaultLanes = 2;
 
-int LaneCount() {
+int LaneCount(int requested) {
+  if (requested > 0) return std::clamp(requested, 1, kMaxCudaLanes);
   const char* v = std::getenv("HTSR_CUDA_LANES");
   if (v == nullptr || v[0] == '\0') return kDefaultLanes;
   const int n = std::atoi(v);
-  return std::clamp(n, 1, 8);
+  return std::clamp(n, 1, kMaxCudaLanes);
 }
 
 // One stream and everything that is used on it by one call at a time.
@@ -66,13 +68,14 @@ struct Lane {
 
 class CudaBackend final : public Backend {
  public:
-  static absl::StatusOr<std::unique_ptr<Backend>> Create(int ordinal, int64_t memory_limit) {
+  static absl::StatusOr<std::unique_ptr<Backend>> Create(int ordinal, int64_t memory_limit,
+                                                         int lanes) {
     const int count = CudaDeviceCountImpl();
     if (ordinal < 0 || ordinal >= count) {
       return absl::FailedPreconditionError(
           absl::StrCat("no CUDA device ", ordinal, " (", count, " visible)"));
     }
-    auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit));
+    auto backend = std::unique_ptr<CudaBackend>(new CudaBackend(ordinal, memory_limit, lanes));
     HTSR_RETURN_IF_ERROR(backend->Init());
     return std::unique_ptr<Backend>(std::move(backend));
   }
@@ -221,7 +224,8 @@ class CudaBackend final : public Backend {
     return refused();  // not reached: the second pass runs alone
   }
 
-  CudaBackend(int ordinal, int64_t memory_limit) : ordinal_(ordinal), memory_limit_(memory_limit) {}
+  CudaBackend(int ordinal, int64_t memory_limit, int lanes)
+      : ordinal_(ordinal), memory_limit_(memory_limit), requested_lanes_(lanes) {}
 
   absl::Status Init() {
     HTSR_RETURN_IF_ERROR(Activate());
@@ -241,14 +245,17 @@ class CudaBackend final : public Backend {
     // synchronisation (the default threshold, 0): UsableBytes counts them as free.
     uint64_t keep = std::numeric_limits<uint64_t>::max();
     HTSR_CUDA_CHECK(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &keep));
-    const int lanes = LaneCount();
+    const int lanes = LaneCount(requested_lanes_);
     for (int i = 0; i < lanes; ++i) {
       auto lane = std::make_unique<Lane>();
       HTSR_ASSIGN_OR_RETURN(lane->stream, cuda::CreateStream());
       HTSR_ASSIGN_OR_RETURN(lane->cublas, cuda::CreateCublas(lane->stream.get()));
       HTSR_ASSIGN_OR_RETURN(lane->cusolver, cuda::CreateCusolver(lane->stream.get()));
       HTSR_ASSIGN_OR_RETURN(lane->params, cuda::CreateCusolverParams());
-      free_lanes_.push_back(lane.get());
+      {
+        absl::MutexLock lock(&mu_);  // no call runs yet; the lock is for the annotations
+        free_lanes_.push_back(lane.get());
+      }
       lanes_.push_back(std::move(lane));
     }
     description_ = absl::StrFormat("%s (device %d, %.1f GiB, sm_%d%d, %d SMs, %d lanes)", prop.name,
@@ -309,12 +316,12 @@ class CudaBackend final : public Backend {
   absl::StatusOr<std::optional<Lease>> Begin(const Planner& plan, bool alone_only) {
     for (const bool alone : {false, true}) {
       if (alone_only && !alone) continue;
-      std::unique_lock<std::mutex> lock(mu_);
+      absl::ReleasableMutexLock lock(&mu_);
       if (alone) ++alone_waiting_;
-      cv_.wait(lock, [&] {
-        return !running_alone_ && !free_lanes_.empty() &&
-               (alone ? in_flight_ == 0 : alone_waiting_ == 0);
-      });
+      while (running_alone_ || free_lanes_.empty() ||
+             (alone ? in_flight_ != 0 : alone_waiting_ != 0)) {
+        cv_.Wait(&mu_);
+      }
       if (alone) {
         --alone_waiting_;
         running_alone_ = true;
@@ -334,8 +341,8 @@ class CudaBackend final : public Backend {
         }
       } catch (...) {  // bad_alloc in a planner: give the lane back before it propagates
         ReleaseLocked(lane, 0, alone);
-        lock.unlock();
-        cv_.notify_all();
+        lock.Release();
+        cv_.SignalAll();
         throw;
       }
       if (active.ok() && bytes) {
@@ -344,15 +351,15 @@ class CudaBackend final : public Backend {
             Lease{std::unique_ptr<CudaBackend, LeaseDone>(this, LeaseDone{lane, *bytes, alone})});
       }
       ReleaseLocked(lane, 0, alone);
-      lock.unlock();
-      cv_.notify_all();
+      lock.Release();
+      cv_.SignalAll();
       if (!active.ok()) return active;
       if (never_fits) break;
     }
     return std::optional<Lease>();
   }
 
-  void ReleaseLocked(Lane* lane, int64_t promised, bool alone) {
+  void ReleaseLocked(Lane* lane, int64_t promised, bool alone) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     promised_ -= promised;
     --in_flight_;
     free_lanes_.push_back(lane);
@@ -361,40 +368,41 @@ class CudaBackend final : public Backend {
 
   void End(Lane* lane, int64_t promised, bool alone) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ReleaseLocked(lane, promised, alone);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   const int ordinal_;
   const int64_t memory_limit_;
+  const int requested_lanes_;  // 0: LaneCount's default
   std::string device_name_;
   std::string description_;
   cudaMemPool_t pool_ = nullptr;
   std::vector<std::unique_ptr<Lane>> lanes_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Lane*> free_lanes_;  // guarded by mu_
-  int in_flight_ = 0;              // calls holding a lane
-  int alone_waiting_ = 0;          // calls waiting to run alone (new calls wait for them)
-  bool running_alone_ = false;
-  int64_t promised_ = 0;  // device bytes promised to the calls in flight
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<Lane*> free_lanes_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;      // calls holding a lane
+  int alone_waiting_ ABSL_GUARDED_BY(mu_) = 0;  // calls waiting to run alone (new calls wait)
+  bool running_alone_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t promised_ ABSL_GUARDED_BY(mu_) = 0;  // device bytes promised to the calls in flight
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal) {
-  return CudaBackend::Create(device_ordinal, 0);
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal, int lanes) {
+  return CudaBackend::Create(device_ordinal, 0, lanes);
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackendWithMemoryLimit(
-    int device_ordinal, int64_t memory_limit_bytes) {
+    int device_ordinal, int64_t memory_limit_bytes, int lanes) {
   if (memory_limit_bytes <= 0) {
     return absl::InvalidArgumentError("memory limit must be positive");
   }
-  return CudaBackend::Create(device_ordinal, memory_limit_bytes);
+  return CudaBackend::Create(device_ordinal, memory_limit_bytes, lanes);
 }
 
 }  // namespace htsr

@@ -25,15 +25,15 @@ namespace htsr {
 int CudaDeviceCountImpl();
 
 // A backend on device `device_ordinal`. FailedPrecondition when that device does not
-// exist. Thread-safe: concurrent calls run on the backend's lanes (streams; 2 unless
-// HTSR_CUDA_LANES=1..8 says otherwise), the rest wait for one.
-absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal);
+// exist. Thread-safe: concurrent calls run on the backend's `lanes` (streams, 1..8; 0 =
+// the default: HTSR_CUDA_LANES=1..8 when set, else 2), the rest wait for one.
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int device_ordinal, int lanes = 0);
 
 // As above, but the calls in flight together never use more than `memory_limit_bytes` of
 // device memory (for tests of the CPU fallback, or a GPU shared with other processes). A
 // layer that does not fit even alone returns kResourceExhausted.
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackendWithMemoryLimit(
-    int device_ordinal, int64_t memory_limit_bytes);
+    int device_ordinal, int64_t memory_limit_bytes, int lanes = 0);
 
 }  // namespace htsr
 

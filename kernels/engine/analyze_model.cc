@@ -1,14 +1,13 @@
 // Whole models: planning (layer ids) and the worker pool that analyses every layer.
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "htsr/base/parallel_for.h"
 #include "htsr/cpu_backend.h"
 #include "htsr/engine.h"
 
@@ -30,6 +29,10 @@ bool IsLargeLayer(const LayerPlan& plan) {
 
 bool SolvesAlone(const Engine& engine, const LayerPlan& plan) {
   return engine.backend().Name() == "cpu" && IsLargeLayer(plan);
+}
+
+bool RunsWithAllBlasThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers) {
+  return SolvesAlone(engine, plan) || small_layers == 1;
 }
 
 std::vector<LayerPlan> PlanModel(const std::vector<TensorInfo>& tensors,
@@ -118,15 +121,11 @@ std::vector<LayerResult> AnalyzeModel(const Engine& engine, const TensorSource& 
   for (size_t k : large) run(k);
   if (!small.empty()) {
     const int workers = static_cast<int>(std::min<size_t>(threads, small.size()));
-    if (workers > 1) cpu::SetBlasThreads(1);
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i = next.fetch_add(1); i < small.size(); i = next.fetch_add(1)) run(small[i]);
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& th : pool) th.join();
+    // A lone small layer keeps every thread (RunsWithAllBlasThreads), as does one worker.
+    if (!RunsWithAllBlasThreads(engine, plans[small.front()], small.size()) && workers > 1) {
+      cpu::SetBlasThreads(1);
+    }
+    ParallelFor(small.size(), workers, [&](size_t i) { run(small[i]); });
     cpu::SetBlasThreads(threads);
   }
   std::vector<LayerResult> results;

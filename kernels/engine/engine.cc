@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "htsr/mp_fit.h"
 #include "htsr/powerlaw_fit.h"
 #include "htsr/randomize.h"
+#include "htsr/thresholds.h"
 
 namespace htsr {
 namespace {
@@ -26,6 +28,32 @@ LayerResult Failed(LayerResult r, std::string reason) {
   r.warning = LayerWarning::kFailed;
   r.reason = std::move(reason);
   return r;
+}
+
+// The row columns one Marchenko-Pastur fit fills: the spectrum's own (mp_fit) or those of
+// its randomized copy (randomize, the reference's rand_* names).
+struct MpColumns {
+  std::optional<int64_t> LayerResult::*num_spikes;
+  std::optional<double> LayerResult::*sigma_mp;
+  std::optional<double> LayerResult::*mp_softrank;
+  std::optional<double> LayerResult::*bulk_min;
+  std::optional<double> LayerResult::*bulk_max;
+  std::optional<double> LayerResult::*W_scale;
+};
+constexpr MpColumns kMpColumns{&LayerResult::num_spikes,  &LayerResult::sigma_mp,
+                               &LayerResult::mp_softrank, &LayerResult::bulk_min,
+                               &LayerResult::bulk_max,    &LayerResult::W_scale};
+constexpr MpColumns kRandMpColumns{&LayerResult::rand_num_spikes,  &LayerResult::rand_sigma_mp,
+                                   &LayerResult::rand_mp_softrank, &LayerResult::rand_bulk_min,
+                                   &LayerResult::rand_bulk_max,    &LayerResult::rand_W_scale};
+
+void StoreMpFit(const MpFitResult& mp, const MpColumns& to, LayerResult* r) {
+  r->*to.num_spikes = mp.num_spikes;
+  r->*to.sigma_mp = mp.sigma_mp;
+  r->*to.mp_softrank = mp.mp_softrank;
+  r->*to.bulk_min = mp.bulk_min;
+  r->*to.bulk_max = mp.bulk_max;
+  r->*to.W_scale = mp.W_scale;
 }
 
 // The reference's weight scaling (apply_normalize_Wmats): conv2d slices by sqrt(1/2)
@@ -60,7 +88,7 @@ Engine::~Engine() = default;
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineConfig& config) {
   std::string note;
   absl::StatusOr<std::unique_ptr<Backend>> backend =
-      CreateBackend(config.device, config.threads, &note);
+      CreateBackend(config.device, config.threads, &note, config.cuda_lanes);
   if (!backend.ok()) return backend.status();
   std::unique_ptr<Engine> engine = CreateWithBackend(config, *std::move(backend));
   engine->backend_note_ = std::move(note);
@@ -179,9 +207,9 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   }
   if (fit.ok) {
     r.status = LayerStatus::kSuccess;
-    r.warning = fit.alpha < 2.0   ? LayerWarning::kOverTrained
-                : fit.alpha > 6.0 ? LayerWarning::kUnderTrained
-                                  : LayerWarning::kNone;
+    r.warning = fit.alpha < kAlphaOverTrained    ? LayerWarning::kOverTrained
+                : fit.alpha > kAlphaUnderTrained ? LayerWarning::kUnderTrained
+                                                 : LayerWarning::kNone;
   } else {
     r.status = LayerStatus::kFailed;
     r.warning = LayerWarning::kFailed;
@@ -190,13 +218,7 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   ComputeNormMetrics(pooled, plan.N, &r);
 
   if (opt.mp_fit) {
-    const MpFitResult mp = FitMarchenkoPastur(pooled, plan.N, plan.M);
-    r.num_spikes = mp.num_spikes;
-    r.sigma_mp = mp.sigma_mp;
-    r.mp_softrank = mp.mp_softrank;
-    r.bulk_min = mp.bulk_min;
-    r.bulk_max = mp.bulk_max;
-    r.W_scale = mp.W_scale;
+    StoreMpFit(FitMarchenkoPastur(pooled, plan.N, plan.M), kMpColumns, &r);
   }
   if (opt.randomize) {
     // Reference apply_random_esd: 5 replicas when there are < 100 eigenvalues for
@@ -229,14 +251,8 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
     r.rand_distance = JensenShannonDistance(pooled, rand_one);
     r.ww_softrank = rand_one.back() / pooled.back();
     r.ww_maxdist = pooled.back() - rand_one.back();
-    const MpFitResult mp = FitMarchenkoPastur(rand_evals, plan.N, plan.M);
-    r.rand_num_spikes = mp.num_spikes;
-    r.num_traps = mp.num_spikes;
-    r.rand_sigma_mp = mp.sigma_mp;
-    r.rand_mp_softrank = mp.mp_softrank;
-    r.rand_bulk_max = mp.bulk_max;
-    r.rand_bulk_min = mp.bulk_min;
-    r.rand_W_scale = mp.W_scale;
+    StoreMpFit(FitMarchenkoPastur(rand_evals, plan.N, plan.M), kRandMpColumns, &r);
+    r.num_traps = r.rand_num_spikes;  // spikes of the randomized spectrum: correlation traps
   }
   if (opt.detx) {
     const DetX d = ComputeDetX(pooled);

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "readers/checked_math.h"
+#include "htsr/base/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/json_parser.h"
 #include "readers/mapped_file.h"

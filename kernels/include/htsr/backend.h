@@ -31,7 +31,32 @@ struct PowerLawScan {
   double D = -1;
 };
 
-enum class Device : uint8_t { kAuto, kCpu, kCuda };
+enum class DeviceKind : uint8_t { kAuto, kCpu, kCuda };
+
+// Where an engine computes: a kind and, for CUDA, which device (cudaSetDevice's ordinal;
+// kAuto uses it too when it finds a GPU). Device::kCpu etc. are the ordinal-0 devices.
+struct Device {
+  DeviceKind kind = DeviceKind::kAuto;
+  int ordinal = 0;
+
+  static const Device kAuto;
+  static const Device kCpu;
+  static const Device kCuda;
+
+  friend bool operator==(const Device&, const Device&) = default;
+};
+inline constexpr Device Device::kAuto{DeviceKind::kAuto, 0};
+inline constexpr Device Device::kCpu{DeviceKind::kCpu, 0};
+inline constexpr Device Device::kCuda{DeviceKind::kCuda, 0};
+
+// "auto", "cpu", "cuda" or "cuda:N" (N = 0..1023), as --device takes it on the CLI and the
+// server. InvalidArgument otherwise ("cuda:x", "cuda:-1", "gpu").
+absl::StatusOr<Device> ParseDevice(std::string_view text);
+// The inverse: "auto", "cpu", "cuda" (ordinal 0) or "cuda:N".
+std::string DeviceName(const Device& device);
+
+// Concurrent calls a CUDA backend runs on its own streams ("lanes").
+inline constexpr int kMaxCudaLanes = 8;
 
 class Backend {
  public:
@@ -61,8 +86,10 @@ int CudaDeviceCount();
 // The one place that picks a backend (docs/architecture.md rule 1). kAuto: CUDA when a device is
 // visible, else CPU, and `note` says so. kCuda without a device: FailedPrecondition.
 // `cpu_threads` bounds the CPU backend's BLAS/LAPACK and scan threads (0 = all cores).
+// `cuda_lanes` (1..kMaxCudaLanes) is the CUDA backend's concurrent calls; 0 = its default
+// (HTSR_CUDA_LANES when set, else 2).
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(Device device, int cpu_threads,
-                                                       std::string* note);
+                                                       std::string* note, int cuda_lanes = 0);
 
 // Always available; the reference backend.
 std::unique_ptr<Backend> CreateCpuBackend(int threads);

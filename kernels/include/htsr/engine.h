@@ -21,7 +21,8 @@ namespace htsr {
 
 struct EngineConfig {
   AnalysisOptions options;
-  Device device = Device::kCpu;
+  Device device = Device::kCpu;  // kind and CUDA ordinal ("cuda:1")
+  int cuda_lanes = 0;       // CUDA backend's concurrent calls (1..kMaxCudaLanes); 0 = its default
   int threads = 0;          // worker threads for layers (0 = hardware concurrency)
   bool keep_evals = false;  // fill LayerResult::evals (reports)
 };
@@ -85,6 +86,13 @@ bool IsLargeLayer(const LayerPlan& plan);
 // overlaps the current solve (GPU). The server follows this, not IsLargeLayer, because a
 // lock held around a whole GPU layer would serialise that CPU work too.
 bool SolvesAlone(const Engine& engine, const LayerPlan& plan);
+
+// Whether AnalyzeModel runs this layer with every BLAS thread rather than one: a layer it
+// solves alone (SolvesAlone), and also the only layer left for the worker pool, which then
+// has one worker and nothing to share the cores with. `small_layers` counts the model's
+// plans that are not SolvesAlone, skipped ones included. The one statement of the rule:
+// the server follows it too, to return embedded mode's bits.
+bool RunsWithAllBlasThreads(const Engine& engine, const LayerPlan& plan, size_t small_layers);
 
 struct ModelCallbacks {
   // Which planned layers to analyse (the CLI's --layers); unset = all. Layers not

@@ -24,7 +24,8 @@ struct TensorInfo {
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
 
-  // Product of the dimensions; nullopt on overflow of int64.
+  // Product of the dimensions; nullopt for a negative dimension or on overflow of int64
+  // (htsr/base/checked_math.h).
   std::optional<int64_t> NumElements() const;
 };
 

@@ -2,8 +2,8 @@
 // one CSV quoter for the whole product. The text is often hostile (tensor names from
 // files, model names and status messages from clients), so every control character is
 // escaped, never passed through.
-#ifndef HTSR_TEXT_ESCAPE_H_
-#define HTSR_TEXT_ESCAPE_H_
+#ifndef HTSR_BASE_TEXT_ESCAPE_H_
+#define HTSR_BASE_TEXT_ESCAPE_H_
 
 #include <string>
 #include <string_view>
@@ -20,4 +20,4 @@ std::string CsvField(std::string_view s);
 
 }  // namespace htsr
 
-#endif  // HTSR_TEXT_ESCAPE_H_
+#endif  // HTSR_BASE_TEXT_ESCAPE_H_

@@ -1,4 +1,4 @@
-#include "htsr/text_escape.h"
+#include "htsr/base/text_escape.h"
 
 #include <cstdint>
 #include <cstdio>
