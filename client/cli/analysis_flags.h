@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "analysis/layer_filter.h"
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 #include "htsr/engine.h"
 
 namespace htsr::cli {

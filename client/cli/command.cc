@@ -59,7 +59,7 @@ int Invocation::UsageError(absl::string_view message) const {
 }
 
 ArgParser ParserFor(const CommandSpec& command) {
-  ArgParser p(command.name, command.usage, command.description);
+  ArgParser p(absl::StrCat("htsr ", command.name), command.usage, command.description);
   if (*command.formats) {
     const std::string formats = command.formats;
     p.AddFlag({"format", formats, "output format", formats.substr(0, formats.find('|'))});

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 
 namespace htsr::cli {
 

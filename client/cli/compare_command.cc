@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 #include "cli/command.h"
 #include "cli/trend_flags.h"
 #include "model/diagnostics.h"

@@ -2,7 +2,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 #include "cli/command.h"
 #include "scan/db_export.h"
 #include "scan/scan_store.h"

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "analysis/remote_pool.h"
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 
 namespace htsr::cli {
 

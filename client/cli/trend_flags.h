@@ -4,7 +4,7 @@
 #define HTSR_CLIENT_CLI_TREND_FLAGS_H_
 
 #include "absl/status/statusor.h"
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 #include "trends/trend_analysis.h"
 #include "trends/trend_inputs.h"
 

@@ -34,12 +34,12 @@ def without_remote_flags(args):
 
 
 def server_help_lists_flags(server):
-    """`htsr-server --help` explains every flag (Abseil lists none by default: it looks for
-    flags in a file named like the program)."""
+    """`htsr-server --help` explains every option (the server uses htsr's own parser and
+    option table, server/server_options.cc)."""
     p = subprocess.run([server, "--help"], capture_output=True, text=True, timeout=60)
     text = p.stdout + p.stderr
-    missing = [f for f in ("--listen", "--queue_bytes", "--buffer_cache_bytes", "--device",
-                           "--tls_cert", "--auth_token_file") if f not in text]
+    missing = [f for f in ("--listen", "--queue-bytes", "--buffer-cache-bytes", "--device",
+                           "--tls-cert", "--auth-token-file") if f not in text]
     print(f"htsr-server --help: {'lists the flags' if not missing else f'MISSING {missing}'}")
     return not missing
 

@@ -83,7 +83,7 @@ TEST(CommandFrameworkTest, UsageErrorsAreTheSameForEveryCommand) {
       {{"describe", "m", "--mp-fit"}, "unknown option --mp-fit for 'htsr describe'"},
       {{"compare", "f", "--layers"}, "unknown option --layers for 'htsr compare'"},
       {{"analyze", "m", "--layers"}, "--layers needs a value (SPEC)"},
-      {{"analyze", "m", "--quiet=yes"}, "--quiet takes no value"},
+      {{"analyze", "m", "--quiet=yes"}, "--quiet is a switch: it takes no value"},
   };
   for (const Case& c : cases) {
     const Outcome r = Call(c.argv);

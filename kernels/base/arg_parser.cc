@@ -1,15 +1,38 @@
-#include "cli/arg_parser.h"
+#include "htsr/base/arg_parser.h"
 
 #include <charconv>
+#include <cmath>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace htsr::cli {
+namespace htsr {
+namespace {
 
-bool ParsedArgs::Has(std::string_view flag) const { return values_.find(flag) != values_.end(); }
+// The documented spelling uses dashes; underscores are accepted so that scripts written
+// for either spelling keep working.
+std::string Canonical(std::string_view name) {
+  std::string s(name);
+  for (char& c : s) {
+    if (c == '_') c = '-';
+  }
+  return s;
+}
+
+}  // namespace
+
+bool ParsedArgs::Has(std::string_view flag) const {
+  if (auto it = switches_.find(flag); it != switches_.end()) return it->second;
+  return values_.find(flag) != values_.end();
+}
+
+bool ParsedArgs::GetSwitch(std::string_view flag, bool fallback) const {
+  auto it = switches_.find(flag);
+  return it == switches_.end() ? fallback : it->second;
+}
 
 std::optional<std::string> ParsedArgs::Get(std::string_view flag) const {
   auto it = values_.find(flag);
@@ -40,8 +63,24 @@ absl::StatusOr<int64_t> ParsedArgs::GetInt(std::string_view flag, int64_t fallba
   return out;
 }
 
-ArgParser::ArgParser(std::string command, std::string usage, std::string description)
-    : command_(std::move(command)), usage_(std::move(usage)), description_(std::move(description)) {
+absl::StatusOr<double> ParsedArgs::GetDouble(std::string_view flag, double fallback, double min,
+                                             double max) const {
+  auto v = Get(flag);
+  if (!v) return fallback;
+  double out = 0;
+  if (!absl::SimpleAtod(*v, &out) || !std::isfinite(out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), " expects a number, got '", *v, "'"));
+  }
+  if (out < min || out > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), " must be in [", min, ", ", max, "], got ", *v));
+  }
+  return out;
+}
+
+ArgParser::ArgParser(std::string program, std::string usage, std::string description)
+    : program_(std::move(program)), usage_(std::move(usage)), description_(std::move(description)) {
   AddFlag({"help", "", "show this help and exit", ""});
 }
 
@@ -70,23 +109,31 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args
       continue;
     }
     if (a == "-h") {
-      out.values_["help"] = "";
+      out.switches_["help"] = true;
       continue;
     }
     std::string_view body = std::string_view(a).substr(2);
-    std::string name(body.substr(0, body.find('=')));
+    const size_t eq = body.find('=');
+    const std::string name = Canonical(body.substr(0, eq));
     const FlagSpec* spec = Find(name);
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option --", name, " for 'htsr ",
-                                                     command_, "' (see 'htsr ", command_,
-                                                     " --help')"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option --", name, " for '", program_,
+                                                     "' (see '", program_, " --help')"));
     }
-    const size_t eq = body.find('=');
     if (spec->value_name.empty()) {
+      bool on = true;
       if (eq != std::string_view::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+        const std::string_view v = body.substr(eq + 1);
+        if (v == "true" || v == "1") {
+          on = true;
+        } else if (v == "false" || v == "0") {
+          on = false;
+        } else {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", name, " is a switch: it takes no value (or =true, =false)"));
+        }
       }
-      out.values_[name] = "";
+      out.switches_[name] = on;
     } else if (eq != std::string_view::npos) {
       out.values_[name] = std::string(body.substr(eq + 1));
     } else {
@@ -101,7 +148,7 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args
 }
 
 std::string ArgParser::Help() const {
-  std::string s = absl::StrCat("usage: htsr ", command_, " ", usage_, "\n\n", description_, "\n");
+  std::string s = absl::StrCat("usage: ", program_, " ", usage_, "\n\n", description_, "\n");
   if (flags_.size() > 1) s += "\noptions:\n";
   for (const auto& f : flags_) {
     std::string left = absl::StrCat("  --", f.name);
@@ -117,4 +164,4 @@ std::string ArgParser::Help() const {
   return s;
 }
 
-}  // namespace htsr::cli
+}  // namespace htsr
