@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "htsr/status_macros.h"
 #include "readers/format_readers.h"
+#include "readers/hdf5_file.h"
 #include "readers/mapped_file.h"
 #include "readers/npy_format.h"
 #include "readers/zip_archive.h"
@@ -43,10 +45,16 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
   const auto b = file.bytes;
   if (LooksLikeZip(b)) {
     HTSR_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+    // Keras 3 .keras: model.weights.h5 beside config.json and metadata.json.
+    if (zip.Find("model.weights.h5") != nullptr ||
+        (zip.Find("config.json") != nullptr && zip.Find("metadata.json") != nullptr)) {
+      return OpenKeras(std::move(file));
+    }
     if (IsPytorchZip(zip)) return OpenPytorch(std::move(file));
     return OpenNpz(std::move(file));
   }
   if (LooksLikeNpy(b)) return OpenNpy(std::move(file));
+  if (LooksLikeHdf5(b.first(std::min<size_t>(b.size(), 8)))) return OpenHdf5(std::move(file));
   // safetensors: 8-byte length, then the JSON header's '{'. Checked before the pickle
   // test: a header length whose low byte is 0x80 would otherwise look like pickle PROTO
   // (a legacy PyTorch file has its magic number, never '{', at byte 8).
@@ -65,6 +73,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
     }
     return OpenShardedIndex(std::move(file));
   }
+  if (LooksLikeHdf5(b)) return OpenHdf5(std::move(file));  // after a user block
   return absl::InvalidArgumentError(
       absl::StrCat(file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
                    "); expected safetensors, PyTorch zip, .npz, .npy or a *.index.json"));
