@@ -248,8 +248,8 @@ class KerasReader : public ReaderBase {
       const auto& s = walk_.skipped_links;
       AddNote(absl::StrCat(
           Path(), ": ", s.size(), " HDF5 link", s.size() == 1 ? "" : "s", " not followed: ",
-          absl::StrJoin(s.begin(), s.begin() + std::min<size_t>(s.size(), 3), "; "),
-          s.size() > 3 ? "; ..." : ""));
+          absl::StrJoin(s.begin(), s.begin() + std::min<size_t>(s.size(), 8), "; "),
+          s.size() > 8 ? "; ..." : ""));
     }
     LeaveOut(std::move(left_out), "types");
     return absl::OkStatus();

@@ -22,8 +22,8 @@
 namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
-inline constexpr const char* kReaders[] = {"safetensors", "npy",  "npz", "pytorch",
-                                           "pickle",      "json", "zip", "any"};
+inline constexpr const char* kReaders[] = {"safetensors", "npy", "npz", "pytorch", "pickle",
+                                           "json",        "zip", "any", "keras"};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {
@@ -61,6 +61,9 @@ inline std::string ExerciseReader(const std::string& reader, const uint8_t* data
     r = OpenNpz(file);
   } else if (reader == "pytorch") {
     r = OpenPytorch(file);
+  } else if (reader == "keras") {
+    // .keras archives and HDF5 files, as the dispatch routes them.
+    r = LooksLikeZip(file.bytes) ? OpenKeras(file) : OpenHdf5(file);
   } else if (reader == "any") {
     r = OpenFileBytes(file, /*allow_index=*/false);
   } else if (reader == "pickle") {

@@ -23,6 +23,9 @@ Files:
   real.npz         the same weights in the PyTorch layout htsr reads from npz ("<layer>.weight":
                    Dense/Embedding as stored (in, out), conv (out, in, kh[, kw])), with biases
   legacy.h5        conv4 and dense6_3 in Keras' legacy HDF5 format (model.save("x.h5"))
+  small.keras      a tiny Keras 3 model of random weights (fuzz seed)
+  keras2_weights.npz  what htsr must read from keras2_weights.h5 (engine layout, little-endian)
+  keras2_weights_userblock.h5  one dataset behind a 512-byte user block
   keras2_weights.h5  hand-written Keras 2 weights-only layout (layer_names, weight_names,
                    "kernel:0"), with an f16 kernel, a big-endian f64 kernel and an int32 variable
   hostile_links.h5   soft-link cycle, hard-link loop, external link to /etc/passwd, one dataset
@@ -108,6 +111,7 @@ def npz_of(spec):
 
 def keras2_weights(path):
     rng = np.random.default_rng(3)
+    expected = {}
     with h5py.File(path, "w") as f:
         f.attrs["layer_names"] = np.array([b"dense_1", b"conv", b"emb", b"counter"])
         f.attrs["backend"] = b"tensorflow"
@@ -117,6 +121,11 @@ def keras2_weights(path):
             g.attrs["weight_names"] = np.array([f"{name}/{w}".encode() for w, _ in weights])
             for w, v in weights:
                 g.create_dataset(f"{name}/{w}", data=v)
+                key = name + "." + w.split(":")[0]
+                if w == "kernel:0" or w == "embeddings:0":
+                    key = name + ".weight"
+                    v = v.transpose(3, 2, 0, 1) if v.ndim == 4 else v
+                expected[key] = np.ascontiguousarray(v.astype(v.dtype.newbyteorder("<")))
         layer("dense_1", [("kernel:0", rng.standard_normal((20, 12)).astype(np.float16)),
                           ("bias:0", np.zeros(12, np.float32))])
         layer("conv", [("kernel:0", rng.standard_normal((3, 3, 4, 16)).astype(">f8")),
@@ -124,6 +133,23 @@ def keras2_weights(path):
         layer("emb", [("embeddings:0", rng.standard_normal((50, 11)).astype(np.float32))])
         layer("counter", [("count:0", np.arange(12, dtype=np.int32).reshape(3, 4))])
         f.create_dataset("optimizer_weights/m:0", data=np.ones((20, 12), np.float32))
+    np.savez(path[:-3] + ".npz", **{k: v for k, v in expected.items() if v.dtype.kind == "f"})
+    # The same file behind a 512-byte user block (HDF5 then looks for its signature at 512).
+    with h5py.File(path[:-3] + "_userblock.h5", "w", userblock_size=512) as f:
+        f.create_dataset("w.weight", data=expected["emb.weight"])
+
+
+def small_keras(path):
+    """A tiny Keras 3 model (fuzz seed): Dense, Conv2D, Conv1D, Embedding, random weights."""
+    import keras
+    from keras import layers
+    rng = np.random.default_rng(5)
+    ins = [keras.Input((6,)), keras.Input((5, 5, 3)), keras.Input((7, 2)), keras.Input((3,), dtype="int32")]
+    ls = [layers.Dense(4), layers.Conv2D(2, 2), layers.Conv1D(3, 2), layers.Embedding(9, 4)]
+    model = keras.Model(ins, [l(x) for l, x in zip(ls, ins)])
+    for l in ls:
+        l.set_weights([rng.standard_normal(w.shape).astype(np.float32) for w in l.get_weights()])
+    model.save(path)
 
 
 def hostile(links_path, data_path):
@@ -153,12 +179,7 @@ def reference(model_path, csv_path):
     logging.disable(logging.WARNING)
     model = keras.models.load_model(model_path)
     details = ww.WeightWatcher(model=model).analyze(plot=False, savefig=False)
-    cols = ["layer_id", "name", "N", "M", "rf", "num_evals", "alpha", "xmin", "xmax", "D",
-            "sigma", "lambda_max", "sv_max", "sv_min", "log_norm", "log_spectral_norm",
-            "stable_rank", "mp_softrank", "rank_loss", "weak_rank_loss", "alpha_weighted",
-            "log_alpha_norm", "entropy", "num_pl_spikes", "layer_type"]
-    details[[c for c in cols if c in details.columns]].to_csv(csv_path, index=False,
-                                                            float_format="%.17g")
+    open(csv_path, "w").write(details.to_csv(index=False, float_format="%.17g"))
 
 
 def main():
@@ -184,6 +205,7 @@ def main():
     legacy.save(os.path.join(OUT, "legacy.h5"))
 
     keras2_weights(os.path.join(OUT, "keras2_weights.h5"))
+    small_keras(os.path.join(OUT, "small.keras"))
     hostile(os.path.join(OUT, "hostile_links.h5"), os.path.join(OUT, "hostile_data.h5"))
     if a.reference:
         reference(os.path.join(OUT, "real.keras"), os.path.join(OUT, "real.ww.csv"))
