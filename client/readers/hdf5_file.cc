@@ -2,7 +2,6 @@
 #include "readers/hdf5_file.h"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include <algorithm>
 #include <cstring>
@@ -161,6 +160,26 @@ void Reclaim(hid_t mem, hid_t space, void* buf) {
   H5Dvlen_reclaim(mem, space, H5P_DEFAULT, buf);
 #endif
 }
+
+// File-image callbacks that hand HDF5 the caller's bytes and never copy, grow or free them
+// (what H5LTopen_file_image does with DONT_COPY | DONT_RELEASE, without its 72-byte leak
+// per file in HDF5 1.10). The file is opened read-only, so HDF5 never writes to the image.
+struct ImageUdata {
+  const void* data = nullptr;
+  size_t size = 0;
+};
+
+void* ImageMalloc(size_t size, H5FD_file_image_op_t, void* udata) {
+  const auto* u = static_cast<const ImageUdata*>(udata);
+  return size == u->size ? const_cast<void*>(u->data) : nullptr;
+}
+void* ImageMemcpy(void* dest, const void* src, size_t, H5FD_file_image_op_t, void*) {
+  return dest == src ? dest : nullptr;  // source and destination are the same bytes
+}
+void* ImageRealloc(void*, size_t, H5FD_file_image_op_t, void*) { return nullptr; }
+herr_t ImageFree(void*, H5FD_file_image_op_t, void*) { return 0; }
+void* UdataCopy(void* udata) { return udata; }
+herr_t UdataFree(void*) { return 0; }
 
 class Walker {
  public:
@@ -431,6 +450,7 @@ bool LooksLikeHdf5(std::span<const std::byte> bytes) {
 }
 
 struct Hdf5File::Handles {
+  ImageUdata image;  // outlives `file`
   hid_t file = -1;
   std::vector<hid_t> datasets;  // parallel to Hdf5File::datasets_
 
@@ -459,9 +479,22 @@ absl::StatusOr<std::shared_ptr<Hdf5File>> Hdf5File::Open(std::string name,
   std::shared_ptr<Hdf5File> f(new Hdf5File(std::move(name), std::move(owner)));
   f->image_size_ = image.size();
   Hdf5Lock lock;
-  // Read-only, without a copy: HDF5 reads the caller's bytes and never writes or frees them.
-  const hid_t id = H5LTopen_file_image(const_cast<std::byte*>(image.data()), image.size(),
-                                       H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+  // Read-only, without a copy: HDF5 reads the caller's bytes through the core driver.
+  f->handles_->image = ImageUdata{image.data(), image.size()};
+  H5FD_file_image_callbacks_t callbacks = {ImageMalloc, ImageMemcpy, ImageRealloc,       ImageFree,
+                                           UdataCopy,   UdataFree,   &f->handles_->image};
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.ok() || H5Pset_fapl_core(fapl.get(), 1 << 16, /*backing_store=*/0) < 0 ||
+      H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0 ||
+      H5Pset_file_image(fapl.get(), const_cast<std::byte*>(image.data()), image.size()) < 0) {
+    return absl::InternalError(
+        absl::StrCat(f->name_, ": HDF5 cannot take the file image", Hdf5Why()));
+  }
+  // The core driver takes two files of the same name for one open file: every image gets
+  // its own name.
+  static uint64_t opened = 0;
+  const std::string image_name = absl::StrCat("htsr-image-", ++opened, ".h5");
+  const hid_t id = H5Fopen(image_name.c_str(), H5F_ACC_RDONLY, fapl.get());
   if (id < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(f->name_, ": HDF5 cannot open the file", Hdf5Why()));

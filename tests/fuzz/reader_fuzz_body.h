@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "hdf5_sanitizer_hooks.h"
 #include "readers/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/json_parser.h"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../../../fuzz/hdf5_sanitizer_hooks.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
