@@ -4,7 +4,7 @@
 # in /usr/local/cuda/bin) the CUDA backend is built too.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config git ca-certificates
-      libabsl-dev libopenblas-dev liblapacke-dev zlib1g-dev
+      libabsl-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libsqlite3-dev libssl-dev python3 python3-venv python3-pip clang clang-format chromium)

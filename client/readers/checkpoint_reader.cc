@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "htsr/status_macros.h"
 #include "readers/format_readers.h"
+#include "readers/hdf5_file.h"
 #include "readers/mapped_file.h"
 #include "readers/npy_format.h"
 #include "readers/zip_archive.h"
@@ -44,12 +46,18 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
   const auto b = file.bytes;
   if (LooksLikeZip(b)) {
     HTSR_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(file));
+    // Keras 3 .keras: model.weights.h5 beside config.json and metadata.json.
+    if (zip.Find("model.weights.h5") != nullptr ||
+        (zip.Find("config.json") != nullptr && zip.Find("metadata.json") != nullptr)) {
+      return OpenKeras(std::move(file));
+    }
     if (IsPytorchZip(zip)) return OpenPytorch(std::move(file));
     return OpenNpz(std::move(file));
   }
   if (LooksLikeNpy(b)) return OpenNpy(std::move(file));
   // Before safetensors: byte 8 is the low byte of a GGUF tensor count, '{' for 123 tensors.
   if (b.size() >= 4 && std::memcmp(b.data(), "GGUF", 4) == 0) return OpenGguf(std::move(file));
+  if (LooksLikeHdf5(b.first(std::min<size_t>(b.size(), 8)))) return OpenHdf5(std::move(file));
   // safetensors: 8-byte length, then the JSON header's '{'. Checked before the pickle
   // test: a header length whose low byte is 0x80 would otherwise look like pickle PROTO
   // (a legacy PyTorch file has its magic number, never '{', at byte 8).
@@ -68,9 +76,10 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
     }
     return OpenShardedIndex(std::move(file));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
-                   "); expected safetensors, PyTorch zip, .npz, .npy, GGUF or a *.index.json"));
+  if (LooksLikeHdf5(b)) return OpenHdf5(std::move(file));  // after a user block
+  return absl::InvalidArgumentError(absl::StrCat(
+      file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
+      "); expected safetensors, PyTorch zip, .npz, .npy, GGUF, Keras/HDF5 or a *.index.json"));
 }
 
 }  // namespace readers

@@ -19,6 +19,10 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpz(FileBytes file);
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file);
 // GGUF v2/v3 (the caller has seen "GGUF").
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenGguf(FileBytes file);
+// A Keras 3 .keras archive (a zip holding model.weights.h5; see keras_reader.cc).
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenKeras(FileBytes file);
+// An HDF5 file: Keras .h5 / .weights.h5, or any HDF5 file of float datasets.
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenHdf5(FileBytes file);
 // A Hugging Face *.index.json (weight_map) and the shards beside it.
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file);
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "hdf5_sanitizer_hooks.h"
 #include "htsr/base/checked_math.h"
 #include "readers/format_readers.h"
 #include "readers/json_parser.h"
@@ -23,7 +24,7 @@ namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
 inline constexpr const char* kReaders[] = {"safetensors", "npy", "npz",  "pytorch", "pickle",
-                                           "json",        "zip", "gguf", "any"};
+                                           "json",        "zip", "gguf", "any",     "keras"};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {
@@ -63,6 +64,9 @@ inline std::string ExerciseReader(const std::string& reader, const uint8_t* data
     r = OpenPytorch(file);
   } else if (reader == "gguf") {
     r = OpenGguf(file);
+  } else if (reader == "keras") {
+    // .keras archives and HDF5 files, as the dispatch routes them.
+    r = LooksLikeZip(file.bytes) ? OpenKeras(file) : OpenHdf5(file);
   } else if (reader == "any") {
     r = OpenFileBytes(file, /*allow_index=*/false);
   } else if (reader == "pickle") {
