@@ -2,8 +2,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "htsr/base/arg_parser.h"
 #include "cli/command.h"
+#include "htsr/base/arg_parser.h"
 #include "scan/db_export.h"
 #include "scan/scan_store.h"
 
