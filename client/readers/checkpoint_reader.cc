@@ -13,6 +13,7 @@
 #include "readers/format_readers.h"
 #include "readers/mapped_file.h"
 #include "readers/npy_format.h"
+#include "readers/onnx_format.h"
 #include "readers/zip_archive.h"
 
 namespace htsr {
@@ -64,6 +65,15 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
           file.name, ": a JSON shard index can only be opened from a file or directory"));
     }
     return OpenShardedIndex(std::move(file));
+  }
+  // ONNX has no magic number: tried last, on its first field (onnx_format.h, LooksLikeOnnx).
+  if (onnx::LooksLikeOnnx(b)) {
+#ifdef HTSR_HAVE_ONNX
+    return OpenOnnx(std::move(file));
+#else
+    return absl::UnimplementedError(absl::StrCat(
+        file.name, ": an ONNX model, but this htsr was built without protobuf (libprotobuf-dev)"));
+#endif
   }
   return absl::InvalidArgumentError(
       absl::StrCat(file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),

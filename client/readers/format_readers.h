@@ -17,6 +17,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpy(FileBytes file);
 // `file` is a zip archive in both (the caller has seen "PK\3\4").
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenNpz(FileBytes file);
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenPytorch(FileBytes file);
+// An ONNX ModelProto (onnx_reader.cc; only in builds with protobuf, HTSR_HAVE_ONNX).
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenOnnx(FileBytes file);
 // A Hugging Face *.index.json (weight_map) and the shards beside it.
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file);
 
