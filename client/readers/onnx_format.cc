@@ -140,12 +140,18 @@ class Walker {
   absl::Status Model() {
     Fields fields(file_, 0, name_, "ModelProto");
     Field f;
+    bool has_graph = false;
     while (true) {
       HTSR_ASSIGN_OR_RETURN(bool more, fields.Next(&f));
       if (!more) break;
       if (f.number != 7) continue;  // graph; ir_version, opset_import, metadata: not needed
       if (f.wire != kLen) return fields.WireTypeError(f, "a GraphProto");
       HTSR_RETURN_IF_ERROR(Graph(f.payload, fields.OffsetOf(f.payload)));
+      has_graph = true;
+    }
+    if (!has_graph) {
+      return absl::InvalidArgumentError(absl::StrCat(name_, ": ONNX ModelProto of ", file_.size(),
+                                                     " bytes has no graph (truncated file?)"));
     }
     return absl::OkStatus();
   }
