@@ -436,7 +436,7 @@ absl::Status OnnxReader::Parse() {
   if (renamed > 0) {
     AddNote(absl::StrCat(Path(), ": ", renamed,
                          renamed == 1 ? " initializer feeds" : " initializers feed",
-                         " a weight input (Gemm or MatMul B, Conv W, Gather data) and is listed as "
+                         " a weight input (Gemm or MatMul B, Conv W, Gather data), listed as "
                          "'<initializer>.weight'",
                          transposed > 0 ? absl::StrCat("; ", transposed,
                                                        " stored (in, out) (MatMul, Gemm with "

@@ -23,7 +23,11 @@ namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
 inline constexpr const char* kReaders[] = {"safetensors", "npy",  "npz", "pytorch",
-                                           "pickle",      "json", "zip", "any"};
+                                           "pickle",      "json", "zip", "any",
+#ifdef HTSR_HAVE_ONNX
+                                           "onnx"
+#endif
+};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {
@@ -61,6 +65,10 @@ inline std::string ExerciseReader(const std::string& reader, const uint8_t* data
     r = OpenNpz(file);
   } else if (reader == "pytorch") {
     r = OpenPytorch(file);
+#ifdef HTSR_HAVE_ONNX
+  } else if (reader == "onnx") {
+    r = OpenOnnx(file);
+#endif
   } else if (reader == "any") {
     r = OpenFileBytes(file, /*allow_index=*/false);
   } else if (reader == "pickle") {
