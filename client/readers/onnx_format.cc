@@ -150,8 +150,9 @@ class Walker {
       has_graph = true;
     }
     if (!has_graph) {
-      return absl::InvalidArgumentError(absl::StrCat(name_, ": ONNX ModelProto of ", file_.size(),
-                                                     " bytes has no graph (truncated file?)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ": ONNX ModelProto of ", file_.size(),
+                       " bytes has no graph (not an ONNX model, or a truncated one)"));
     }
     return absl::OkStatus();
   }
