@@ -16,6 +16,7 @@
 #include "readers/hdf5_file.h"
 #include "readers/mapped_file.h"
 #include "readers/npy_format.h"
+#include "readers/onnx_format.h"
 #include "readers/zip_archive.h"
 
 namespace htsr {
@@ -77,9 +78,19 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
     return OpenShardedIndex(std::move(file));
   }
   if (LooksLikeHdf5(b)) return OpenHdf5(std::move(file));  // after a user block
-  return absl::InvalidArgumentError(absl::StrCat(
-      file.name, ": unrecognized checkpoint format (", FirstBytesHex(b),
-      "); expected safetensors, PyTorch zip, .npz, .npy, GGUF, Keras/HDF5 or a *.index.json"));
+  // ONNX has no magic number: tried last, on its first field (onnx_format.h, LooksLikeOnnx).
+  if (onnx::LooksLikeOnnx(b)) {
+#ifdef HTSR_HAVE_ONNX
+    return OpenOnnx(std::move(file));
+#else
+    return absl::UnimplementedError(absl::StrCat(
+        file.name, ": an ONNX model, but this htsr was built without protobuf (libprotobuf-dev)"));
+#endif
+  }
+  return absl::InvalidArgumentError(absl::StrCat(file.name, ": unrecognized checkpoint format (",
+                                                 FirstBytesHex(b),
+                                                 "); expected safetensors, PyTorch zip, .npz, "
+                                                 ".npy, GGUF, ONNX, Keras/HDF5 or a *.index.json"));
 }
 
 }  // namespace readers

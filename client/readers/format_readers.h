@@ -23,6 +23,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenGguf(FileBytes file);
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenKeras(FileBytes file);
 // An HDF5 file: Keras .h5 / .weights.h5, or any HDF5 file of float datasets.
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenHdf5(FileBytes file);
+// An ONNX ModelProto (onnx_reader.cc; only in builds with protobuf, HTSR_HAVE_ONNX).
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenOnnx(FileBytes file);
 // A Hugging Face *.index.json (weight_map) and the shards beside it.
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes index_file);
 

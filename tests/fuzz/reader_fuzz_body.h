@@ -24,7 +24,11 @@ namespace htsr::readers::fuzz {
 
 // Readers by the name of their regression folder.
 inline constexpr const char* kReaders[] = {"safetensors", "npy", "npz",  "pytorch", "pickle",
-                                           "json",        "zip", "gguf", "any",     "keras"};
+                                           "json",        "zip", "gguf", "any",     "keras",
+#ifdef HTSR_HAVE_ONNX
+                                           "onnx"
+#endif
+};
 
 // Returns "" when every invariant holds, else what broke.
 inline std::string CheckReader(const CheckpointReader& r) {
@@ -67,6 +71,10 @@ inline std::string ExerciseReader(const std::string& reader, const uint8_t* data
   } else if (reader == "keras") {
     // .keras archives and HDF5 files, as the dispatch routes them.
     r = LooksLikeZip(file.bytes) ? OpenKeras(file) : OpenHdf5(file);
+#ifdef HTSR_HAVE_ONNX
+  } else if (reader == "onnx") {
+    r = OpenOnnx(file);
+#endif
   } else if (reader == "any") {
     r = OpenFileBytes(file, /*allow_index=*/false);
   } else if (reader == "pickle") {

