@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "htsr/base/arg_parser.h"
 #include "cli/command.h"
 #include "cli/trend_flags.h"
+#include "htsr/base/arg_parser.h"
 #include "model/diagnostics.h"
 #include "trends/trend_analysis.h"
 #include "trends/trend_inputs.h"
