@@ -85,19 +85,25 @@ inline std::string RawDeflate(const std::string& in) {
 class ZipWriter {
  public:
   void Add(const std::string& name, const std::string& data, bool deflate = false) {
-    Member m;
-    m.name = name;
-    m.data = deflate ? RawDeflate(data) : data;
-    m.method = deflate ? 8 : 0;
-    m.usize = data.size();
-    m.crc = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-    m.offset = out_.size();
-    out_ += LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) + LE<uint16_t>(m.method) +
-            LE<uint32_t>(0) + LE<uint32_t>(m.crc) + LE<uint32_t>(m.data.size()) +
-            LE<uint32_t>(m.usize) + LE<uint16_t>(name.size()) + LE<uint16_t>(0) + name + m.data;
+    Member m = MakeMember(name, data, deflate, out_.size());
+    out_ += LocalRecord(m);
     members_.push_back(m);
   }
+  // A central directory entry only, for a local record already written at `offset`
+  // (hostile archives: entries that share or overlap another's bytes).
+  void AddEntryAt(const std::string& name, const std::string& data, bool deflate, uint64_t offset) {
+    members_.push_back(MakeMember(name, data, deflate, offset));
+  }
+  // The local header and data that Add writes for this member at any offset.
+  static std::string LocalRecord(const std::string& name, const std::string& data,
+                                 bool deflate = false) {
+    return LocalRecord(MakeMember(name, data, deflate, 0));
+  }
+  // A local record with no central directory entry (AddEntryAt may point at it).
+  void AddLocalOnly(const std::string& name, const std::string& data) {
+    out_ += LocalRecord(name, data);
+  }
+  size_t size() const { return out_.size(); }
   // `zip64` saturates the 32-bit fields and writes ZIP64 extra fields and end records.
   std::string Finish(bool zip64 = false) {
     const uint64_t cd_offset = out_.size();
@@ -138,6 +144,23 @@ class ZipWriter {
     uint64_t usize = 0, offset = 0;
     uint32_t crc = 0;
   };
+  static Member MakeMember(const std::string& name, const std::string& data, bool deflate,
+                           uint64_t offset) {
+    Member m;
+    m.name = name;
+    m.data = deflate ? RawDeflate(data) : data;
+    m.method = deflate ? 8 : 0;
+    m.usize = data.size();
+    m.crc = static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    m.offset = offset;
+    return m;
+  }
+  static std::string LocalRecord(const Member& m) {
+    return LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) + LE<uint16_t>(m.method) +
+           LE<uint32_t>(0) + LE<uint32_t>(m.crc) + LE<uint32_t>(m.data.size()) +
+           LE<uint32_t>(m.usize) + LE<uint16_t>(m.name.size()) + LE<uint16_t>(0) + m.name + m.data;
+  }
   std::string out_;
   std::vector<Member> members_;
 };
