@@ -57,6 +57,28 @@ inline std::string Safetensors(const std::string& header, const std::string& dat
   return LE<uint64_t>(header.size()) + header + data;
 }
 
+// `layers` float32 matrices side x side named l0.weight, l1.weight, ... in file order, with
+// pseudo-random entries in [-0.5, 0.5); `*data_start` is the file offset of the first.
+inline std::string DenseSafetensors(int layers, int side, size_t* data_start) {
+  std::string header = "{";
+  std::string data;
+  uint32_t state = 12345;
+  for (int l = 0; l < layers; ++l) {
+    std::vector<float> w(static_cast<size_t>(side) * side);
+    for (float& x : w) {
+      state = state * 1664525u + 1013904223u;
+      x = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+    }
+    const size_t begin = data.size();
+    data += FloatBytes(w);
+    absl::StrAppend(&header, l ? "," : "", "\"l", l, ".weight\":{\"dtype\":\"F32\",\"shape\":[",
+                    side, ",", side, "],\"data_offsets\":[", begin, ",", data.size(), "]}");
+  }
+  header += "}";
+  *data_start = 8 + header.size();
+  return Safetensors(header, data);
+}
+
 inline std::string Npy(const std::string& dict, const std::string& data, int major = 1) {
   std::string header = dict;
   const size_t prefix = major == 1 ? 10 : 12;

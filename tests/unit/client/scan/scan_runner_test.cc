@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include "../readers/reader_test_util.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/checkpoint_analyzer.h"
 #include "test_files.h"
 
 namespace htsr::scan {
@@ -183,6 +185,54 @@ TEST(ScanRunnerTest, StoreErrorsStopTheScan) {
   ScanOptions opt;
   auto stats = RunScan(items, **store, fake.Get(), opt, log);
   EXPECT_FALSE(stats.ok());
+}
+
+// Truncates `path` to `keep` bytes when the first layer is done.
+class TruncatingProgress : public analysis::LayerProgress {
+ public:
+  TruncatingProgress(std::string path, off_t keep) : path_(std::move(path)), keep_(keep) {}
+  void Advance(int64_t, const std::string&) override {
+    if (!done_.exchange(true)) {
+      EXPECT_EQ(::truncate(path_.c_str(), keep_), 0);
+    }
+  }
+  void Finish() override {}
+
+ private:
+  std::string path_;
+  off_t keep_;
+  std::atomic<bool> done_{false};
+};
+
+// A checkpoint truncated while the scan analyses it (the embedded engine, for real) is a
+// failed checkpoint naming the file, not a dead scan (SIGBUS) nor a row of zeros' numbers.
+TEST(ScanRunnerTest, CheckpointTruncatedDuringTheAnalysisFailsNamingIt) {
+  testing::TempDir d;
+  size_t data_start = 0;
+  const std::string path =
+      d.Write("ck/model.safetensors", readers::testing::DenseSafetensors(6, 64, &data_start));
+  EngineConfig config;
+  config.threads = 1;
+  auto engine = Engine::Create(config);
+  ASSERT_TRUE(engine.ok());
+  const off_t keep = static_cast<off_t>(data_start + 64 * 64 * 4 + 100);
+  auto analyzer =
+      analysis::MakeEmbeddedAnalyzer(**engine, {}, [&](const std::string&, int64_t, int64_t) {
+        return std::make_unique<TruncatingProgress>(path, keep);
+      });
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.options_key = "k";
+  auto stats = RunScan({{path, {}}}, **store, analyzer, opt, log);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->ok, 0);
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_HAS(log.str(), "failed: " + path + ": the file shrank while being read");
+  auto t = (*store)->Query("SELECT status, error FROM checkpoints");
+  ASSERT_EQ(t->rows.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "failed");
+  EXPECT_HAS(std::get<std::string>(t->rows[0][1]), path + ": the file shrank while being read");
 }
 
 }  // namespace
