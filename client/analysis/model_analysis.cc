@@ -16,7 +16,11 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpoint(const std::string& path, co
   TensorSource source;
   source.tensors = reader->Tensors();
   const CheckpointReader* r = reader.get();
-  source.load = [r](size_t i) { return r->Load(i); };
+  source.load = [r](size_t i) -> absl::StatusOr<TensorView> {
+    // A file that shrank is not read further: its remaining layers fail fast.
+    HTSR_RETURN_IF_ERROR(r->CheckIntact());
+    return r->Load(i);
+  };
 
   // Progress counts the selected layers and their bytes.
   int64_t units = 0, bytes = 0;
@@ -46,6 +50,9 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpoint(const std::string& path, co
   report.notes = reader->Notes();
   report.layers = AnalyzeModel(engine, source, callbacks);
   if (progress) progress->Finish();
+  // Rows computed after the file shrank under its mapping were computed from zeros (see
+  // readers/mapped_file.h): the checkpoint fails as a whole, naming the file.
+  HTSR_RETURN_IF_ERROR(reader->CheckIntact());
   report.summary = Summarize(report.layers);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -39,7 +39,10 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     TensorSource source;
     source.tensors = reader->Tensors();
     const CheckpointReader* r = reader.get();
-    source.load = [r](size_t i) { return r->Load(i); };
+    source.load = [r](size_t i) -> absl::StatusOr<TensorView> {
+      HTSR_RETURN_IF_ERROR(r->CheckIntact());  // a file that shrank is not streamed further
+      return r->Load(i);
+    };
 
     ModelCallbacks callbacks;
     callbacks.select = [&filter](const LayerPlan& p) { return filter.Selects(p); };
@@ -52,6 +55,9 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
       std::string peer;
       absl::StatusOr<std::vector<LayerResult>> layers =
           AnalyzeRemote(remote, path, options, source, callbacks, nullptr, &peer);
+      // What was streamed after the file shrank under its mapping was zeros: whatever the
+      // server answered, the checkpoint fails, naming the file, and no retry can help.
+      HTSR_RETURN_IF_ERROR(reader->CheckIntact());
       if (layers.ok()) {
         AnalyzedCheckpoint out;
         // The server analyses only the selected layers; filtering again keeps the rows

@@ -1,7 +1,9 @@
 // htsr analyze PATH... : per-layer metrics and the model summary.
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "analysis/checkpoint_analyzer.h"
@@ -10,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/progress_bar.h"
 #include "cli/server_flags.h"
+#include "output/atomic_file.h"
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
 #include "output/table_writer.h"
@@ -72,16 +75,15 @@ int RunAnalyze(const Invocation& inv) {
     reports.push_back(std::move(*report));
   }
 
-  std::ofstream file;
-  std::ostream* sink = &out;
-  if (auto path = args.Get("out")) {
-    file.open(*path, std::ios::out | std::ios::trunc);
-    if (!file) {
-      err << "htsr analyze: cannot write --out " << *path << "\n";
-      return kExitUsage;
-    }
-    sink = &file;
+  const std::optional<std::string> out_path = args.Get("out");
+  if (out_path && unreadable) {
+    // --out is written only for a complete answer: a header-only or partial file would be
+    // taken for one. The previous file, if any, is left as it was.
+    err << "htsr analyze: --out " << *out_path << " not written: an input could not be read\n";
+    return kExitUsage;
   }
+  std::ostringstream buffer;
+  std::ostream* sink = out_path ? static_cast<std::ostream*>(&buffer) : &out;
   if (format == "csv") {
     output::WriteCsv(reports, *sink);
   } else if (format == "json") {
@@ -96,6 +98,13 @@ int RunAnalyze(const Invocation& inv) {
   if (!*sink) {
     err << "htsr analyze: writing the output failed\n";
     return kExitUsage;
+  }
+  if (out_path) {
+    // Temporary file + rename: the file appears whole, or not at all.
+    if (absl::Status s = output::WriteFileAtomically(*out_path, buffer.str()); !s.ok()) {
+      err << "htsr analyze: " << s.message() << "\n";
+      return kExitUsage;
+    }
   }
   if (unreadable) return kExitUsage;
   return failed_layers ? kExitLayersFailed : kExitOk;

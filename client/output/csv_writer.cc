@@ -12,7 +12,7 @@ namespace {
 std::string CellText(const Cell& c) {
   if (std::holds_alternative<int64_t>(c)) return std::to_string(std::get<int64_t>(c));
   if (std::holds_alternative<double>(c)) return FormatDouble(std::get<double>(c));
-  if (std::holds_alternative<std::string>(c)) return CsvField(std::get<std::string>(c));
+  if (std::holds_alternative<std::string>(c)) return CsvTextField(std::get<std::string>(c));
   if (std::holds_alternative<bool>(c)) return std::get<bool>(c) ? "True" : "False";
   return "";
 }
@@ -29,7 +29,7 @@ void WriteCsv(const std::vector<model::ModelReport>& models, std::ostream& out) 
   out << "\n";
   for (const auto& m : models) {
     for (const auto& row : m.layers) {
-      if (multi) out << CsvField(m.path) << ",";
+      if (multi) out << CsvTextField(m.path) << ",";
       for (size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << CellText(cols[i]->get(row));
       out << "\n";
     }

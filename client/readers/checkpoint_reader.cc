@@ -33,6 +33,31 @@ bool IsPytorchZip(const ZipArchive& zip) {
   return false;
 }
 
+// A reader over a mapped file, plus the check that the file did not shrink under it. A
+// decorator, so that every format (and any added later) gets the check without a line of
+// its own.
+class WatchedReader : public CheckpointReader {
+ public:
+  WatchedReader(std::unique_ptr<CheckpointReader> inner, FileBytes file)
+      : inner_(std::move(inner)), file_(std::move(file)) {}
+
+  std::string_view Format() const override { return inner_->Format(); }
+  const std::string& Path() const override { return inner_->Path(); }
+  const std::vector<TensorInfo>& Tensors() const override { return inner_->Tensors(); }
+  absl::StatusOr<TensorView> Load(size_t index) const override { return inner_->Load(index); }
+  uint64_t TotalBytes() const override { return inner_->TotalBytes(); }
+  const std::vector<std::string>& Notes() const override { return inner_->Notes(); }
+  const std::vector<std::string>& LeftOut() const override { return inner_->LeftOut(); }
+  absl::Status CheckIntact() const override {
+    HTSR_RETURN_IF_ERROR(CheckFileIntact(file_));
+    return inner_->CheckIntact();  // a sharded reader's shards
+  }
+
+ private:
+  std::unique_ptr<CheckpointReader> inner_;
+  FileBytes file_;
+};
+
 std::string FirstBytesHex(std::span<const std::byte> bytes) {
   std::string hex;
   for (size_t i = 0; i < bytes.size() && i < 8; ++i) {
@@ -93,6 +118,16 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, 
                                                  ".npy, GGUF, ONNX, Keras/HDF5 or a *.index.json"));
 }
 
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenMappedFileBytes(FileBytes file,
+                                                                      bool allow_index) {
+  absl::StatusOr<std::unique_ptr<CheckpointReader>> reader = OpenFileBytes(file, allow_index);
+  // A parser that read zeros past a new end of file reports nonsense; say what happened.
+  HTSR_RETURN_IF_ERROR(CheckFileIntact(file));
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<CheckpointReader>(
+      std::make_unique<WatchedReader>(*std::move(reader), std::move(file)));
+}
+
 }  // namespace readers
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::string& path) {
@@ -114,7 +149,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::stri
                      "pytorch_model.bin.index.json, pytorch_model.bin"));
   }
   HTSR_ASSIGN_OR_RETURN(readers::FileBytes file, readers::MapFile(path));
-  return readers::OpenFileBytes(std::move(file), /*allow_index=*/true);
+  return readers::OpenMappedFileBytes(std::move(file), /*allow_index=*/true);
 }
 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpointFromBuffer(const std::string& name,

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "htsr/tensor.h"
 
@@ -40,6 +41,11 @@ class CheckpointReader {
   // Names of the tensors the reader left out on purpose (the notes say why), so that a
   // shard index listing them is not taken for a broken one.
   virtual const std::vector<std::string>& LeftOut() const = 0;
+  // OK while every byte read from the checkpoint's files so far was really in them; an
+  // error naming the file when one shrank while mapped (truncated during the analysis),
+  // after which reads gave zeros instead of a SIGBUS (readers/mapped_file.h). Callers check
+  // it after using the views and discard their results when it fails. Thread-safe.
+  virtual absl::Status CheckIntact() const { return absl::OkStatus(); }
 };
 
 // Opens a file (format from its magic bytes) or a Hugging Face style directory

@@ -32,6 +32,11 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenShardedIndex(FileBytes ind
 // is followed to its shards only when `allow_index` (never for in-memory buffers).
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenFileBytes(FileBytes file, bool allow_index);
 
+// OpenFileBytes for a mapped file (MapFile): the reader's CheckIntact also checks `file`,
+// and an open that failed because the file shrank under the parser says so.
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenMappedFileBytes(FileBytes file,
+                                                                      bool allow_index);
+
 }  // namespace htsr::readers
 
 #endif  // HTSR_CLIENT_READERS_FORMAT_READERS_H_

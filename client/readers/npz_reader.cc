@@ -2,6 +2,7 @@
 // names are member names without ".npy", in the zip's order.
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,10 @@ class NpzReader : public ReaderBase {
 
   absl::Status Parse() {
     const auto& entries = zip_.entries();
+    // np.savez names member "x.npy" for key "x", but np.load also reads a member "x"
+    // without the suffix as key "x": both in one archive would be two tensors of one name.
+    // The archive already has unique member names (ZipArchive refuses duplicates).
+    std::unordered_map<std::string, std::string> member_of;
     for (size_t i = 0; i < entries.size(); ++i) {
       const ZipEntry& e = entries[i];
       if (e.name.ends_with("/")) continue;  // directory records
@@ -45,6 +50,11 @@ class NpzReader : public ReaderBase {
       }
       TensorInfo info;
       info.name = e.name.ends_with(".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;
+      if (auto [it, inserted] = member_of.emplace(info.name, e.name); !inserted) {
+        return absl::InvalidArgumentError(absl::StrCat(Path(), ": members '", it->second, "' and '",
+                                                       e.name, "' both hold tensor '", info.name,
+                                                       "'"));
+      }
       info.dtype = h.dtype;
       info.shape = h.shape;
       AddTensor(std::move(info), h.data_bytes);

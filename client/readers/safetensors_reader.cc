@@ -1,6 +1,12 @@
 // safetensors: an 8-byte little-endian header length, a JSON header, then raw
 // little-endian row-major tensor bytes addressed by data_offsets relative to the end of
 // the header. Served zero-copy from the mapping.
+//
+// The layout rules are the safetensors library's own (its Metadata::validate and
+// read_metadata): the header is UTF-8; sorted by data_offsets, each tensor starts where the
+// previous one ends, the first at 0, and the last ends at the end of the file, so tensors
+// neither overlap nor leave gaps or trailing bytes. A file breaking them is refused, as the
+// library refuses it (docs/compatibility.md).
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -10,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "htsr/base/checked_math.h"
 #include "htsr/status_macros.h"
 #include "readers/byte_reader.h"
@@ -50,6 +57,41 @@ std::optional<uint64_t> UnreadDTypeBits(std::string_view dtype) {
   return std::nullopt;
 }
 
+// Offset of the first byte that does not belong to well-formed UTF-8 (overlong forms,
+// surrogates and code points above U+10FFFF are ill-formed too), or nullopt.
+std::optional<size_t> FirstInvalidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return i;
+    }
+    if (s.size() - i < len) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return i;
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
 class SafetensorsReader : public ReaderBase {
  public:
   explicit SafetensorsReader(FileBytes file)
@@ -74,6 +116,7 @@ class SafetensorsReader : public ReaderBase {
   }
   absl::Status ParseEntry(const std::string& name, const JsonValue& v, uint64_t data_start,
                           Entry* out) const;
+  absl::Status CheckLayout(std::vector<const Entry*> all, uint64_t data_start) const;
 
   FileBytes file_;
   std::vector<Entry> entries_;
@@ -146,6 +189,42 @@ absl::Status SafetensorsReader::ParseEntry(const std::string& name, const JsonVa
   return absl::OkStatus();
 }
 
+absl::Status SafetensorsReader::CheckLayout(std::vector<const Entry*> all,
+                                            uint64_t data_start) const {
+  // The library's order: by data_offsets (a stable sort keeps ties, empty tensors, in
+  // name order so the error names the same tensor every time).
+  std::sort(all.begin(), all.end(),
+            [](const Entry* a, const Entry* b) { return a->info.name < b->info.name; });
+  std::stable_sort(all.begin(), all.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t expected = data_start;  // where the next tensor must begin
+  const Entry* prev = nullptr;
+  for (const Entry* e : all) {
+    if (e->begin != expected) {
+      const std::string offsets =
+          absl::StrCat("data_offsets [", e->begin - data_start, ", ", e->end - data_start, "]");
+      if (e->begin < expected) {
+        return Error(absl::StrCat("tensor '", e->info.name, "': ", offsets, " overlap tensor '",
+                                  prev->info.name, "' (data_offsets [", prev->begin - data_start,
+                                  ", ", prev->end - data_start, "])"));
+      }
+      return Error(absl::StrCat("tensor '", e->info.name, "': ", offsets, " leave a gap of ",
+                                e->begin - expected, " bytes at data offset ",
+                                expected - data_start, " (byte ", expected,
+                                " of the file) that no tensor covers"));
+    }
+    expected = e->end;
+    prev = e;
+  }
+  if (expected != file_.bytes.size()) {
+    return Error(absl::StrCat(file_.bytes.size() - expected, " trailing bytes from data offset ",
+                              expected - data_start, " (byte ", expected,
+                              " of the file) belong to no tensor"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SafetensorsReader::Parse() {
   ByteReader r(file_.bytes);
   uint64_t header_len;
@@ -165,6 +244,10 @@ absl::Status SafetensorsReader::Parse() {
   std::span<const std::byte> header;
   r.ReadBytes(static_cast<size_t>(header_len), &header);
   const absl::string_view text(reinterpret_cast<const char*>(header.data()), header.size());
+  if (const std::optional<size_t> bad = FirstInvalidUtf8(text)) {
+    return Error(absl::StrFormat("header is not valid UTF-8 (byte 0x%02x at byte %d of the file)",
+                                 static_cast<unsigned char>(text[*bad]), 8 + *bad));
+  }
   absl::StatusOr<JsonValue> json = ParseJson(text, JsonLimits{.max_depth = 8});
   if (!json.ok()) {
     return Error(absl::StrCat("header (starting at byte 8): ", json.status().message()));
@@ -182,6 +265,10 @@ absl::Status SafetensorsReader::Parse() {
     }
     entries_.push_back(std::move(e));
   }
+  std::vector<const Entry*> all;
+  for (const Entry& e : entries_) all.push_back(&e);
+  for (const Entry& e : unread) all.push_back(&e);
+  HTSR_RETURN_IF_ERROR(CheckLayout(std::move(all), data_start));
   std::sort(unread.begin(), unread.end(),
             [](const Entry& a, const Entry& b) { return a.info.name < b.info.name; });
   std::vector<std::pair<std::string, std::string>> left_out;

@@ -47,6 +47,11 @@ class ShardedReader : public ReaderBase {
     return shards_[slots_[index].shard]->Load(slots_[index].index);
   }
 
+  absl::Status CheckIntact() const override {
+    for (const auto& shard : shards_) HTSR_RETURN_IF_ERROR(shard->CheckIntact());
+    return absl::OkStatus();
+  }
+
  private:
   absl::Status Error(absl::string_view what) const {
     return absl::InvalidArgumentError(absl::StrCat(Path(), ": ", what));
@@ -75,7 +80,7 @@ absl::Status ShardedReader::Build(const JsonValue& weight_map, const std::string
     const std::string shard_path = dir + shard_name;
     HTSR_ASSIGN_OR_RETURN(FileBytes bytes, MapFile(shard_path));
     HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> shard,
-                          OpenFileBytes(std::move(bytes), /*allow_index=*/false));
+                          OpenMappedFileBytes(std::move(bytes), /*allow_index=*/false));
     if (shards_.empty()) format_ = "sharded " + std::string(shard->Format());
     std::unordered_map<std::string, size_t> by_name;
     const auto& infos = shard->Tensors();

@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -149,6 +151,76 @@ absl::Status ZipArchive::ParseCentralDirectory() {
     }
     HTSR_RETURN_IF_ERROR(ResolveDataOffset(&e));
     entries_.push_back(std::move(e));
+  }
+  HTSR_RETURN_IF_ERROR(CheckUniqueNames());
+  return CheckNoOverlap(cd_offset, cd_size);
+}
+
+absl::Status ZipArchive::CheckUniqueNames() const {
+  // The zip format allows two entries of one name; readers disagree on which one counts
+  // (Python's zipfile and so np.load take the last, miniz and unzip the first), so a file
+  // crafted that way shows each tool different weights. Refused rather than guessed.
+  std::unordered_map<std::string_view, const ZipEntry*> seen;
+  seen.reserve(entries_.size());
+  for (const ZipEntry& e : entries_) {
+    auto [it, inserted] = seen.emplace(e.name, &e);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file_.name, ": zip: two entries are named '", e.name, "' (local headers at bytes ",
+          it->second->local_header_offset, " and ", e.local_header_offset,
+          "); tools disagree on which one counts, so the archive is refused"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ZipArchive::CheckNoOverlap(uint64_t cd_offset, uint64_t cd_size) const {
+  // An overlap bomb (Fifield, "A better zip bomb", 2019) points many central directory
+  // entries at one stretch of compressed data, so a 67 KB .npz inflates to gigabytes as
+  // a thousand "members". Each entry owns [local header, end of its data); in a zip
+  // written by any archiver these regions are disjoint and lie before the central
+  // directory, so an overlap is refused (as Info-ZIP's unzip does). Disjoint regions also
+  // bound the total: no entry inflates beyond kMaxDeflateRatio times its own compressed
+  // bytes (checked in Inflate), so the whole archive cannot inflate beyond
+  // kMaxDeflateRatio times the file; the declared sizes are held to that here, before any
+  // member is read.
+  struct Region {
+    uint64_t begin, end;
+    const ZipEntry* entry;  // nullptr: the central directory
+  };
+  std::vector<Region> regions;
+  regions.reserve(entries_.size() + 1);
+  for (const ZipEntry& e : entries_) {
+    regions.push_back({e.local_header_offset, e.data_offset + e.compressed_size, &e});
+  }
+  regions.push_back({cd_offset, cd_offset + cd_size, nullptr});
+  std::sort(regions.begin(), regions.end(), [](const Region& a, const Region& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  auto describe = [](const Region& r) {
+    return r.entry == nullptr
+               ? absl::StrCat("the central directory (bytes ", r.begin, " to ", r.end, ")")
+               : absl::StrCat("entry '", r.entry->name, "' (bytes ", r.begin, " to ", r.end, ")");
+  };
+  for (size_t i = 1; i < regions.size(); ++i) {
+    // An empty central directory of an empty archive holds nothing to overlap.
+    if (regions[i].begin < regions[i - 1].end && regions[i].begin != regions[i].end) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file_.name, ": zip: ", describe(regions[i]), " overlaps ", describe(regions[i - 1]),
+          "; overlapping entries (a zip bomb's trick) are refused"));
+    }
+  }
+  uint64_t total = 0;
+  for (const ZipEntry& e : entries_) {
+    const std::optional<uint64_t> sum = CheckedAdd(total, e.uncompressed_size);
+    total = sum ? *sum : UINT64_MAX;
+  }
+  const std::optional<uint64_t> cap =
+      CheckedMul(file_.bytes.size() + uint64_t{1024} * entries_.size(), kMaxDeflateRatio);
+  if (cap && total > *cap) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_.name, ": zip: entries declare ", total, " uncompressed bytes in all, beyond ",
+        kMaxDeflateRatio, " times the file's ", file_.bytes.size(), " bytes (deflate's limit)"));
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,8 @@
 // Read-only zip archives (PyTorch checkpoints, .npz): the central directory including
 // ZIP64, stored and deflate entries. Every offset and size is checked against the file;
 // stored entries are spans into the mapping (no copy), deflate entries are inflated into
-// a buffer of exactly the declared size and CRC-checked.
+// a buffer of exactly the declared size and CRC-checked. Entries whose regions overlap
+// (overlap zip bombs) and entries sharing a name are refused at Open.
 #ifndef HTSR_CLIENT_READERS_ZIP_ARCHIVE_H_
 #define HTSR_CLIENT_READERS_ZIP_ARCHIVE_H_
 
@@ -52,6 +53,8 @@ class ZipArchive {
   explicit ZipArchive(FileBytes file) : file_(std::move(file)) {}
   absl::Status ParseCentralDirectory();
   absl::Status ResolveDataOffset(ZipEntry* e) const;
+  absl::Status CheckNoOverlap(uint64_t cd_offset, uint64_t cd_size) const;
+  absl::Status CheckUniqueNames() const;
   absl::StatusOr<ZipBytes> Inflate(const ZipEntry& e, size_t out_size, bool whole) const;
 
   FileBytes file_;

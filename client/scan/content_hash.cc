@@ -1,6 +1,7 @@
 #include "scan/content_hash.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,11 +25,24 @@ namespace fs = std::filesystem;
 // and would make the scan hash a whole tree by mistake.
 constexpr size_t kMaxFilesInDirectory = 10000;
 
-absl::Status HashFileInto(const std::string& path, Sha256& hasher, uint64_t* bytes) {
+std::string Stamp(const struct stat& st) {
+  return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                      st.st_mtim.tv_nsec, ";");
+}
+
+absl::Status HashFileInto(const std::string& path, Sha256& hasher, uint64_t* bytes,
+                          std::string* stamp) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
+  struct stat before;
+  if (::fstat(fd, &before) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return absl::DataLossError(absl::StrCat(path, ": cannot stat: ", std::strerror(err)));
+  }
+  const uint64_t start = *bytes;
   std::vector<char> buf(size_t{1} << 20);
   absl::Status status;
   for (;;) {
@@ -43,7 +57,14 @@ absl::Status HashFileInto(const std::string& path, Sha256& hasher, uint64_t* byt
     hasher.Update(buf.data(), static_cast<size_t>(n));
     *bytes += static_cast<uint64_t>(n);
   }
+  // A file written while it was read hashes to bytes it never held as a whole.
+  struct stat after;
+  if (status.ok() && (::fstat(fd, &after) != 0 || Stamp(after) != Stamp(before) ||
+                      *bytes - start != static_cast<uint64_t>(before.st_size))) {
+    status = absl::AbortedError(absl::StrCat(path, ": changed while being hashed"));
+  }
   ::close(fd);
+  absl::StrAppend(stamp, Stamp(before));
   return status;
 }
 
@@ -56,7 +77,7 @@ absl::StatusOr<ContentHash> HashCheckpoint(const std::string& path) {
   ContentHash out;
   Sha256 hasher;
   if (fs::is_regular_file(st)) {
-    HTSR_RETURN_IF_ERROR(HashFileInto(path, hasher, &out.bytes));
+    HTSR_RETURN_IF_ERROR(HashFileInto(path, hasher, &out.bytes, &out.stamp));
     out.sha256 = hasher.HexDigest();
     return out;
   }
@@ -90,10 +111,28 @@ absl::StatusOr<ContentHash> HashCheckpoint(const std::string& path) {
     if (ec) return absl::NotFoundError(absl::StrCat(full, ": ", ec.message()));
     const std::string nul(1, '\0');
     hasher.Update(absl::StrCat(rel, nul, size, nul));
-    HTSR_RETURN_IF_ERROR(HashFileInto(full, hasher, &out.bytes));
+    out.stamp += rel + '\0';
+    HTSR_RETURN_IF_ERROR(HashFileInto(full, hasher, &out.bytes, &out.stamp));
   }
   out.sha256 = hasher.HexDigest();
   return out;
+}
+
+absl::Status CheckUnchanged(const std::string& path, const ContentHash& before) {
+  absl::StatusOr<ContentHash> now = HashCheckpoint(path);
+  std::string what;
+  if (!now.ok()) {
+    what = std::string(now.status().message());
+  } else if (now->sha256 != before.sha256) {
+    what = "its content hash differs from the one taken before the analysis";
+  } else if (now->stamp != before.stamp) {
+    what = "its size, modification time or files differ from before the analysis";
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::AbortedError(
+      absl::StrCat(path, ": changed while being analysed (", what,
+                   "); not recorded as done, so the next scan analyses it again"));
 }
 
 }  // namespace htsr::scan

@@ -26,7 +26,7 @@ const std::vector<std::string>& CheckpointMetaColumns() {
 std::string CsvText(const DbValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) return output::FormatDouble(*d);
-  if (const auto* s = std::get_if<std::string>(&v)) return CsvField(*s);
+  if (const auto* s = std::get_if<std::string>(&v)) return CsvTextField(*s);
   return "";
 }
 
@@ -69,7 +69,7 @@ absl::Status ExportCsv(ScanStore& store, const std::string& table, std::ostream&
                                             " FROM layers l JOIN checkpoints c ON "
                                             "c.id = l.checkpoint_id ORDER BY c.path, l.layer_id")));
     std::vector<std::string> header;
-    for (const std::string& c : t.columns) header.push_back(CsvField(c));
+    for (const std::string& c : t.columns) header.push_back(CsvTextField(c));
     out << absl::StrJoin(header, ",") << "\n";
     for (const auto& row : t.rows) {
       std::vector<std::string> cells;

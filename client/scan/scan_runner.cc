@@ -67,6 +67,16 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
         result = absl::InternalError(absl::StrCat("analysis threw: ", e.what()));
       }
       rec.analyze_seconds = Since(analyze_start);
+      // The row is keyed on the hash taken before the analysis: it may only say "done" for
+      // those bytes. A checkpoint rewritten meanwhile (a download, a training job) would
+      // otherwise store the new bytes' numbers under the old bytes' hash, and a resumed scan
+      // would trust them. So the checkpoint is hashed again (and its files' size and mtime
+      // compared) and fails unless nothing moved.
+      if (result.ok()) {
+        const auto recheck_start = std::chrono::steady_clock::now();
+        if (absl::Status same = CheckUnchanged(item.path, *hash); !same.ok()) result = same;
+        rec.hash_seconds += Since(recheck_start);
+      }
     }
     if (result.ok()) {
       rec.ok = true;

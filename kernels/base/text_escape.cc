@@ -102,4 +102,41 @@ std::string CsvField(std::string_view s) {
   return q;
 }
 
+namespace {
+
+// [+-]digits[.digits][(e|E)[+-]digits], or [+-].digits...: what a spreadsheet reads as a
+// number, never as a formula.
+bool IsPlainNumber(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t digits = 0;
+  auto skip_digits = [&](size_t* count) {
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++*count;
+  };
+  skip_digits(&digits);
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    skip_digits(&digits);
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t exp = 0;
+    skip_digits(&exp);
+    if (exp == 0) return false;
+  }
+  return i == s.size();
+}
+
+}  // namespace
+
+std::string CsvTextField(std::string_view s) {
+  constexpr std::string_view kFormulaStart = "=+-@\t\r";
+  if (!s.empty() && kFormulaStart.find(s[0]) != std::string_view::npos && !IsPlainNumber(s)) {
+    return CsvField(std::string("'").append(s));
+  }
+  return CsvField(s);
+}
+
 }  // namespace htsr

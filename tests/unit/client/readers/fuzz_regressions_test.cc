@@ -49,5 +49,33 @@ TEST(FuzzRegressionsTest, SeedsAreValidCheckpoints) {
   }
 }
 
+// Files the readers once analysed although the format's own rules (or a zip bomb's shape)
+// forbid them: each is refused with an error naming what is wrong.
+TEST(FuzzRegressionsTest, LayoutViolationsAreRefused) {
+  const std::filesystem::path dir =
+      std::filesystem::path(HTSR_SOURCE_DIR) / "tests/fuzz/regressions";
+  const struct {
+    const char* file;
+    const char* error;
+  } kCases[] = {
+      {"safetensors/overlapping_offsets", "tensor 'b': data_offsets [4, 12] overlap tensor 'a'"},
+      {"safetensors/identical_offsets", "tensor 'b': data_offsets [0, 8] overlap tensor 'a'"},
+      {"safetensors/gap_between_tensors", "leave a gap of 4 bytes at data offset 4"},
+      {"safetensors/trailing_bytes", "14 trailing bytes from data offset 4"},
+      {"safetensors/invalid_utf8_header", "header is not valid UTF-8"},
+      {"npz/overlap_bomb", "overlapping entries"},
+      {"npz/duplicate_names", "two entries are named 'w.npy'"},
+      {"npz/suffix_collision", "members 'w.npy' and 'w' both hold tensor 'w'"},
+      {"zip/nested_overlap", "entry 'inner' (bytes 39 to 81) overlaps entry 'outer'"},
+  };
+  for (const auto& c : kCases) {
+    const std::string path = (dir / c.file).string();
+    auto r = OpenCheckpointFromBuffer(path, ReadFileOrDie(path));
+    ASSERT_FALSE(r.ok()) << path << " was accepted";
+    EXPECT_HAS(r.status().message(), path);
+    EXPECT_HAS(r.status().message(), c.error);
+  }
+}
+
 }  // namespace
 }  // namespace htsr::readers::testing

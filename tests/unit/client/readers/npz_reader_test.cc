@@ -1,4 +1,7 @@
 #include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
@@ -105,6 +108,36 @@ TEST(NpzReaderTest, LyingSizesAreRefused) {
   auto ro = OpenCheckpointFromBuffer("obj.npz", o.Finish());
   ASSERT_FALSE(ro.ok());
   EXPECT_HAS(ro.status().message(), "object arrays are refused");
+}
+
+// Two members of one name: np.load returns the last, unzip extracts the first. Refused.
+TEST(NpzReaderTest, DuplicateMemberNamesAreRefused) {
+  ZipWriter z;
+  z.Add("w.npy", Member({1, 2}, "(2,)"));
+  z.Add("w.npy", Member({3, 4}, "(2,)"));
+  auto r = OpenCheckpointFromBuffer("dup.npz", z.Finish());
+  ASSERT_FALSE(r.ok());
+  EXPECT_HAS(r.status().message(), "dup.npz: zip: two entries are named 'w.npy'");
+  // "w" and "w.npy" are both tensor "w".
+  ZipWriter y;
+  y.Add("w.npy", Member({1, 2}, "(2,)"));
+  y.Add("w", Member({3, 4}, "(2,)"));
+  r = OpenCheckpointFromBuffer("dup2.npz", y.Finish());
+  ASSERT_FALSE(r.ok());
+  EXPECT_HAS(r.status().message(), "dup2.npz: members 'w.npy' and 'w' both hold tensor 'w'");
+}
+
+// The overlap bomb in small: 1,001 members that are one deflated array. Before, it
+// was 1,001 layers (6.4 GB inflated from a 67 KB file at full size).
+TEST(NpzReaderTest, OverlapBombIsRefused) {
+  const std::string member = Member(std::vector<float>(64 * 64, 0.0f), "(64, 64)");
+  ZipWriter z;
+  z.Add("layer0.npy", member, /*deflate=*/true);
+  for (int i = 1; i <= 1000; ++i) z.AddEntryAt(absl::StrCat("layer", i, ".npy"), member, true, 0);
+  auto r = OpenCheckpointFromBuffer("bomb.npz", z.Finish());
+  ASSERT_FALSE(r.ok());
+  EXPECT_HAS(r.status().message(), "bomb.npz: zip: entry 'layer");
+  EXPECT_HAS(r.status().message(), "overlapping entries");
 }
 
 }  // namespace

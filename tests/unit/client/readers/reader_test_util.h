@@ -57,6 +57,28 @@ inline std::string Safetensors(const std::string& header, const std::string& dat
   return LE<uint64_t>(header.size()) + header + data;
 }
 
+// `layers` float32 matrices side x side named l0.weight, l1.weight, ... in file order, with
+// pseudo-random entries in [-0.5, 0.5); `*data_start` is the file offset of the first.
+inline std::string DenseSafetensors(int layers, int side, size_t* data_start) {
+  std::string header = "{";
+  std::string data;
+  uint32_t state = 12345;
+  for (int l = 0; l < layers; ++l) {
+    std::vector<float> w(static_cast<size_t>(side) * side);
+    for (float& x : w) {
+      state = state * 1664525u + 1013904223u;
+      x = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+    }
+    const size_t begin = data.size();
+    data += FloatBytes(w);
+    absl::StrAppend(&header, l ? "," : "", "\"l", l, ".weight\":{\"dtype\":\"F32\",\"shape\":[",
+                    side, ",", side, "],\"data_offsets\":[", begin, ",", data.size(), "]}");
+  }
+  header += "}";
+  *data_start = 8 + header.size();
+  return Safetensors(header, data);
+}
+
 inline std::string Npy(const std::string& dict, const std::string& data, int major = 1) {
   std::string header = dict;
   const size_t prefix = major == 1 ? 10 : 12;
@@ -85,19 +107,25 @@ inline std::string RawDeflate(const std::string& in) {
 class ZipWriter {
  public:
   void Add(const std::string& name, const std::string& data, bool deflate = false) {
-    Member m;
-    m.name = name;
-    m.data = deflate ? RawDeflate(data) : data;
-    m.method = deflate ? 8 : 0;
-    m.usize = data.size();
-    m.crc = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-    m.offset = out_.size();
-    out_ += LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) + LE<uint16_t>(m.method) +
-            LE<uint32_t>(0) + LE<uint32_t>(m.crc) + LE<uint32_t>(m.data.size()) +
-            LE<uint32_t>(m.usize) + LE<uint16_t>(name.size()) + LE<uint16_t>(0) + name + m.data;
+    Member m = MakeMember(name, data, deflate, out_.size());
+    out_ += LocalRecord(m);
     members_.push_back(m);
   }
+  // A central directory entry only, for a local record already written at `offset`
+  // (hostile archives: entries that share or overlap another's bytes).
+  void AddEntryAt(const std::string& name, const std::string& data, bool deflate, uint64_t offset) {
+    members_.push_back(MakeMember(name, data, deflate, offset));
+  }
+  // The local header and data that Add writes for this member at any offset.
+  static std::string LocalRecord(const std::string& name, const std::string& data,
+                                 bool deflate = false) {
+    return LocalRecord(MakeMember(name, data, deflate, 0));
+  }
+  // A local record with no central directory entry (AddEntryAt may point at it).
+  void AddLocalOnly(const std::string& name, const std::string& data) {
+    out_ += LocalRecord(name, data);
+  }
+  size_t size() const { return out_.size(); }
   // `zip64` saturates the 32-bit fields and writes ZIP64 extra fields and end records.
   std::string Finish(bool zip64 = false) {
     const uint64_t cd_offset = out_.size();
@@ -138,6 +166,23 @@ class ZipWriter {
     uint64_t usize = 0, offset = 0;
     uint32_t crc = 0;
   };
+  static Member MakeMember(const std::string& name, const std::string& data, bool deflate,
+                           uint64_t offset) {
+    Member m;
+    m.name = name;
+    m.data = deflate ? RawDeflate(data) : data;
+    m.method = deflate ? 8 : 0;
+    m.usize = data.size();
+    m.crc = static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    m.offset = offset;
+    return m;
+  }
+  static std::string LocalRecord(const Member& m) {
+    return LE<uint32_t>(0x04034b50) + LE<uint16_t>(20) + LE<uint16_t>(0) + LE<uint16_t>(m.method) +
+           LE<uint32_t>(0) + LE<uint32_t>(m.crc) + LE<uint32_t>(m.data.size()) +
+           LE<uint32_t>(m.usize) + LE<uint16_t>(m.name.size()) + LE<uint16_t>(0) + m.name + m.data;
+  }
   std::string out_;
   std::vector<Member> members_;
 };

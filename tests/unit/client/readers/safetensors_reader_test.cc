@@ -1,5 +1,7 @@
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
 #include "readers/checkpoint_reader.h"
@@ -128,13 +130,77 @@ TEST(SafetensorsReaderTest, TensorsOfUnreadDTypesAreLeftOutWithANote) {
   EXPECT_TRUE((*plain)->Notes().empty());
 }
 
-TEST(SafetensorsReaderTest, OverlappingRangesAreTolerated) {
-  auto r = OpenCheckpointFromBuffer(
-      "o.safetensors", Safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                   R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                                   FloatBytes({1, 2, 3})));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(TensorBytes(**r, 1), FloatBytes({2, 3}));
+// The safetensors library's layout rules (Metadata::validate, read_metadata): tensors sorted
+// by data_offsets tile the data section exactly, and the header is UTF-8. Each file below
+// loads in the library as an error; htsr refused none of them before.
+TEST(SafetensorsReaderTest, OverlappingOffsetsAreRefused) {
+  auto st =
+      OpenCheckpointFromBuffer(
+          "o.safetensors", Safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                       FloatBytes({1, 2, 3})))
+          .status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_HAS(st.message(), "o.safetensors: tensor 'b': data_offsets [4, 12] overlap tensor 'a'");
+}
+
+TEST(SafetensorsReaderTest, IdenticalOffsetsAreRefused) {
+  // Two names for the same bytes (the library's save_file refuses shared tensors too).
+  auto st = OpenHeader(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                       8);
+  EXPECT_HAS(st.message(), "bad.safetensors: tensor 'b': data_offsets [0, 8] overlap tensor 'a'");
+  // Empty tensors hold no bytes: several may sit at one offset, as the library allows.
+  EXPECT_TRUE(OpenHeader(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                         R"("b":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]},)"
+                         R"("c":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                         4)
+                  .ok());
+}
+
+TEST(SafetensorsReaderTest, GapsAndTrailingBytesAreRefused) {
+  auto st = OpenHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                       R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                       12);
+  EXPECT_HAS(st.message(),
+             "tensor 'b': data_offsets [8, 12] leave a gap of 4 bytes at data offset 4");
+  // Bytes before the first tensor are a gap too.
+  st = OpenHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8);
+  EXPECT_HAS(st.message(),
+             "tensor 'a': data_offsets [4, 8] leave a gap of 4 bytes at data offset 0");
+  // Bytes after the last tensor that no tensor covers (a hidden payload).
+  const std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  st = OpenHeader(header, 9);
+  EXPECT_HAS(st.message(),
+             absl::StrCat("bad.safetensors: 5 trailing bytes from data offset 4 (byte ",
+                          8 + header.size() + 4, " of the file) belong to no tensor"));
+  // Tensors of a dtype htsr leaves out still take their place in the layout.
+  EXPECT_TRUE(OpenHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                         R"("q":{"dtype":"U32","shape":[1],"data_offsets":[4,8]}})",
+                         8)
+                  .ok());
+  st = OpenHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                  R"("q":{"dtype":"U32","shape":[1],"data_offsets":[0,4]}})",
+                  4);
+  EXPECT_HAS(st.message(), "overlap");
+}
+
+TEST(SafetensorsReaderTest, InvalidUtf8HeaderIsRefused) {
+  const std::string ok_entry = R"("a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  for (const std::string& bad : {std::string("\xff"), std::string("\xc0\xaf"),  // overlong '/'
+                                 std::string("\xed\xa0\x80"),                   // surrogate
+                                 std::string("\xf4\x90\x80\x80"),               // > U+10FFFF
+                                 std::string("\xe2\x82")}) {                    // cut short
+    const std::string header = "{\"__metadata__\":{\"k\":\"" + bad + "\"}," + ok_entry + "}";
+    auto st = OpenHeader(header, 4);
+    EXPECT_HAS(st.message(), "bad.safetensors: header is not valid UTF-8");
+    EXPECT_HAS(st.message(), "at byte 30 of the file");
+  }
+  // Well-formed multi-byte names are fine.
+  EXPECT_TRUE(OpenHeader("{\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\":"
+                         "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                         4)
+                  .ok());
 }
 
 TEST(SafetensorsReaderTest, MixedFixtureUsesPlainStringOrder) {

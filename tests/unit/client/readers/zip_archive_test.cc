@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 #include "gtest/gtest.h"
 #include "reader_test_util.h"
 
@@ -96,13 +98,74 @@ TEST(ZipArchiveTest, HostileDirectories) {
   std::string ratio = d.Finish();
   const size_t dcd = ratio.find(std::string("PK\x01\x02", 4));
   ratio.replace(dcd + 24, 4, LE<uint32_t>(0xfffffff0u));
+  // Refused at Open: the declared total is beyond deflate's ratio for the whole file.
   auto zr = ZipArchive::Open(BufferBytes("ratio.zip", ratio));
-  ASSERT_TRUE(zr.ok());
-  EXPECT_FALSE(zr->Read(zr->entries()[0]).ok());
+  EXPECT_HAS(zr.status().message(),
+             "ratio.zip: zip: entries declare 4294967280 uncompressed bytes");
   // Every truncation.
   for (size_t n = 0; n < good.size(); ++n) {
     EXPECT_FALSE(ZipArchive::Open(BufferBytes("cut.zip", good.substr(0, n))).ok()) << n;
   }
+}
+
+// The overlap zip bomb: central directory entries that share one stretch of compressed data,
+// so a small file inflates many times over. Every entry's [local header, end of data) must
+// be its own.
+TEST(ZipArchiveTest, EntriesSharingTheSameBytesAreRefused) {
+  const std::string zeros(1 << 20, '\0');
+  ZipWriter w;
+  w.Add("kernel", zeros, /*deflate=*/true);
+  for (int i = 0; i < 100; ++i) w.AddEntryAt(absl::StrCat("copy", i), zeros, true, 0);
+  const std::string bomb = w.Finish();
+  ASSERT_LT(bomb.size(), 10000u);  // 100 MiB of "members" from a few KB
+  auto z = ZipArchive::Open(BufferBytes("bomb.zip", bomb));
+  ASSERT_FALSE(z.ok());
+  EXPECT_EQ(z.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_HAS(z.status().message(), "bomb.zip: zip: entry '");
+  EXPECT_HAS(z.status().message(), "(bytes 0 to ");
+  EXPECT_HAS(z.status().message(), "overlapping entries (a zip bomb's trick) are refused");
+}
+
+TEST(ZipArchiveTest, EntryInsideAnotherEntrysDataIsRefused) {
+  // Fifield's quoted overlap: entry 'inner''s local record sits inside 'outer''s data.
+  const std::string inner = ZipWriter::LocalRecord("inner", "payload");
+  ZipWriter w;
+  w.Add("outer", "head" + inner);
+  w.AddEntryAt("inner", "payload", false, 30 + 5 + 4);
+  auto z = ZipArchive::Open(BufferBytes("nested.zip", w.Finish()));
+  ASSERT_FALSE(z.ok());
+  EXPECT_HAS(z.status().message(),
+             absl::StrCat("nested.zip: zip: entry 'inner' (bytes 39 to ", 39 + inner.size(),
+                          ") overlaps entry 'outer' (bytes 0 to ", 30 + 5 + 4 + inner.size(), ")"));
+  // The same two members one after the other are fine.
+  ZipWriter ok;
+  ok.Add("outer", "head");
+  ok.Add("inner", "payload");
+  EXPECT_TRUE(ZipArchive::Open(BufferBytes("ok.zip", ok.Finish())).ok());
+}
+
+TEST(ZipArchiveTest, EntryOverlappingTheCentralDirectoryIsRefused) {
+  ZipWriter w;
+  w.Add("a", "hello");
+  const size_t b = w.size();
+  w.AddLocalOnly("b", "x");
+  // The directory says 'b' holds 20 bytes: 19 of them are the central directory itself.
+  w.AddEntryAt("b", std::string(20, 'x'), false, b);
+  auto z = ZipArchive::Open(BufferBytes("cd.zip", w.Finish()));
+  ASSERT_FALSE(z.ok());
+  EXPECT_HAS(z.status().message(),
+             absl::StrCat("cd.zip: zip: the central directory (bytes ", b + 32, " to "));
+  EXPECT_HAS(z.status().message(), absl::StrCat("overlaps entry 'b' (bytes ", b, " to ", b + 51));
+}
+
+TEST(ZipArchiveTest, DuplicateNamesAreRefused) {
+  ZipWriter w;
+  w.Add("w.npy", "first");
+  w.Add("w.npy", "second");
+  auto z = ZipArchive::Open(BufferBytes("dup.zip", w.Finish()));
+  ASSERT_FALSE(z.ok());
+  EXPECT_HAS(z.status().message(),
+             "dup.zip: zip: two entries are named 'w.npy' (local headers at bytes 0 and 40)");
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "scan/scan_runner.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -7,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include "../readers/reader_test_util.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/checkpoint_analyzer.h"
 #include "test_files.h"
 
 namespace htsr::scan {
@@ -183,6 +188,124 @@ TEST(ScanRunnerTest, StoreErrorsStopTheScan) {
   ScanOptions opt;
   auto stats = RunScan(items, **store, fake.Get(), opt, log);
   EXPECT_FALSE(stats.ok());
+}
+
+// The case: the hash is taken, the file is rewritten, the analysis reads the new
+// bytes. Recording that row would file the new bytes' numbers under the old bytes' hash, and
+// a resumed scan would skip the restored file on the strength of numbers that are not its.
+TEST(ScanRunnerTest, CheckpointChangedDuringTheAnalysisIsNotRecordedAsDone) {
+  testing::TempDir d;
+  const std::string path = d.Write("ck/m.pt", "pristine bytes");
+  FakeAnalyzer fake;
+  fake.on_call = [&] { d.Write("ck/m.pt", "corrupted, longer bytes"); };
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.options_key = "k";
+  auto first = RunScan({{path, {}}}, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->ok, 0);
+  EXPECT_EQ(first->failed, 1);
+  EXPECT_HAS(log.str(), "failed: " + path +
+                            ": changed while being analysed (its content hash differs from the "
+                            "one taken before the analysis); not recorded as done");
+  EXPECT_EQ(Dump(**store).find("|ok|"), std::string::npos) << Dump(**store);
+
+  // The pristine file is back: it is analysed again, not skipped, and its own numbers stored.
+  fake.on_call = nullptr;
+  d.Write("ck/m.pt", "pristine bytes");
+  auto second = RunScan({{path, {}}}, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->skipped, 0);
+  EXPECT_EQ(second->ok, 1);
+  EXPECT_HAS(Dump(**store), "|ok||");
+  EXPECT_HAS(Dump(**store), "|1|14|");  // alpha = the pristine file's 14 bytes
+  EXPECT_EQ(fake.Calls(path), 2);
+}
+
+TEST(ScanRunnerTest, SameSizeRewriteWithTheOldMtimeIsCaughtByTheHash) {
+  testing::TempDir d;
+  const std::string path = d.Write("ck/m.pt", "pristine bytes");
+  FakeAnalyzer fake;
+  fake.on_call = [&] {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    d.Write("ck/m.pt", "PRISTINE BYTES");
+    const struct timespec times[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  };
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  std::ostringstream log;
+  ScanOptions opt;
+  auto stats = RunScan({{path, {}}}, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_HAS(log.str(), "changed while being analysed (its content hash differs");
+}
+
+TEST(ScanRunnerTest, TouchedFileIsCaughtByItsStamp) {
+  testing::TempDir d;
+  const std::string path = d.Write("ck/m.pt", "pristine bytes");
+  FakeAnalyzer fake;
+  fake.on_call = [&] {
+    const struct timespec times[2] = {{0, UTIME_OMIT}, {12345, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  };
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  std::ostringstream log;
+  ScanOptions opt;
+  auto stats = RunScan({{path, {}}}, **store, fake.Get(), opt, log);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_HAS(log.str(), "changed while being analysed (its size, modification time or files");
+}
+
+// Truncates `path` to `keep` bytes when the first layer is done.
+class TruncatingProgress : public analysis::LayerProgress {
+ public:
+  TruncatingProgress(std::string path, off_t keep) : path_(std::move(path)), keep_(keep) {}
+  void Advance(int64_t, const std::string&) override {
+    if (!done_.exchange(true)) {
+      EXPECT_EQ(::truncate(path_.c_str(), keep_), 0);
+    }
+  }
+  void Finish() override {}
+
+ private:
+  std::string path_;
+  off_t keep_;
+  std::atomic<bool> done_{false};
+};
+
+// A checkpoint truncated while the scan analyses it (the embedded engine, for real) is a
+// failed checkpoint naming the file, not a dead scan (SIGBUS) nor a row of zeros' numbers.
+TEST(ScanRunnerTest, CheckpointTruncatedDuringTheAnalysisFailsNamingIt) {
+  testing::TempDir d;
+  size_t data_start = 0;
+  const std::string path =
+      d.Write("ck/model.safetensors", readers::testing::DenseSafetensors(6, 64, &data_start));
+  EngineConfig config;
+  config.threads = 1;
+  auto engine = Engine::Create(config);
+  ASSERT_TRUE(engine.ok());
+  const off_t keep = static_cast<off_t>(data_start + 64 * 64 * 4 + 100);
+  auto analyzer =
+      analysis::MakeEmbeddedAnalyzer(**engine, {}, [&](const std::string&, int64_t, int64_t) {
+        return std::make_unique<TruncatingProgress>(path, keep);
+      });
+  auto store = ScanStore::Open(d.Path("s.sqlite"));
+  std::ostringstream log;
+  ScanOptions opt;
+  opt.options_key = "k";
+  auto stats = RunScan({{path, {}}}, **store, analyzer, opt, log);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->ok, 0);
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_HAS(log.str(), "failed: " + path + ": the file shrank while being read");
+  auto t = (*store)->Query("SELECT status, error FROM checkpoints");
+  ASSERT_EQ(t->rows.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "failed");
+  EXPECT_HAS(std::get<std::string>(t->rows[0][1]), path + ": the file shrank while being read");
 }
 
 }  // namespace

@@ -48,5 +48,27 @@ TEST(TextEscape, CsvFieldQuotesOnlyWhereNeeded) {
   for (const auto& [in, want] : cases) EXPECT_EQ(CsvField(in), want) << in;
 }
 
+TEST(TextEscape, CsvTextFieldDefusesFormulasButNotNumbers) {
+  const Cases cases = {
+      {"layers.0.fc1", "layers.0.fc1"},
+      {"", ""},
+      {"=1+1", "'=1+1"},
+      {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+      {"+cmd", "'+cmd"},
+      {"-cmd", "'-cmd"},
+      {"@SUM(A1)", "'@SUM(A1)"},
+      {"\tx", "'\tx"},
+      {"\rx", "\"'\rx\""},
+      {"a=b", "a=b"},
+      {"-1.5", "-1.5"},
+      {"+3e-2", "+3e-2"},
+      {"-.5", "-.5"},
+      {"-1e", "'-1e"},
+      {"-", "'-"},
+      {"-1.5+cmd", "'-1.5+cmd"},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(CsvTextField(in), want) << in;
+}
+
 }  // namespace
 }  // namespace htsr

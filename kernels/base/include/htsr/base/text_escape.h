@@ -18,6 +18,13 @@ std::string JsonString(std::string_view s);
 // quote or line break, so plain names stay diffable with pandas output.
 std::string CsvField(std::string_view s);
 
+// CsvField for a text cell, safe to open in a spreadsheet (OWASP "CSV injection"): text
+// starting with = + - @, tab or carriage return would be read as a formula (a tensor named
+// =HYPERLINK(...)), so it gets a leading single quote. Text that is a plain decimal number
+// ("-1.5", "+3e-2") is left alone: it is no formula, and stays a number. Numeric cells are
+// written without this; plain names come out byte-identical.
+std::string CsvTextField(std::string_view s);
+
 }  // namespace htsr
 
 #endif  // HTSR_BASE_TEXT_ESCAPE_H_
