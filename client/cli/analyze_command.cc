@@ -12,6 +12,7 @@
 #include "cli/server_flags.h"
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
+#include "output/summary_fields.h"
 #include "output/table_writer.h"
 
 namespace htsr::cli {
@@ -64,6 +65,11 @@ int RunAnalyze(const Invocation& inv) {
         err << "htsr analyze: " << path << ": layer " << r.plan.layer_id << " '"
             << r.plan.tensor_name << "' failed: " << r.reason << "\n";
       }
+    }
+    if (!output::HasSummaryValues(report->summary)) {
+      // Not silent: an empty model has no summary values (README "Empty models").
+      err << "htsr analyze: " << path << ": " << output::EmptySummaryReason(report->summary)
+          << "; the model has no summary values ('htsr describe' says why)\n";
     }
     reports.push_back(std::move(*report));
   }

@@ -57,8 +57,9 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
       "\nsummary: %d analysed, %d skipped, %d failed; %d under-trained (alpha > 6), "
       "%d over-trained (alpha < 2)\n",
       s.num_analyzed, s.num_skipped, s.num_failed, s.num_under_trained, s.num_over_trained);
-  if (s.num_analyzed == 0) {
-    out << "  no layer could be analysed: no averages\n";
+  if (!HasSummaryValues(s)) {
+    // No averages rather than zeros: an empty model must not look like the best one.
+    out << "  status empty: " << EmptySummaryReason(s) << "; no averages (-)\n";
     return;
   }
   for (const auto& f : SummaryFields(s)) {

@@ -160,9 +160,15 @@ void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostr
   if (m.target) out << " &middot; " << H(absl::StrFormat("target %.4g", *m.target));
   out << "</p>\n<table><tbody>\n";
   if (m.has_layers) {
+    if (!output::HasSummaryValues(m.report.summary)) {
+      out << "<tr><td class=\"t\">status</td><td>empty: "
+          << H(output::EmptySummaryReason(m.report.summary)) << "; no averages</td></tr>\n";
+    }
     for (const output::SummaryField& f : output::SummaryFields(m.report.summary)) {
       out << "<tr><td class=\"t\">" << H(f.name) << "</td><td>"
-          << (f.is_count ? absl::StrCat(static_cast<int64_t>(f.value)) : Fmt(f.value))
+          << (f.is_count               ? absl::StrCat(static_cast<int64_t>(f.value))
+              : std::isfinite(f.value) ? Fmt(f.value)
+                                       : std::string("-"))
           << "</td></tr>\n";
     }
   } else {
