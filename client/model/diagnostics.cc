@@ -58,25 +58,55 @@ std::optional<ScaleCollapse> CompareScale(const ModelRecord& model, const ModelR
   return c;
 }
 
+bool SameArchitecture(const ModelRecord& a, const ModelRecord& b) {
+  if (!a.has_layers || !b.has_layers) return false;
+  auto shapes = [](const ModelRecord& m) {
+    std::vector<std::pair<int64_t, int64_t>> v;
+    for (const LayerResult& l : m.report.layers) {
+      if (l.status == LayerStatus::kSuccess) v.emplace_back(l.plan.N, l.plan.M);
+    }
+    return v;
+  };
+  const auto sa = shapes(a);
+  return !sa.empty() && sa == shapes(b);
+}
+
 std::vector<ScaleCollapse> FindScaleCollapse(const std::vector<ModelRecord>& records,
                                              bool target_is_error, const DiagnosticThresholds& t) {
   std::vector<ScaleCollapse> out;
   for (const ModelRecord& m : records) {
+    if (m.IsEmpty()) continue;
     for (const ModelRecord& ref : records) {
-      if (&m == &ref) continue;
-      const bool same_shape = m.has_layers && ref.has_layers &&
-                              m.report.summary.num_analyzed == ref.report.summary.num_analyzed &&
-                              m.report.summary.num_analyzed > 0;
+      if (&m == &ref || ref.IsEmpty()) continue;
+      // A model and its copy in another series, or two rows of one input, are one model.
+      if (m.source == ref.source && m.report.path == ref.report.path) continue;
+      // Comparable: the same series (the user grouped them), or, where either has none,
+      // one architecture (the same analysed layer shapes: checkpoints of a run, base vs
+      // fine-tuned). Never across series or architectures.
+      const bool same_series = !m.series.empty() && m.series == ref.series;
+      if (!m.series.empty() && !ref.series.empty() && m.series != ref.series) continue;
+      if (!same_series && !SameArchitecture(m, ref)) continue;
       // With accuracies for both, they decide: a better model whose norms fall is simply
       // better (batch norm, more depth). Without, only one architecture is comparable.
       if (m.target && ref.target) {
         const bool worse = target_is_error ? *m.target > *ref.target : *m.target < *ref.target;
         if (!worse) continue;
-      } else if (!same_shape) {
+      } else if (!SameArchitecture(m, ref)) {
         continue;
       }
       auto c = CompareScale(m, ref, t);
-      if (c && c->collapsed) out.push_back(*c);
+      if (!c || !c->collapsed) continue;
+      c->series = same_series ? m.series : "";
+      // The same pair in several series (a model listed in each) is one finding.
+      bool merged = false;
+      for (ScaleCollapse& o : out) {
+        if (o.model == c->model && o.reference == c->reference) {
+          if (!c->series.empty())
+            absl::StrAppend(&o.series, o.series.empty() ? "" : ", ", c->series);
+          merged = true;
+        }
+      }
+      if (!merged) out.push_back(*c);
     }
   }
   return out;
@@ -131,10 +161,11 @@ std::vector<std::string> DiagnosticWarnings(const ModelDiagnostics& d,
 
 std::string DescribeScaleCollapse(const ScaleCollapse& c) {
   return absl::StrFormat(
-      "%s shows scale collapse against %s: log norm %+.2f and log spectral norm %+.2f fall, "
+      "%s%s shows scale collapse against %s: log norm %+.2f and log spectral norm %+.2f fall, "
       "while alpha does not (%+.2f). Norm metrics would call %s better; its alpha says it is "
       "not better trained, as for poorly trained or distilled models in the paper.",
-      c.model, c.reference, c.d_log_norm, c.d_log_spectral_norm, c.d_alpha, c.model);
+      c.series.empty() ? "" : absl::StrCat("[", c.series, "] "), c.model, c.reference, c.d_log_norm,
+      c.d_log_spectral_norm, c.d_alpha, c.model);
 }
 
 }  // namespace htsr::model

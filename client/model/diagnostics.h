@@ -42,6 +42,7 @@ ModelDiagnostics DiagnoseLayers(const std::vector<LayerResult>& layers,
 // Model `name` against `reference` (a base model, an earlier checkpoint, the teacher).
 struct ScaleCollapse {
   std::string model, reference;
+  std::string series;  // where they were compared ("A, B" when in several; "" none)
   double d_log_norm = 0, d_log_spectral_norm = 0, d_alpha = 0;  // model - reference
   bool collapsed = false;
 };
@@ -50,11 +51,15 @@ struct ScaleCollapse {
 std::optional<ScaleCollapse> CompareScale(const ModelRecord& model, const ModelRecord& reference,
                                           const DiagnosticThresholds& t = {});
 
-// Scale collapse between comparable pairs of `records`. With accuracies for both models:
-// any pair where the collapsed model is the *worse* one (the norms then point the wrong
-// way, the paper's warning). Without: only models with the same number of analysed layers
-// (one architecture: checkpoints of a run, base vs fine-tuned or distilled). Only collapsed
-// pairs are returned.
+// Whether both records have layers and the same analysed layer shapes, in order.
+bool SameArchitecture(const ModelRecord& a, const ModelRecord& b);
+
+// Scale collapse between comparable pairs of `records`: never across series (records with
+// different non-empty series), never between copies of one input, never with an empty
+// model. Within one series with accuracies for both: any pair where the collapsed model is
+// the *worse* one (the norms then point the wrong way, the paper's warning). Otherwise only
+// models of one architecture (SameArchitecture: checkpoints of a run, base vs fine-tuned or
+// distilled). Only collapsed pairs are returned.
 std::vector<ScaleCollapse> FindScaleCollapse(const std::vector<ModelRecord>& records,
                                              bool target_is_error,
                                              const DiagnosticThresholds& t = {});

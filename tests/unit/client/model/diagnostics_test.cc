@@ -50,6 +50,15 @@ model::ModelRecord Rec(const std::string& name, double ln, double lsn, double al
   r.name = name;
   r.metrics = {{"log_norm", ln}, {"log_spectral_norm", lsn}, {"alpha", alpha}};
   r.has_layers = true;
+  r.source = name + ".csv";
+  for (int i = 0; i < layers; ++i) {
+    LayerResult l;
+    l.plan.layer_id = i + 1;
+    l.plan.N = 64;
+    l.plan.M = 32;
+    l.status = LayerStatus::kSuccess;
+    r.report.layers.push_back(l);
+  }
   r.report.summary.num_analyzed = layers;
   return r;
 }
@@ -77,15 +86,35 @@ TEST(ScaleCollapseTest, OnlyComparablePairs) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].model, "small");
   EXPECT_EQ(found[0].reference, "base");
-  // With accuracies, a different architecture is compared when it is the worse model.
+  // With accuracies, a different architecture is compared only within one series (when
+  // it is the worse model); across series or without one, never.
   recs[0].target = 20;
   recs[2].target = 25;
+  found = model::FindScaleCollapse(recs, true);
+  ASSERT_EQ(found.size(), 1u);
+  for (auto& r : recs) r.series = "S";
+  recs[2].series = "T";
+  EXPECT_EQ(model::FindScaleCollapse(recs, true).size(), 1u);
+  recs[2].series = "S";
   found = model::FindScaleCollapse(recs, true);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[1].model, "other_arch");
   EXPECT_NE(
       model::DescribeScaleCollapse(found[1]).find("other_arch shows scale collapse against base"),
       std::string::npos);
+}
+
+TEST(ScaleCollapseTest, NeverAgainstItselfOrAnEmptyModel) {
+  // Two copies of one input (a model listed in two series) and an empty model.
+  model::ModelRecord a = Rec("m", 2.0, 1.5, 3.0, 4);
+  model::ModelRecord copy = Rec("m", 1.8, 1.2, 3.4, 4);
+  copy.source = a.source;
+  model::ModelRecord empty = Rec("e", 2.5, 2.0, 3.0, 0);
+  EXPECT_TRUE(empty.IsEmpty());
+  EXPECT_TRUE(model::FindScaleCollapse({a, copy, empty}, true).empty());
+  // The same stem from two directories: two models, compared as such.
+  copy.source = "other/m.csv";
+  EXPECT_EQ(model::FindScaleCollapse({a, copy}, true).size(), 1u);
 }
 
 }  // namespace
