@@ -238,6 +238,53 @@ class DegenerateModels(unittest.TestCase):
         self.assertNotIn("<td>nan</td>", text)
 
 
+class SmallThings(unittest.TestCase):
+    """Issue 11 item 6: what a new user tripped over."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "m.safetensors")
+        write_safetensors(cls.model, [(f"l{i}.weight", (80, 60), gaussian(4800, 10 + i)) for i in range(4)])
+
+    def test_table_shows_mp_fit_and_randomize_columns(self):
+        plain = run("analyze", self.model, "--quiet").stdout
+        self.assertNotIn("spikes", plain)
+        t = run("analyze", self.model, "--quiet", "--mp-fit", "--randomize").stdout
+        header = next(ln for ln in t.splitlines() if ln.lstrip().startswith("id"))
+        for col in ("spikes", "mp_srank", "traps", "rand_dist"):
+            self.assertIn(col, header)
+        row = next(ln for ln in t.splitlines() if ln.lstrip().startswith("1 "))
+        # Every header cell has a value (the warning cell may be blank).
+        self.assertIn(len(row.split()), (len(header.split()) - 1, len(header.split())), row)
+
+    def test_plain_progress_lines_when_stderr_is_not_a_terminal(self):
+        env = dict(os.environ, HTSR_PROGRESS_SECONDS="0")
+        p = subprocess.run([HTSR, "analyze", self.model], capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [ln for ln in p.stderr.splitlines() if ln.startswith("htsr: m.safetensors:")]
+        self.assertIn("analysing 4 layers", lines[0])
+        self.assertTrue(any("/4 layers (" in ln and "ETA" in ln for ln in lines), p.stderr)
+        self.assertIn("4/4 layers done", lines[-1])
+        self.assertNotIn("\r", p.stderr)
+        self.assertNotIn("\033", p.stderr)
+        self.assertNotIn("htsr: m.safetensors", run("analyze", self.model, "--quiet").stderr)
+
+    def test_example_policy_passes_the_quick_start_model(self):
+        cache = os.environ.get("HTSR_MODEL_CACHE", os.path.expanduser("~/.cache/htsr-test-models"))
+        found = []
+        for root, _, files in os.walk(cache) if os.path.isdir(cache) else []:
+            if "minilm" in root.lower() and "model.safetensors" in files:
+                found.append(os.path.join(root, "model.safetensors"))
+        policy = os.path.join(HERE, "..", "..", "deploy", "hooks", "policy.yaml")
+        # The policy parses and gates (a synthetic model) whether or not the model is cached.
+        self.assertIn(run("check", self.model, "--policy", policy).returncode, (0, 1))
+        if not found:
+            self.skipTest("all-MiniLM-L6-v2 not in the model cache (deploy/quickstart.sh fetches it)")
+        p = run("check", found[0], "--policy", policy)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 class RankGpt2(unittest.TestCase):
     """The paper's GPT-2 size comparison, from its own data (ww-trends-2020)."""
 
