@@ -30,11 +30,27 @@ struct ModelDiagnostics {
   std::vector<int> under_trained;  // layer ids, alpha > alpha_high
   std::vector<int> over_trained;   // layer ids, alpha < alpha_low
   double mean_alpha = 0;
-  // Correlation traps: known only when the randomized analysis ran on some layer.
+  double median_alpha = 0;
+  // "The model as a whole looks poorly trained": most analysed layers are under-trained and
+  // the median alpha is above alpha_high. One extreme layer (a degenerate fit with alpha 40)
+  // moves the mean, never this verdict.
+  bool poorly_trained = false;
+  // Correlation traps: known only when the randomized analysis ran on some layer, and
+  // counted only from Marchenko-Pastur fits that mean something (MpFitIsMeaningful).
   bool traps_checked = false;
-  std::vector<int> trap_layers;  // layer ids with num_traps > 0
+  std::vector<int> trap_layers;  // layer ids with num_traps > 0 and a meaningful MP fit
   int64_t total_traps = 0;
+  std::vector<int> trap_no_verdict;  // randomized, but the MP fit is degenerate: no verdict
 };
+
+// The rule for trap verdicts (README "Diagnostics"): the layer has at least
+// kMinMpEigenvalues eigenvalues, and the eigenvalues counted outside the random bulk are
+// at most kMaxMpSpikeFraction of them. A 1024 x 1 matrix (one eigenvalue) or a fit that
+// puts 3968 of 8192 eigenvalues outside the bulk has not found a bulk: it says nothing
+// about traps.
+inline constexpr int64_t kMinMpEigenvalues = 10;
+inline constexpr double kMaxMpSpikeFraction = 0.1;
+bool MpFitIsMeaningful(const LayerResult& layer, int64_t spikes);
 
 ModelDiagnostics DiagnoseLayers(const std::vector<LayerResult>& layers,
                                 const DiagnosticThresholds& t = {});

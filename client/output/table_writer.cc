@@ -95,7 +95,10 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
   }
   const model::ModelDiagnostics d = model::DiagnoseLayers(m.layers);
   for (const std::string& w : model::DiagnosticWarnings(d)) out << "  note: " << w << "\n";
-  if (d.traps_checked && d.trap_layers.empty()) out << "  note: no correlation traps\n";
+  if (d.traps_checked && d.trap_layers.empty()) {
+    out << (d.trap_no_verdict.empty() ? "  note: no correlation traps\n"
+                                      : "  note: no correlation traps in the other layers\n");
+  }
 }
 
 }  // namespace htsr::output

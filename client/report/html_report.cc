@@ -192,7 +192,7 @@ void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostr
     out << "<li class=\"muted\">Correlation traps were not checked (analyse with --randomize to "
            "look for "
            "them).</li>\n";
-  } else if (d.trap_layers.empty()) {
+  } else if (d.trap_layers.empty() && d.trap_no_verdict.empty()) {
     out << "<li class=\"ok\">No correlation traps: the shuffled weights of every layer look "
            "random.</li>\n";
   }
