@@ -353,6 +353,20 @@ class RankGpt2(unittest.TestCase):
         c = list(csv.DictReader(run("rank", *layers, "--format", "csv", "--by", "log_alpha_norm").stdout.splitlines()))
         self.assertEqual([r["model"] for r in c], ["gpt2_xl", "gpt2_large", "gpt2_medium", "gpt2_small"])
 
+    def test_multi_model_report_opens_with_the_rank_table(self):
+        layers = [os.path.join(DATA, "layers", "torchvision", m + ".csv") for m in GPT2]
+        with tempfile.TemporaryDirectory() as d:
+            html = os.path.join(d, "r.html")
+            p = run("report", *layers, "--out", html, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(html) as f:
+                text = f.read()
+        self.assertIn("<h2>Ranking</h2>", text)
+        rank = text[text.index("<h2>Ranking</h2>"):text.index("</table>", text.index("<h2>Ranking</h2>"))]
+        pos = [rank.index(f'href="#model-{m}"') for m in ("gpt2_xl", "gpt2_large", "gpt2_medium", "gpt2_small")]
+        self.assertEqual(pos, sorted(pos))
+        self.assertLess(text.index("<h2>Ranking</h2>"), text.index("Correlation flow"))
+
     def test_rank_with_accuracies_and_series(self):
         acc = os.path.join(DATA, "accuracies.csv")
         files = [os.path.join(DATA, "summaries", "torchvision", f"vgg{n}.txt") for n in
