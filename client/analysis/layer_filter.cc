@@ -39,6 +39,7 @@ bool LayerFilter::Term::Matches(const LayerPlan& plan) const {
 
 absl::StatusOr<LayerFilter> LayerFilter::Parse(const std::string& spec) {
   LayerFilter f;
+  f.spec_ = spec;
   for (absl::string_view raw : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
     absl::string_view t = absl::StripAsciiWhitespace(raw);
     bool exclude = absl::ConsumePrefix(&t, "!");
@@ -87,6 +88,25 @@ bool LayerFilter::Selects(const LayerPlan& plan) const {
     if (t.Matches(plan)) return false;
   }
   return true;
+}
+
+absl::Status LayerFilter::CheckSelectsAny(const std::vector<LayerPlan>& plans,
+                                          absl::string_view model) const {
+  if (empty() || plans.empty()) return absl::OkStatus();
+  for (const LayerPlan& p : plans) {
+    if (Selects(p)) return absl::OkStatus();
+  }
+  constexpr size_t kListed = 8;
+  std::string listed;
+  for (size_t i = 0; i < plans.size() && i < kListed; ++i) {
+    absl::StrAppend(&listed, i ? ", " : "", plans[i].layer_id, " ", plans[i].name, " (",
+                    std::string(LayerTypeName(plans[i].type)), ")");
+  }
+  if (plans.size() > kListed) absl::StrAppend(&listed, ", ... (", plans.size() - kListed, " more)");
+  return absl::InvalidArgumentError(
+      absl::StrCat("--layers '", spec_, "' selects none of the ", plans.size(), " layer",
+                   plans.size() == 1 ? "" : "s", " of ", model, " (ids ", plans.front().layer_id,
+                   "-", plans.back().layer_id, ": ", listed, "); 'htsr describe' lists them"));
 }
 
 }  // namespace htsr::analysis

@@ -20,6 +20,13 @@ class LayerFilter {
   static absl::StatusOr<LayerFilter> Parse(const std::string& spec);
   bool Selects(const LayerPlan& plan) const;
   bool empty() const { return include_.empty() && exclude_.empty(); }
+  const std::string& spec() const { return spec_; }
+
+  // An error when the filter is set and selects none of `plans` (the layers of `model`):
+  // "--layers 'x' selects none of the 3 layers of m.safetensors (ids 1-3: 1 a, ...)". A
+  // typo in --layers must not become an "analysed 0 layers, exit 0" run. A model with no
+  // layer at all is not this error (it is an empty model).
+  absl::Status CheckSelectsAny(const std::vector<LayerPlan>& plans, absl::string_view model) const;
 
  private:
   struct Term {
@@ -30,6 +37,7 @@ class LayerFilter {
     bool Matches(const LayerPlan& plan) const;
   };
   std::vector<Term> include_, exclude_;
+  std::string spec_;
 };
 
 }  // namespace htsr::analysis

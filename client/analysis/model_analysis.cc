@@ -24,7 +24,9 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpoint(const std::string& path, co
 
   // Progress counts the selected layers and their bytes.
   int64_t units = 0, bytes = 0;
-  for (const LayerPlan& p : PlanModel(source.tensors, engine.config().options)) {
+  const std::vector<LayerPlan> plans = PlanModel(source.tensors, engine.config().options);
+  HTSR_RETURN_IF_ERROR(options.filter.CheckSelectsAny(plans, path));
+  for (const LayerPlan& p : plans) {
     if (!options.filter.Selects(p)) continue;
     ++units;
     if (p.analyse) bytes += p.num_evals;  // proportional to cost, not file size

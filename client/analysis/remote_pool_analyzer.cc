@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "analysis/pool_target.h"
 #include "analysis/remote_pool.h"
+#include "htsr/engine.h"
 #include "htsr/status_macros.h"
 #include "readers/checkpoint_reader.h"
 #include "remote/remote_analyzer.h"
@@ -43,6 +44,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
       HTSR_RETURN_IF_ERROR(r->CheckIntact());  // a file that shrank is not streamed further
       return r->Load(i);
     };
+    HTSR_RETURN_IF_ERROR(filter.CheckSelectsAny(PlanModel(source.tensors, options), path));
 
     ModelCallbacks callbacks;
     callbacks.select = [&filter](const LayerPlan& p) { return filter.Selects(p); };

@@ -15,6 +15,7 @@
 #include "output/atomic_file.h"
 #include "output/csv_writer.h"
 #include "output/json_writer.h"
+#include "output/summary_fields.h"
 #include "output/table_writer.h"
 #include "scan/scan_inputs.h"
 
@@ -71,6 +72,11 @@ int RunAnalyze(const Invocation& inv) {
         err << "htsr analyze: " << path << ": layer " << r.plan.layer_id << " '"
             << r.plan.tensor_name << "' failed: " << r.reason << "\n";
       }
+    }
+    if (!output::HasSummaryValues(report->summary)) {
+      // Not silent: an empty model has no summary values (README "Empty models").
+      err << "htsr analyze: " << path << ": " << output::EmptySummaryReason(report->summary)
+          << "; the model has no summary values ('htsr describe' says why)\n";
     }
     reports.push_back(std::move(*report));
   }

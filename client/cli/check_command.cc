@@ -30,8 +30,9 @@ std::string ModelJson(const model::ModelReport& report,
   std::string s =
       absl::StrCat("{\"path\": ", output::JsonString(report.path),
                    ", \"pass\": ", violations.empty() ? "true" : "false",
-                   ", \"backend\": ", output::JsonString(report.backend), ", \"summary\": {");
-  bool first = true;
+                   ", \"backend\": ", output::JsonString(report.backend), ", \"summary\": {",
+                   "\"status\": ", output::JsonString(output::SummaryStatus(report.summary)));
+  bool first = false;
   for (const output::SummaryField& f : output::SummaryFields(report.summary)) {
     absl::StrAppend(
         &s, first ? "" : ", ", output::JsonString(std::string(f.name)), ": ",
@@ -127,8 +128,11 @@ int RunCheck(const Invocation& inv) {
       continue;
     }
     if (violations.empty()) {
-      out << absl::StrFormat("PASS %s: %d layers analysed, mean alpha %.3f\n", path,
-                             report.summary.num_analyzed, report.summary.alpha);
+      out << absl::StrFormat(
+          "PASS %s: %d layers analysed, mean alpha %s\n", path, report.summary.num_analyzed,
+          output::HasSummaryValues(report.summary)
+              ? absl::StrFormat("%.3f", report.summary.alpha)
+              : absl::StrCat("- (", output::EmptySummaryReason(report.summary), ")"));
     }
     for (const policy::Violation& v : violations)
       out << "FAIL " << path << ": " << v.message << "\n";

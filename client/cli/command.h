@@ -31,6 +31,7 @@ enum CommandBit : uint32_t {
   kExport = 1u << 4,
   kCompare = 1u << 5,
   kReport = 1u << 6,
+  kRank = 1u << 7,
 };
 
 // An option and the commands that take it. Two entries may share a name if no command
@@ -84,6 +85,7 @@ int RunCheck(const Invocation& inv);
 int RunExport(const Invocation& inv);
 int RunCompare(const Invocation& inv);
 int RunReport(const Invocation& inv);
+int RunRank(const Invocation& inv);
 
 }  // namespace htsr::cli
 

@@ -67,6 +67,23 @@ constexpr CommandSpec kCommands[] = {
      "series column of the accuracy file or of the inputs.\n\n"
      "Exit status: 0 ok; 2 usage error or unreadable input.",
      "FILE", 1, -1, "table|csv|json", RunCompare},
+    {"rank", kRank, "INPUT... [--by METRIC] [--layers SPEC] [--group-by RULE] [options]",
+     "models ordered by predicted quality, without any data (alpha_weighted, ...)",
+     "Ranks models by their model-level HT-SR metrics, as the paper does without training\n"
+     "or test data: one row per model with mean log_norm, log_spectral_norm, alpha,\n"
+     "alpha_weighted and log_alpha_norm, the layers analysed/skipped/failed, and its\n"
+     "diagnostics (layers with alpha outside [2, 6], scale collapse against comparable\n"
+     "models of its series), ordered best first by --by (lower is better). Models are\n"
+     "grouped by series: a series column of the inputs or of --accuracy, or --group-by.\n"
+     "INPUT is a checkpoint (analysed here, or on --server), htsr analyze JSON/CSV, a scan\n"
+     "database, a weightwatcher per-layer CSV (0.2.x LEVEL.SLICE/LEVEL.LAYER rows too) or\n"
+     "summary dict, or a CSV of one row per model. --layers applies to every input with\n"
+     "per-layer rows (e.g. --layers '!1' leaves out a language model's token embedding).\n"
+     "Where accuracies are known (--accuracy, or a column of the inputs), each series\n"
+     "also gets the Kendall tau of the predicted order against the actual one. Models in\n"
+     "which no layer was analysed have no values and are left out, with a note.\n\n"
+     "Exit status: 0 ok; 2 usage error, unreadable input, or no model to rank.",
+     "INPUT", 1, -1, "table|csv|json", RunRank},
     {"report", kReport, "MODEL|RESULTS... [--out report.html] [options]",
      "a self-contained HTML report with charts (--format svg)",
      "Writes one self-contained HTML file (inline SVG, no network): each model's summary\n"

@@ -48,6 +48,8 @@ int RunCompare(const Invocation& inv) {
     for (const std::string& n : notes) err << "htsr compare: note: " << n << "\n";
     return kExitUsage;
   }
+  for (const std::string& n : trends::LeaveOutEmptyModels(records)) notes.push_back(n);
+  trends::DisambiguateNames(records);
   for (const std::string& n : notes) err << "htsr compare: note: " << n << "\n";
   if (records.empty()) {
     err << "htsr compare: no model left to compare\n";

@@ -5,8 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "analysis/tensor_roles.h"
 #include "cli/analysis_flags.h"
 #include "cli/command.h"
+#include "htsr/base/text_escape.h"
 #include "output/json_writer.h"
 #include "readers/checkpoint_reader.h"
 #include "scan/scan_inputs.h"
@@ -52,6 +54,13 @@ int RunDescribe(const Invocation& inv) {
     const auto& tensors = (*reader)->Tensors();
     std::vector<size_t> index;
     const auto plans = PlanModel(tensors, config->options, &index);
+    if (absl::Status s = filter->CheckSelectsAny(plans, path); !s.ok()) {
+      err << "htsr describe: " << s.message() << "\n";
+      unreadable = true;
+      continue;
+    }
+    const std::vector<analysis::NonLayerTensor> others =
+        analysis::TensorsNotLayers(tensors, config->options);
     int analysed = 0, skipped = 0;
     if (format == "table") {
       out << absl::StrFormat("%s  (%s, %d tensors)\n\n", path, (*reader)->Format(), tensors.size());
@@ -92,10 +101,39 @@ int RunDescribe(const Invocation& inv) {
         first_layer = false;
       }
     }
+    // Every tensor that is not a layer, with the reason: "0 layers" must say why.
     if (format == "table") {
+      if (!others.empty()) {
+        out << "\nnot layers:\n";
+        for (const analysis::NonLayerTensor& o : others) {
+          const TensorInfo& t = tensors[o.index];
+          out << absl::StrFormat("      %-40s  %-5s  %-20s  %s\n", t.name, DTypeName(t.dtype),
+                                 ShapeText(t.shape), o.reason);
+        }
+      }
       out << absl::StrFormat(
           "\n%d layers to analyse, %d to skip; %d other tensors are not layers\n", analysed,
-          skipped, tensors.size() - plans.size());
+          skipped, others.size());
+      if (analysed == 0) {
+        out << "nothing to analyse: 'htsr analyze' would report this model as empty (no "
+               "summary values)\n";
+      }
+    } else if (format == "csv") {
+      for (const analysis::NonLayerTensor& o : others) {
+        const TensorInfo& t = tensors[o.index];
+        out << absl::StrCat(CsvField(path), ",,,", CsvField(t.name), ",",
+                            std::string(DTypeName(t.dtype)), ",\"", ShapeText(t.shape),
+                            "\",,,,,,not a layer,", CsvField(o.reason), "\n");
+      }
+    } else {
+      out << "], \"not_layers\": [";
+      for (size_t k = 0; k < others.size(); ++k) {
+        const TensorInfo& t = tensors[others[k].index];
+        out << (k ? ",\n    " : "\n    ") << "{\"tensor\": " << output::JsonString(t.name)
+            << ", \"dtype\": " << output::JsonString(DTypeName(t.dtype)) << ", \"shape\": ["
+            << absl::StrJoin(t.shape, ", ")
+            << "], \"reason\": " << output::JsonString(others[k].reason) << "}";
+      }
     }
     if (format == "json") out << "]}";
     first_model = false;

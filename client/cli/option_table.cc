@@ -6,18 +6,20 @@ namespace htsr::cli {
 namespace {
 
 // Commands that analyse checkpoints, and those that also select layers (describe).
-constexpr uint32_t kAnalysing = kAnalyze | kScan | kCheck | kReport;
+constexpr uint32_t kAnalysing = kAnalyze | kScan | kCheck | kReport | kRank;
 constexpr uint32_t kSelecting = kAnalysing | kDescribe;
-constexpr uint32_t kRemote = kAnalyze | kScan | kCheck;
+constexpr uint32_t kRemote = kAnalyze | kScan | kCheck | kRank;
 constexpr uint32_t kTrends = kCompare | kReport;
+constexpr uint32_t kTargets = kTrends | kRank;  // where accuracies come from
 
 constexpr OptionSpec kOptions[] = {
     // Where the output goes and how much is said on the way.
     {"out", "FILE", "write the output to FILE instead of stdout", "",
-     kAnalyze | kCompare | kExport},
+     kAnalyze | kCompare | kExport | kRank},
     {"out", "FILE|DIR", "the HTML file, or the directory for --format svg",
      "report.html, or report_svg/", kReport},
-    {"quiet", "", "no progress bar and no notes on stderr", "", kAnalyze | kCheck | kReport},
+    {"quiet", "", "no progress bar and no notes on stderr", "",
+     kAnalyze | kCheck | kReport | kRank},
     {"quiet", "", "no progress bar and no per-checkpoint failure lines", "", kScan},
 
     // scan and export: the database.
@@ -53,18 +55,26 @@ constexpr OptionSpec kOptions[] = {
     {"accuracy", "FILE",
      "accuracies or errors per model: CSV with a model column and a value column (and "
      "optionally series), or bare 'model,value' lines",
-     "", kTrends},
+     "", kTargets},
     {"accuracy-column", "NAME", "the value column of --accuracy",
-     "accuracy, top1_acc, acc, top1_err, error, ...", kTrends},
-    {"series", "NAME", "only this series of the --accuracy file", "", kTrends},
-    {"target", "accuracy|error", "what the values are", "error when the column says err", kTrends},
+     "accuracy, top1_acc, acc, top1_err, error, ...", kTargets},
+    {"series", "NAME", "only this series of the --accuracy file", "", kTargets},
+    {"target", "accuracy|error", "what the values are", "error when the column says err", kTargets},
     {"target-column", "NAME",
      "use this per-model column of the inputs as the target (summary CSVs that carry "
      "accuracies)",
-     "", kTrends},
+     "", kTargets},
     {"metrics", "LIST", "model-level metrics to regress on (comma separated; any summary key)",
      "log_norm,log_spectral_norm,alpha_weighted,log_alpha_norm,alpha", kTrends},
     {"outlier-threshold", "Z", "flag models whose studentized residual exceeds Z", "2", kTrends},
+
+    // rank.
+    {"by", "METRIC", "order by this model-level metric, lower is better (any summary key)",
+     "alpha_weighted", kRank},
+    {"group-by", "RULE",
+     "series for inputs without one: 'dir' (the input's directory) or a regular expression on "
+     "the model name (its first group)",
+     "", kRank},
 
     // Layer selection and the size filter (also describe).
     {"layers", "SPEC",

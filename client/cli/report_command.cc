@@ -85,7 +85,9 @@ int RunReport(const Invocation& inv) {
     data.models.push_back(std::move(rec));
   }
   // The same model name twice (two runs' "model.safetensors") would make anchors and
-  // legends ambiguous: qualify later ones.
+  // legends ambiguous: name them by their directories ("run1/model", "run2/model"), and
+  // qualify any that still collide.
+  trends::DisambiguateNames(data.models);
   for (size_t i = 0; i < data.models.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (data.models[j].name == data.models[i].name) {

@@ -103,9 +103,15 @@ int RunScan(const Invocation& inv) {
   if (!stats.ok()) return usage(stats.status());
 
   out << absl::StrFormat(
-      "%d checkpoints: %d ok, %d failed, %d skipped (already done)%s in %.2f s (%.2f "
+      "%d checkpoints: %d ok%s, %d failed, %d skipped (already done)%s in %.2f s (%.2f "
       "checkpoints/s analysed) -> %s\n",
-      stats->total, stats->ok, stats->failed, stats->skipped,
+      stats->total, stats->ok,
+      stats->empty > 0
+          ? absl::StrFormat(" (%d empty: no layer analysed, no summary values; rank and "
+                            "compare leave them out)",
+                            stats->empty)
+          : std::string(),
+      stats->failed, stats->skipped,
       stats->cancelled ? absl::StrFormat(", %d not started (interrupted)", stats->not_started)
                        : std::string(),
       stats->seconds,

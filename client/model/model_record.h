@@ -32,6 +32,13 @@ struct ModelRecord {
     }
     return std::nullopt;
   }
+  // No layer analysed: the model has no model-level value (README "Empty models"), and
+  // rankings and regressions leave it out rather than read 0.
+  bool IsEmpty() const {
+    if (has_layers) return report.summary.num_analyzed == 0;
+    if (auto n = Metric("num_analyzed")) return *n == 0;
+    return metrics.empty();
+  }
   void SetMetric(const std::string& metric_name, double v) {
     if (!Metric(metric_name)) metrics.emplace_back(metric_name, v);
   }

@@ -34,10 +34,13 @@ void WriteJson(const std::vector<model::ModelReport>& models, std::ostream& out)
     out << (mi ? ",\n" : "\n") << "  {\"path\": " << JsonString(m.path)
         << ", \"format\": " << JsonString(m.format) << ", \"backend\": " << JsonString(m.backend)
         << ", \"bytes\": " << m.bytes << ", \"seconds\": " << JsonNumber(m.seconds)
-        << ",\n   \"summary\": {";
+        << ",\n   \"summary\": {\"status\": " << JsonString(SummaryStatus(m.summary));
+    if (!HasSummaryValues(m.summary)) {
+      out << ", \"reason\": " << JsonString(EmptySummaryReason(m.summary));
+    }
     const auto fields = SummaryFields(m.summary);
     for (size_t i = 0; i < fields.size(); ++i) {
-      out << (i ? ", " : "") << JsonString(fields[i].name) << ": "
+      out << ", " << JsonString(fields[i].name) << ": "
           << (fields[i].is_count ? absl::StrCat(static_cast<int64_t>(fields[i].value))
                                  : JsonNumber(fields[i].value));
     }

@@ -1,6 +1,7 @@
 // Quality gates on an analysed model (`htsr check`): registry upload hooks and CI steps.
 // A policy is a set of rules, each a limit on a per-layer metric or on the model summary.
-// Every rule is optional; an empty policy passes everything.
+// Every rule is optional, but a policy file must set at least one, and a model in which no
+// layer was analysed fails every policy unless min_analyzed_layers is 0 (fail closed).
 #ifndef HTSR_CLIENT_POLICY_POLICY_H_
 #define HTSR_CLIENT_POLICY_POLICY_H_
 
@@ -22,6 +23,7 @@ struct Policy {
   std::optional<int64_t> max_failed_layers;
   std::optional<int64_t> max_under_trained_layers;  // alpha > 6
   std::optional<int64_t> max_over_trained_layers;   // alpha < 2
+  // Unset means 1: a model with no analysed layer fails every policy (fail closed); 0 allows it.
   std::optional<int64_t> min_analyzed_layers;
   // Model summary (means over analysed layers).
   std::optional<double> max_mean_alpha;

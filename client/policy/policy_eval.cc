@@ -58,6 +58,42 @@ std::vector<Violation> Evaluate(const Policy& policy, const model::ModelReport& 
     if (r.status == LayerStatus::kFailed) failed.push_back(&r);
   }
 
+  // Fail closed: a model in which no (non-ignored) layer was analysed cannot pass a gate
+  // that says nothing about it (an empty or mis-filtered checkpoint, a model whose only
+  // layer failed). One violation, saying why; `min_analyzed_layers: 0` allows such models.
+  if (analysed.empty() && !(policy.min_analyzed_layers && *policy.min_analyzed_layers == 0)) {
+    int64_t skipped = 0, ignored = 0;
+    for (const LayerResult& r : report.layers) {
+      if (IsIgnored(policy, r.plan.name)) {
+        ++ignored;
+      } else if (r.status == LayerStatus::kSkipped) {
+        ++skipped;
+      }
+    }
+    std::string why;
+    if (report.layers.empty()) {
+      why = "the model has no layer to analyse";
+    } else {
+      std::vector<std::string> parts;
+      if (!failed.empty()) {
+        parts.push_back(absl::StrCat(failed.size(), " failed (layer ", failed[0]->plan.layer_id,
+                                     " '", failed[0]->plan.name, "': ", failed[0]->reason,
+                                     failed.size() > 1 ? ", ..." : "", ")"));
+      }
+      if (skipped > 0) parts.push_back(absl::StrCat(skipped, " skipped"));
+      if (ignored > 0) parts.push_back(absl::StrCat(ignored, " ignored by ignore_layers"));
+      why = absl::StrCat(report.layers.size(), report.layers.size() == 1 ? " layer: " : " layers: ",
+                         absl::StrJoin(parts, ", "));
+    }
+    const int64_t need = policy.min_analyzed_layers.value_or(1);
+    out.push_back({"min_analyzed_layers", static_cast<double>(need), 0.0,
+                   absl::StrCat("no layer analysed (", why,
+                                "): nothing to check, so the model does not pass "
+                                "(min_analyzed_layers ",
+                                need, "; set it to 0 to allow empty models)")});
+    return out;
+  }
+
   // A per-layer bound: every analysed layer's metric on the right side of the limit.
   auto per_layer = [&](const char* rule, const std::optional<double>& limit, bool is_max,
                        const char* metric, const std::function<double(const LayerResult&)>& get) {

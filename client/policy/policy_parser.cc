@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -22,10 +23,25 @@ constexpr size_t kMaxPolicyBytes = size_t{1} << 20;
 
 absl::StatusOr<double> ParseDouble(const std::string& key, const std::string& v) {
   double d;
-  if (!absl::SimpleAtod(v, &d) || std::isnan(d)) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": expects a number, got '", v, "'"));
+  // A limit of null, inf, nan or 3e999 (which reads as inf) checks nothing: an error, not a
+  // gate that passes everything.
+  if (!absl::SimpleAtod(v, &d) || !std::isfinite(d)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": expects a finite number, got '", v, "'"));
   }
   return d;
+}
+
+std::string NormalKey(std::string key) {
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+// The 1-based line of the first `"key"` in `text` (JSON errors name a line too).
+int LineOf(const std::string& text, const std::string& key) {
+  const size_t at = text.find(absl::StrCat("\"", key, "\""));
+  if (at == std::string::npos) return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
 }
 
 absl::StatusOr<int64_t> ParseCount(const std::string& key, const std::string& v) {
@@ -60,8 +76,10 @@ std::string StripComment(const std::string& line) {
   return line;
 }
 
-absl::Status ParseYaml(const std::string& text, const std::string& name, Policy& policy) {
-  std::string list_key;  // a "key:" line with no value opens a block list
+absl::Status ParseYaml(const std::string& text, const std::string& name, Policy& policy,
+                       int* keys_set) {
+  std::map<std::string, int> seen;  // normalised key -> line
+  std::string list_key;             // a "key:" line with no value opens a block list
   std::vector<std::string> list_items;
   int list_line = 0;
   auto close_list = [&]() -> absl::Status {
@@ -100,6 +118,13 @@ absl::Status ParseYaml(const std::string& text, const std::string& name, Policy&
     }
     const std::string key(absl::StripAsciiWhitespace(trimmed.substr(0, colon)));
     const std::string value(absl::StripAsciiWhitespace(trimmed.substr(colon + 1)));
+    // A repeated key is an error, not "last wins": two values for one gate are a mistake
+    // (a merge, a copy-paste), and silently keeping the looser one would fail open.
+    if (auto [it, added] = seen.emplace(NormalKey(key), line_no); !added) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", line_no, ": duplicate key '", key,
+                                                     "' (first at line ", it->second, ")"));
+    }
+    ++*keys_set;
     absl::Status s;
     if (value.empty()) {
       list_key = key;
@@ -125,13 +150,21 @@ absl::Status ParseYaml(const std::string& text, const std::string& name, Policy&
   return close_list();
 }
 
-absl::Status ParseJsonPolicy(const std::string& text, const std::string& name, Policy& policy) {
+absl::Status ParseJsonPolicy(const std::string& text, const std::string& name, Policy& policy,
+                             int* keys_set) {
+  std::map<std::string, int> seen;  // normalised key -> line (max-alpha and max_alpha)
   absl::StatusOr<readers::JsonValue> root = readers::ParseJson(text);
   if (!root.ok())
     return absl::InvalidArgumentError(absl::StrCat(name, ": ", root.status().message()));
   if (!root->IsObject())
     return absl::InvalidArgumentError(absl::StrCat(name, ": not a JSON object"));
   for (const readers::JsonMember& m : root->object) {
+    const std::string where = absl::StrCat(name, ":", LineOf(text, m.key));
+    if (auto [it, added] = seen.emplace(NormalKey(m.key), LineOf(text, m.key)); !added) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": duplicate key '", m.key, "' (first at line ", it->second, ")"));
+    }
+    ++*keys_set;
     absl::Status s;
     using Kind = readers::JsonValue::Kind;
     if (m.value.kind == Kind::kNumber || m.value.kind == Kind::kString) {
@@ -147,11 +180,13 @@ absl::Status ParseJsonPolicy(const std::string& text, const std::string& name, P
       }
       s = SetPolicyValue(policy, m.key, items, true);
     } else if (m.value.kind == Kind::kNull) {
-      continue;  // "no limit"
+      // null is not "no limit": leave the key out for that. A gate must fail closed.
+      s = absl::InvalidArgumentError(
+          absl::StrCat(m.key, ": null is not a limit (leave the key out to set none)"));
     } else {
       s = absl::InvalidArgumentError(absl::StrCat(m.key, ": expects a number or a list"));
     }
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -228,11 +263,21 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& text, const std::string& n
     return absl::InvalidArgumentError(absl::StrCat(name, ": too large for a policy file"));
   }
   Policy p;
+  int keys_set = 0;
   const std::string start(absl::StripLeadingAsciiWhitespace(text));
   if (!start.empty() && start[0] == '{') {
-    HTSR_RETURN_IF_ERROR(ParseJsonPolicy(text, name, p));
+    HTSR_RETURN_IF_ERROR(ParseJsonPolicy(text, name, p, &keys_set));
   } else {
-    HTSR_RETURN_IF_ERROR(ParseYaml(text, name, p));
+    HTSR_RETURN_IF_ERROR(ParseYaml(text, name, p, &keys_set));
+  }
+  // An empty or comment-only file (a truncated download, a wrong path to a template) is an
+  // error: a gate with no rules would pass every model.
+  if (keys_set == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name,
+                     ": the policy sets no rule (the file is empty or only comments); "
+                     "known keys: ",
+                     absl::StrJoin(PolicyKeys(), ", ")));
   }
   return p;
 }

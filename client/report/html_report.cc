@@ -11,6 +11,7 @@
 #include "output/result_columns.h"
 #include "output/summary_fields.h"
 #include "report/report_plots.h"
+#include "trends/rank.h"
 
 namespace htsr::report {
 namespace {
@@ -160,9 +161,15 @@ void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostr
   if (m.target) out << " &middot; " << H(absl::StrFormat("target %.4g", *m.target));
   out << "</p>\n<table><tbody>\n";
   if (m.has_layers) {
+    if (!output::HasSummaryValues(m.report.summary)) {
+      out << "<tr><td class=\"t\">status</td><td>empty: "
+          << H(output::EmptySummaryReason(m.report.summary)) << "; no averages</td></tr>\n";
+    }
     for (const output::SummaryField& f : output::SummaryFields(m.report.summary)) {
       out << "<tr><td class=\"t\">" << H(f.name) << "</td><td>"
-          << (f.is_count ? absl::StrCat(static_cast<int64_t>(f.value)) : Fmt(f.value))
+          << (f.is_count               ? absl::StrCat(static_cast<int64_t>(f.value))
+              : std::isfinite(f.value) ? Fmt(f.value)
+                                       : std::string("-"))
           << "</td></tr>\n";
     }
   } else {
@@ -186,7 +193,7 @@ void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostr
     out << "<li class=\"muted\">Correlation traps were not checked (analyse with --randomize to "
            "look for "
            "them).</li>\n";
-  } else if (d.trap_layers.empty()) {
+  } else if (d.trap_layers.empty() && d.trap_no_verdict.empty()) {
     out << "<li class=\"ok\">No correlation traps: the shuffled weights of every layer look "
            "random.</li>\n";
   }
@@ -241,6 +248,61 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
   }
   const std::vector<ReportFigure> figs = BuildFigures(data, options);
 
+  // Several models: the report opens with their ranking (htsr rank), empty models left out.
+  if (data.models.size() > 1) {
+    std::vector<model::ModelRecord> ranked_models;
+    std::vector<std::string> empty;
+    for (const model::ModelRecord& m : data.models) {
+      if (m.IsEmpty()) {
+        empty.push_back(m.name);
+      } else {
+        ranked_models.push_back(m);
+      }
+    }
+    trends::RankOptions ro;
+    ro.target_is_error = data.target_is_error;
+    ro.thresholds = options.thresholds;
+    if (!data.trends.empty()) ro.target_name = data.target_name;
+    const trends::RankResult ranked = trends::RankModels(ranked_models, ro);
+    out << "<h2>Ranking</h2>\n<p class=\"muted\">Models ordered by predicted quality, best "
+           "first: mean alpha_weighted, lower is better (as <code>htsr rank</code>).</p>\n";
+    for (const trends::RankedSeries& s : ranked.series) {
+      if (!s.series.empty()) out << "<h3>series " << H(s.series) << "</h3>\n";
+      out << "<table class=\"sortable rank\"><thead><tr><th>rank</th><th>model</th>";
+      for (const std::string& k : trends::RankMetrics()) out << "<th>" << H(k) << "</th>";
+      out << "<th>analysed</th><th>failed</th><th>diagnostics</th></tr></thead><tbody>\n";
+      for (const trends::RankedModel& m : s.models) {
+        out << "<tr><td data-v=\"" << m.rank << "\">" << (m.rank ? absl::StrCat(m.rank) : "-")
+            << "</td><td class=\"t\" data-v=\"" << H(m.name) << "\"><a href=\"#model-" << H(m.name)
+            << "\">" << H(m.name) << "</a></td>";
+        for (const auto& v : m.values) {
+          out << "<td data-v=\"" << (v ? H(output::FormatDouble(*v)) : "") << "\">"
+              << (v ? Fmt(*v) : "-") << "</td>";
+        }
+        std::vector<std::string> diag;
+        if (m.under_trained && *m.under_trained)
+          diag.push_back(absl::StrCat(*m.under_trained, " under-trained"));
+        if (m.over_trained && *m.over_trained)
+          diag.push_back(absl::StrCat(*m.over_trained, " over-trained"));
+        if (!m.collapse_against.empty())
+          diag.push_back(
+              absl::StrCat("scale collapse vs ", absl::StrJoin(m.collapse_against, ", ")));
+        out << "<td>" << (m.analysed ? absl::StrCat(*m.analysed) : "-") << "</td><td>"
+            << (m.failed ? absl::StrCat(*m.failed) : "-") << "</td><td class=\"t\">"
+            << H(absl::StrJoin(diag, "; ")) << "</td></tr>\n";
+      }
+      out << "</tbody></table>\n";
+      if (s.kendall_tau) {
+        out << "<p>Kendall tau of the predicted order against " << H(data.target_name) << ": "
+            << H(absl::StrFormat("%.2f", *s.kendall_tau)) << " (1 = exactly right).</p>\n";
+      }
+    }
+    if (!empty.empty()) {
+      out << "<p class=\"muted\">Left out (no layer analysed, no summary values): "
+          << H(absl::StrJoin(empty, ", ")) << "</p>\n";
+    }
+  }
+
   // Scale collapse between comparable models.
   if (data.models.size() > 1) {
     const auto collapse =
@@ -248,8 +310,7 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
     out << "<h2>Scale collapse</h2>\n<ul class=\"warn-list\">\n";
     if (collapse.empty()) {
       out << "<li class=\"ok\">No model's norm metrics fall while its alpha does not, among "
-             "comparable "
-             "models (same number of layers, or a worse accuracy).</li>\n";
+             "comparable models (one series, or one architecture).</li>\n";
     }
     for (const auto& c : collapse) out << "<li>" << H(model::DescribeScaleCollapse(c)) << "</li>\n";
     out << "</ul>\n";

@@ -75,16 +75,27 @@ PlotSpec ByDepth(const std::vector<NamedModel>& models, const std::string& colum
     p.series.push_back(std::move(flow));
     for (auto& [t, s] : by_type) p.series.push_back(std::move(s));
   } else {
+    // Models of different depth (GPT-2 sizes, the 8 VGGs) overlaid on raw layer ids are
+    // unreadable: each is drawn on its relative depth, 0 = first layer, 1 = last.
+    p.x_label = "relative depth (0 = first layer, 1 = last)";
     for (size_t i = 0; i < models.size(); ++i) {
       PlotSeries s;
       s.label = models[i].name;
       s.color = PaletteColor(i);
       s.line = true;
+      int lo = 0, hi = 0;
+      bool first = true;
+      for (const LayerResult& l : models[i].report->layers) {
+        lo = first ? l.plan.layer_id : std::min(lo, l.plan.layer_id);
+        hi = first ? l.plan.layer_id : std::max(hi, l.plan.layer_id);
+        first = false;
+      }
       for (const LayerResult& l : models[i].report->layers) {
         const auto v = DepthValue(l, column);
-        if (v)
-          s.points.push_back(
-              {static_cast<double>(l.plan.layer_id), *v, Tip(models[i].name, l, column, *v)});
+        const double x =
+            hi > lo ? static_cast<double>(l.plan.layer_id - lo) / static_cast<double>(hi - lo)
+                    : 0.0;
+        if (v) s.points.push_back({x, *v, Tip(models[i].name, l, column, *v)});
       }
       p.series.push_back(std::move(s));
     }

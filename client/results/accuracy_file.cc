@@ -1,6 +1,7 @@
 #include "results/accuracy_file.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -72,7 +73,13 @@ absl::StatusOr<AccuracyTable> ParseAccuracies(absl::string_view text, const std:
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": line ", t.row_lines[ri], ": '", cell, "' is not a finite number"));
     }
-    out.entries.push_back({row[model_col], series_col >= 0 ? row[series_col] : "", *v});
+    AccuracyEntry e{row[model_col], series_col >= 0 ? row[series_col] : "", *v, {}};
+    for (size_t c = 0; c < row.size(); ++c) {
+      const int ci = static_cast<int>(c);
+      if (ci == model_col || ci == series_col || ci == value_col || row[c].empty()) continue;
+      if (!ParseNumber(row[c]).has_value()) e.tags.push_back(row[c]);
+    }
+    out.entries.push_back(std::move(e));
   }
   if (out.entries.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -88,29 +95,74 @@ absl::StatusOr<AccuracyTable> ReadAccuracyFile(const std::string& path,
   return ParseAccuracies(text, path, options);
 }
 
+namespace {
+
+// Whether `tag` (a cell of the accuracy row, e.g. the zoo "torchvision") is a directory of
+// the record's source path.
+bool TagNamesDirectory(const std::string& tag, const model::ModelRecord& rec) {
+  for (const std::string* p : {&rec.source, &rec.report.path}) {
+    std::filesystem::path dir = std::filesystem::path(*p).parent_path();
+    for (const auto& part : dir) {
+      if (part.string() == tag) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::string> AttachTargets(const AccuracyTable& table,
                                        std::vector<model::ModelRecord>& records) {
   std::vector<std::string> missing;
-  for (model::ModelRecord& rec : records) {
-    const AccuracyEntry* match = nullptr;
-    int count = 0;
-    for (const AccuracyEntry& e : table.entries) {
+  // Which entries claim a record by naming one of its directories (zoo "torchvision" for
+  // layers/torchvision/resnet18.csv): when two inputs share a stem, such an entry goes to
+  // that input only, and entries naming no directory go to the inputs no entry claimed.
+  std::vector<std::vector<bool>> claims(records.size(),
+                                        std::vector<bool>(table.entries.size(), false));
+  std::vector<bool> claimed(records.size(), false);
+  std::vector<bool> entry_claims(table.entries.size(), false);
+  for (size_t ri = 0; ri < records.size(); ++ri) {
+    for (size_t ei = 0; ei < table.entries.size(); ++ei) {
+      const AccuracyEntry& e = table.entries[ei];
+      if (e.model != records[ri].name) continue;
+      for (const std::string& tag : e.tags) {
+        if (TagNamesDirectory(tag, records[ri])) {
+          claims[ri][ei] = true;
+          claimed[ri] = true;
+          entry_claims[ei] = true;
+        }
+      }
+    }
+  }
+  std::vector<model::ModelRecord> out;
+  out.reserve(records.size());
+  for (size_t ri = 0; ri < records.size(); ++ri) {
+    model::ModelRecord& rec = records[ri];
+    // The matching entries, one per series (the first value of a series wins).
+    std::vector<const AccuracyEntry*> matches;
+    for (size_t ei = 0; ei < table.entries.size(); ++ei) {
+      const AccuracyEntry& e = table.entries[ei];
       if (e.model != rec.name) continue;
       if (!rec.series.empty() && !e.series.empty() && e.series != rec.series) continue;
-      if (match == nullptr || match->series != e.series || match->value != e.value) ++count;
-      if (match == nullptr) match = &e;
+      if (claimed[ri] ? !claims[ri][ei] : entry_claims[ei]) continue;
+      bool dup = false;
+      for (const AccuracyEntry* m : matches) dup |= m->series == e.series;
+      if (!dup) matches.push_back(&e);
     }
-    if (match == nullptr) {
+    if (matches.empty()) {
       missing.push_back(absl::StrCat(rec.name, ": no ", table.column, " value"));
+      out.push_back(std::move(rec));
       continue;
     }
-    if (count > 1) {
-      missing.push_back(absl::StrCat(rec.name, ": listed in several series; choose one"));
-      continue;
+    // A model listed in several series is analysed in each (the paper's ResNet-1K lists).
+    for (size_t k = 0; k < matches.size(); ++k) {
+      model::ModelRecord copy = k + 1 < matches.size() ? rec : std::move(rec);
+      copy.target = matches[k]->value;
+      if (copy.series.empty()) copy.series = matches[k]->series;
+      out.push_back(std::move(copy));
     }
-    rec.target = match->value;
-    if (rec.series.empty()) rec.series = match->series;
   }
+  records = std::move(out);
   return missing;
 }
 

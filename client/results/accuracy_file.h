@@ -25,6 +25,7 @@ struct AccuracyEntry {
   std::string model;
   std::string series;
   double value = 0;
+  std::vector<std::string> tags;  // the row's other text cells (e.g. zoo "torchvision")
 };
 
 struct AccuracyTable {
@@ -39,8 +40,11 @@ absl::StatusOr<AccuracyTable> ReadAccuracyFile(const std::string& path,
                                                const AccuracyOptions& options);
 
 // Sets each record's target (and its series, when the record has none) from the entry with
-// the same model name, and the same series where both have one. Returns one line per record
-// left without a value (not listed, or listed in several series: pass a series).
+// the same model name, and the same series where both have one. A record listed in several
+// series is copied, once per series. When inputs share a name (layers/torchvision/resnet18.csv
+// and layers/resnet-1k/resnet18.csv), an entry whose other cells name a directory of one
+// input (zoo "torchvision") goes to that input only, and entries naming no directory go to
+// the inputs no entry claimed. Returns one line per record left without a value.
 std::vector<std::string> AttachTargets(const AccuracyTable& table,
                                        std::vector<model::ModelRecord>& records);
 

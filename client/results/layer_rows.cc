@@ -197,9 +197,12 @@ absl::StatusOr<LayerResult> LayerFromCells(
 }
 
 void AddSummaryMetrics(const ModelSummary& summary, model::ModelRecord& record) {
+  // An empty model (no layer analysed) has no means: its metrics stay absent, so rankings
+  // and regressions leave it out instead of reading 0.
   for (const output::SummaryField& f : output::SummaryFields(summary)) {
-    record.SetMetric(std::string(f.name), f.value);
+    if (std::isfinite(f.value)) record.SetMetric(std::string(f.name), f.value);
   }
+  if (!output::HasSummaryValues(summary)) return;
   record.SetMetric("lognorm", summary.log_norm);
   record.SetMetric("logspectralnorm", summary.log_spectral_norm);
   record.SetMetric("logpnorm", summary.log_alpha_norm);

@@ -48,7 +48,8 @@ bool IsSqliteFile(const std::string& path) {
 absl::StatusOr<std::vector<model::ModelRecord>> ReadScanDatabase(const std::string& path) {
   auto store = scan::ScanStore::OpenReadOnly(path);
   if (!store.ok()) return Context(store.status(), path);
-  auto checkpoints = (*store)->Query("SELECT * FROM checkpoints WHERE status = 'ok' ORDER BY id");
+  auto checkpoints =
+      (*store)->Query("SELECT * FROM checkpoints WHERE status IN ('ok', 'empty') ORDER BY id");
   if (!checkpoints.ok()) {
     return Context(checkpoints.status(), path);  // not a scan database (no such table)
   }

@@ -144,7 +144,8 @@ absl::Status ExportJson(ScanStore& store, std::ostream& out) {
       }
     }
     out << "}, \"summary\": ";
-    if (std::holds_alternative<std::string>(row[3]) && std::get<std::string>(row[3]) == "ok") {
+    if (std::holds_alternative<std::string>(row[3]) &&
+        (std::get<std::string>(row[3]) == "ok" || std::get<std::string>(row[3]) == "empty")) {
       out << "{";
       for (size_t i = 0; i < summary.size(); ++i) {
         out << (i ? ", " : "") << output::JsonString(summary[i]) << ": "

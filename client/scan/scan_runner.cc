@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "htsr/base/parallel_for.h"
+#include "output/summary_fields.h"
 #include "scan/content_hash.h"
 #include "scan/scan_progress.h"
 
@@ -92,6 +93,15 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
     stats.bytes += rec.bytes;
     if (rec.ok) {
       ++stats.ok;
+      if (!output::HasSummaryValues(rec.report->summary)) {
+        // Stored with status "empty" and no summary values; rankings leave it out.
+        ++stats.empty;
+        if (!options.quiet) {
+          if (options.progress) log << "\r\033[K";
+          log << "empty: " << item.path << ": " << output::EmptySummaryReason(rec.report->summary)
+              << "\n";
+        }
+      }
     } else {
       ++stats.failed;
       if (!options.quiet) {

@@ -31,6 +31,7 @@ struct ScanStats {
   int64_t total = 0;
   int64_t ok = 0;
   int64_t failed = 0;
+  int64_t empty = 0;  // analysed, but no layer analysed (counted in ok too; status "empty")
   int64_t skipped = 0;
   int64_t not_started = 0;  // left when cancelled
   uint64_t bytes = 0;       // bytes hashed

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <map>
 #include <utility>
 
@@ -169,7 +170,7 @@ absl::StatusOr<bool> ScanStore::IsDone(const std::string& path, const std::strin
   Stmt s;
   if (sqlite3_prepare_v2(db_,
                          "SELECT 1 FROM checkpoints WHERE path=?1 AND content_hash=?2 AND "
-                         "options=?3 AND status='ok'",
+                         "options=?3 AND status IN ('ok', 'empty')",
                          -1, s.out(), nullptr) != SQLITE_OK) {
     return Error("prepare");
   }
@@ -234,7 +235,8 @@ absl::Status ScanStore::RecordLocked(const CheckpointRecord& r) {
   sqlite3_stmt* s = ins.get();
   BindText(s, 1, r.item.path);
   BindText(s, 2, r.content_hash);
-  BindText(s, 3, r.ok ? "ok" : "failed");
+  // "empty": analysed, but no layer was (README "Empty models"); its summary means are NULL.
+  BindText(s, 3, !r.ok ? "failed" : std::string(output::SummaryStatus(r.report->summary)));
   if (r.error.empty()) {
     sqlite3_bind_null(s, 4);
   } else {
@@ -258,7 +260,8 @@ absl::Status ScanStore::RecordLocked(const CheckpointRecord& r) {
     for (size_t i = 0; i < summary_cols.size(); ++i) {
       const int idx = static_cast<int>(fixed + i + 1);
       auto it = by_name.find(summary_cols[i]);
-      if (it == by_name.end()) continue;  // optional and absent: NULL
+      if (it == by_name.end()) continue;               // optional and absent: NULL
+      if (!std::isfinite(it->second.value)) continue;  // no value (an empty model): NULL
       if (it->second.is_count) {
         sqlite3_bind_int64(s, idx, static_cast<int64_t>(it->second.value));
       } else {

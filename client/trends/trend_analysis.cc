@@ -1,5 +1,6 @@
 #include "trends/trend_analysis.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -85,6 +86,51 @@ std::vector<SeriesTrend> AnalyzeTrends(const std::vector<model::ModelRecord>& re
     bool any_target = false;
     for (const model::ModelRecord* r : groups[g]) any_target |= r->target.has_value();
     if (any_target) out.push_back(AnalyzeOne(order[g], groups[g], options));
+  }
+  return out;
+}
+
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+AcrossSeries SummarizeAcrossSeries(const std::vector<SeriesTrend>& trends,
+                                   const TrendOptions& options) {
+  AcrossSeries out;
+  for (const SeriesTrend& s : trends) {
+    bool any = false;
+    for (const MetricTrend& m : s.metrics) any |= m.fit.has_value();
+    out.num_series += any ? 1 : 0;
+  }
+  for (const std::string& metric : options.metrics) {
+    AcrossSeriesMetric a;
+    a.metric = metric;
+    std::vector<double> rmse, r2, tau;
+    for (const SeriesTrend& s : trends) {
+      double best = -INFINITY;
+      for (const MetricTrend& m : s.metrics) {
+        if (m.fit) best = std::max(best, m.fit->r2);
+      }
+      for (const MetricTrend& m : s.metrics) {
+        if (m.metric != metric || !m.fit) continue;
+        ++a.series_fitted;
+        rmse.push_back(m.fit->rmse);
+        r2.push_back(m.fit->r2);
+        if (std::isfinite(m.kendall_tau)) tau.push_back(m.kendall_tau);
+        if (m.fit->r2 >= best - 1e-12) ++a.ranks_first;
+      }
+    }
+    a.median_rmse = Median(rmse);
+    a.median_r2 = Median(r2);
+    a.median_tau = Median(tau);
+    out.metrics.push_back(a);
   }
   return out;
 }

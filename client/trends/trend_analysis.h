@@ -52,6 +52,22 @@ struct SeriesTrend {
   std::vector<std::string> models_without_target;
 };
 
+// One metric over every series that could fit it (the paper's "comparing hundreds of
+// models"): medians of the per-series RMSE, R^2 and tau, and the number of series in which
+// this metric fits best (highest R^2; ties count for each).
+struct AcrossSeriesMetric {
+  std::string metric;
+  int series_fitted = 0;
+  double median_rmse = 0, median_r2 = 0, median_tau = 0;
+  int ranks_first = 0;
+};
+struct AcrossSeries {
+  int num_series = 0;  // series with at least one fitted metric
+  std::vector<AcrossSeriesMetric> metrics;
+};
+AcrossSeries SummarizeAcrossSeries(const std::vector<SeriesTrend>& trends,
+                                   const TrendOptions& options);
+
 // Groups records by series (input order of first appearance) and analyses each group.
 std::vector<SeriesTrend> AnalyzeTrends(const std::vector<model::ModelRecord>& records,
                                        const TrendOptions& options);

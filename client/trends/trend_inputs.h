@@ -39,6 +39,15 @@ absl::Status AppendResults(const std::string& path, std::vector<model::ModelReco
 absl::Status AttachTargetsFromSpec(const TargetSpec& spec, std::vector<model::ModelRecord>& records,
                                    TrendOptions& options, std::vector<std::string>& notes);
 
+// Removes the models in which no layer was analysed (ModelRecord::IsEmpty): they have no
+// model-level values to rank or regress. Returns one line per model left out, saying so.
+std::vector<std::string> LeaveOutEmptyModels(std::vector<model::ModelRecord>& records);
+
+// Models told apart by path when stems collide: records of different inputs that share a
+// name get the shortest distinguishing path suffix ("torchvision/resnet34",
+// "resnet-1k/resnet34"). Copies of one input (one per series) keep one name.
+void DisambiguateNames(std::vector<model::ModelRecord>& records);
+
 // A comma-separated list ("a,b,c") without empty items.
 std::vector<std::string> SplitList(absl::string_view list);
 

@@ -17,10 +17,11 @@ enum class Style { kGeneral, kThree, kFixed3, kFixed2 };
 std::string Cell(double v, Style style = Style::kGeneral) {
   if (!std::isfinite(v)) return "-";
   switch (style) {
+    // '#': trailing zeros kept, so a column reads 3.00 beside 2.55, never 3 beside 2.55.
     case Style::kGeneral:
-      return absl::StrFormat("%.4g", v);
+      return absl::StrFormat("%#.4g", v);
     case Style::kThree:
-      return absl::StrFormat("%.3g", v);
+      return absl::StrFormat("%#.3g", v);
     case Style::kFixed3:
       return absl::StrFormat("%.3f", v);
     case Style::kFixed2:
@@ -71,6 +72,20 @@ void WriteTrendTable(const std::vector<SeriesTrend>& trends, const TrendOptions&
       }
       if (shown < s.layers_outside.size()) out << ", ...";
       out << "\n";
+    }
+  }
+  if (trends.size() > 1) {
+    const AcrossSeries a = SummarizeAcrossSeries(trends, o);
+    out << absl::StrFormat(
+        "\nacross %d series: medians of the per-series fits; 'first' = series in which the "
+        "metric fits best (highest R^2)\n",
+        a.num_series);
+    out << absl::StrFormat("  %-20s %6s %9s %7s %7s %6s\n", "metric", "series", "RMSE", "R^2",
+                           "tau", "first");
+    for (const AcrossSeriesMetric& m : a.metrics) {
+      out << absl::StrFormat("  %-20s %6d %9s %7s %7s %6d\n", m.metric, m.series_fitted,
+                             Cell(m.median_rmse, Style::kThree), Cell(m.median_r2, Style::kFixed3),
+                             Cell(m.median_tau, Style::kFixed2), m.ranks_first);
     }
   }
   for (const model::ScaleCollapse& c : collapse)
@@ -131,11 +146,23 @@ void WriteTrendJson(const std::vector<SeriesTrend>& trends, const TrendOptions& 
     }
     out << "],\n   \"models_without_target\": " << strings(s.models_without_target) << "}";
   }
-  out << "\n], \"scale_collapse\": [";
+  const AcrossSeries a = SummarizeAcrossSeries(trends, o);
+  out << "\n], \"across_series\": {\"num_series\": " << a.num_series << ", \"metrics\": [";
+  for (size_t i = 0; i < a.metrics.size(); ++i) {
+    const AcrossSeriesMetric& m = a.metrics[i];
+    out << (i ? ", " : "") << "{\"metric\": " << JsonString(m.metric)
+        << ", \"series_fitted\": " << m.series_fitted
+        << ", \"median_rmse\": " << JsonNumber(m.median_rmse)
+        << ", \"median_r2\": " << JsonNumber(m.median_r2)
+        << ", \"median_kendall_tau\": " << JsonNumber(m.median_tau)
+        << ", \"ranks_first\": " << m.ranks_first << "}";
+  }
+  out << "]}, \"scale_collapse\": [";
   for (size_t i = 0; i < collapse.size(); ++i) {
     const model::ScaleCollapse& c = collapse[i];
     out << (i ? ", " : "") << "{\"model\": " << JsonString(c.model)
         << ", \"reference\": " << JsonString(c.reference)
+        << ", \"series\": " << JsonString(c.series)
         << ", \"d_log_norm\": " << JsonNumber(c.d_log_norm)
         << ", \"d_log_spectral_norm\": " << JsonNumber(c.d_log_spectral_norm)
         << ", \"d_alpha\": " << JsonNumber(c.d_alpha) << "}";

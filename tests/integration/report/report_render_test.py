@@ -266,6 +266,23 @@ class ReportTest(unittest.TestCase):
             self.check_svg_text(s, "vgg")
         self.check_renders(out)
 
+    def test_gpt2_sizes_report_opens_with_ranking_and_renders(self):
+        # Issue 11 item 4 (part): a multi-model report opens with the rank table; the depth
+        # charts put each model on its relative depth; the page renders (not blank, no
+        # console errors) in headless Chromium.
+        data = os.path.join(SOURCE, "tests", "data", "ww-trends-2020", "layers", "torchvision")
+        layers = sorted(glob.glob(os.path.join(data, "gpt2_*.csv")))
+        self.assertEqual(len(layers), 4)
+        out = os.path.join(self.tmp, "gpt2.html")
+        p = run("report", *layers, "--out", out, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        html = read_text(out)
+        self.assertLess(html.index("<h2>Ranking</h2>"), html.index("correlation_flow"))
+        self.assertIn("relative depth (0 = first layer, 1 = last)", html)
+        for s in inline_svgs(html):
+            self.check_svg_text(s, "gpt2")
+        self.check_renders(out)
+
 
 def main():
     global HTSR, SOURCE, CHROMIUM

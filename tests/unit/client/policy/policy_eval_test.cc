@@ -97,5 +97,34 @@ TEST(PolicyEvalTest, ManyOffendersAreCounted) {
   EXPECT_NE(v[0].message.find("(and 3 more)"), std::string::npos) << v[0].message;
 }
 
+// Fail closed: a model in which no layer was analysed passes no policy by default.
+TEST(PolicyEvalTest, ModelWhoseOnlyLayerFailedFailsMaxAlpha) {
+  Policy p;
+  p.max_alpha = 6;
+  const auto v = Evaluate(p, Model({Layer(1, "a", -1, LayerStatus::kFailed)}));
+  ASSERT_EQ(v.size(), 1u) << "passed with 0 layers analysed";
+  EXPECT_EQ(v[0].rule, "min_analyzed_layers");
+  EXPECT_NE(v[0].message.find("no layer analysed"), std::string::npos) << v[0].message;
+  EXPECT_NE(v[0].message.find("1 failed"), std::string::npos) << v[0].message;
+  EXPECT_NE(v[0].message.find("eigensolver did not converge"), std::string::npos);
+}
+
+TEST(PolicyEvalTest, EmptyModelsFailUnlessAllowed) {
+  Policy p;
+  p.max_mean_alpha = 5;
+  // No layer at all, only skipped layers, or every layer ignored: nothing was checked.
+  EXPECT_EQ(Evaluate(p, Model({})).size(), 1u);
+  EXPECT_NE(Evaluate(p, Model({})).front().message.find("no layer to analyse"), std::string::npos);
+  EXPECT_EQ(Evaluate(p, Model({Layer(1, "a", 0, LayerStatus::kSkipped)})).size(), 1u);
+  Policy ignoring = p;
+  ignoring.ignore_layers = {"a"};
+  const auto v = Evaluate(ignoring, Model({Layer(1, "a", 3)}));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].message.find("ignored"), std::string::npos) << v[0].message;
+  // min_analyzed_layers: 0 says empty models are fine.
+  p.min_analyzed_layers = 0;
+  EXPECT_TRUE(Evaluate(p, Model({Layer(1, "a", -1, LayerStatus::kFailed)})).empty());
+}
+
 }  // namespace
 }  // namespace htsr::policy

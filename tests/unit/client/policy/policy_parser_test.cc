@@ -34,7 +34,7 @@ TEST(PolicyParserTest, YamlFlowList) {
 
 TEST(PolicyParserTest, Json) {
   auto p = ParsePolicy(R"({"max_alpha": 6, "min_analyzed_layers": 3, "ignore_layers": ["x"],
-                           "min_alpha": null})",
+                           "max_mean_alpha": 5})",
                        "p.json");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->max_alpha, 6.0);
@@ -61,11 +61,49 @@ TEST(PolicyParserTest, ErrorsNameTheFileLineAndKey) {
   EXPECT_FALSE(ReadPolicyFile("/nonexistent/policy.yaml").ok());
 }
 
-TEST(PolicyParserTest, EmptyPolicyHasNoRules) {
-  auto p = ParsePolicy("# nothing\n", "p.yaml");
-  ASSERT_TRUE(p.ok());
-  EXPECT_FALSE(p->max_alpha.has_value());
-  EXPECT_TRUE(p->ignore_layers.empty());
+// Fail closed: a gate file that sets no rule is an error, not a gate that passes all.
+TEST(PolicyParserTest, EmptyOrCommentOnlyPolicyIsAnError) {
+  for (const char* text : {"", "\n\n", "# nothing\n", "---\n# only comments\n  \n", "{}"}) {
+    auto p = ParsePolicy(text, "gate.yaml");
+    ASSERT_FALSE(p.ok()) << "'" << text << "' was accepted";
+    EXPECT_NE(p.status().message().find("gate.yaml"), std::string::npos) << p.status();
+    EXPECT_NE(p.status().message().find("no rule"), std::string::npos) << p.status();
+  }
+}
+
+TEST(PolicyParserTest, DuplicateKeysAreAnError) {
+  auto p = ParsePolicy("max_alpha: 6\nmin_alpha: 2\nmax_alpha: 60\n", "gate.yaml");
+  ASSERT_FALSE(p.ok()) << "last wins: max_alpha " << *p->max_alpha;
+  EXPECT_NE(p.status().message().find("gate.yaml:3"), std::string::npos) << p.status();
+  EXPECT_NE(p.status().message().find("duplicate key 'max_alpha'"), std::string::npos);
+  EXPECT_NE(p.status().message().find("line 1"), std::string::npos);
+  // The flag spelling and the file spelling are one key.
+  EXPECT_FALSE(ParsePolicy("max-alpha: 6\nmax_alpha: 7\n", "p.yaml").ok());
+  EXPECT_FALSE(ParsePolicy("ignore_layers: [a]\nignore_layers:\n  - b\n", "p.yaml").ok());
+  EXPECT_FALSE(ParsePolicy(R"({"max_alpha": 6, "max-alpha": 7})", "p.json").ok());
+  EXPECT_FALSE(ParsePolicy(R"({"max_alpha": 6, "max_alpha": 7})", "p.json").ok());
+}
+
+TEST(PolicyParserTest, NonFiniteOrNullThresholdsAreErrors) {
+  for (const char* v : {"null", "~", "inf", "-inf", "Infinity", "3e999", "-3e999", "nan", "NaN"}) {
+    const std::string text = std::string("min_alpha: 2\nmax_alpha: ") + v + "\n";
+    auto p = ParsePolicy(text, "gate.yaml");
+    ASSERT_FALSE(p.ok()) << v << " accepted as a limit";
+    EXPECT_NE(p.status().message().find("gate.yaml:2"), std::string::npos) << p.status();
+    EXPECT_NE(p.status().message().find("max_alpha"), std::string::npos) << p.status();
+  }
+  for (const char* v : {"null", "3e999", "\"inf\"", "\"nan\""}) {
+    const std::string text = std::string("{\"min_alpha\": 2,\n \"max_alpha\": ") + v + "}";
+    auto p = ParsePolicy(text, "gate.json");
+    ASSERT_FALSE(p.ok()) << v << " accepted as a JSON limit";
+    EXPECT_NE(p.status().message().find("gate.json:2"), std::string::npos) << p.status();
+    EXPECT_NE(p.status().message().find("max_alpha"), std::string::npos) << p.status();
+  }
+  // Flags go through the same check.
+  Policy p;
+  EXPECT_FALSE(SetPolicyValue(p, "max-alpha", {"inf"}, false).ok());
+  EXPECT_FALSE(SetPolicyValue(p, "max_mean_alpha", {"1e400"}, false).ok());
+  EXPECT_TRUE(SetPolicyValue(p, "max_alpha", {"6"}, false).ok());
 }
 
 }  // namespace

@@ -143,12 +143,34 @@ TEST(AccuracyFileTest, ColumnsSeriesAndHeaderless) {
   std::vector<model::ModelRecord> recs(2);
   recs[0].name = "m1";
   recs[1].name = "m2";
-  // m1 is in two series: ambiguous without --series.
+  // m1 is in two series: it is analysed in each (a copy per series), m2 in A.
   auto missing = results::AttachTargets(*all, recs);
-  ASSERT_EQ(missing.size(), 1u);
-  EXPECT_FALSE(recs[0].target.has_value());
-  EXPECT_EQ(*recs[1].target, 25);
-  EXPECT_EQ(recs[1].series, "A");
+  EXPECT_TRUE(missing.empty());
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].name, "m1");
+  EXPECT_EQ(recs[0].series, "A");
+  EXPECT_EQ(*recs[0].target, 30);
+  EXPECT_EQ(recs[1].name, "m1");
+  EXPECT_EQ(recs[1].series, "B");
+  EXPECT_EQ(*recs[1].target, 40);
+  EXPECT_EQ(*recs[2].target, 25);
+  EXPECT_EQ(recs[2].series, "A");
+
+  // Two inputs share the stem m1; the zoo column names the directory of one of them.
+  const char* zoo = "series,model,top1_err,zoo\nA,m1,30,tv\nB,m1,40,cv\nC,m1,41,cv\n";
+  auto zt = results::ParseAccuracies(zoo, "zoo.csv", {});
+  ASSERT_TRUE(zt.ok()) << zt.status();
+  std::vector<model::ModelRecord> two(2);
+  two[0].name = two[1].name = "m1";
+  two[0].source = "data/tv/m1.csv";
+  two[1].source = "data/other/m1.csv";
+  EXPECT_TRUE(results::AttachTargets(*zt, two).empty());
+  ASSERT_EQ(two.size(), 3u);
+  EXPECT_EQ(two[0].source, "data/tv/m1.csv");
+  EXPECT_EQ(two[0].series, "A");
+  EXPECT_EQ(two[1].source, "data/other/m1.csv");
+  EXPECT_EQ(two[1].series, "B");
+  EXPECT_EQ(two[2].series, "C");
 
   results::AccuracyOptions b;
   b.series = "B";
