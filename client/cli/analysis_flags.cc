@@ -16,7 +16,7 @@ void AddSelectionFlags(ArgParser& p) {
              "all"});
   p.AddFlag(
       {"all-tensors", "", "analyse every floating tensor of rank >= 2, not only *.weight", ""});
-  p.AddFlag({"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "10"});
+  p.AddFlag({"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "8"});
   p.AddFlag({"max-evals", "N", "skip layers with more eigenvalues (M*rf)", "15000"});
   p.AddFlag({"max-n", "N", "skip layers whose larger side N exceeds this", "50000"});
 }

@@ -11,8 +11,9 @@ enum class FixFingers : uint8_t { kNone, kClipXmax };
 enum class Precision : uint8_t { kF64, kF32 };
 
 struct AnalysisOptions {
-  // Size filter (reference defaults). A layer outside it is reported as skipped.
-  int64_t min_evals = 10;
+  // Size filter (reference defaults; min_evals is weightwatcher 0.7.7's DEFAULT_MIN_EVALS).
+  // A layer outside it is reported as skipped.
+  int64_t min_evals = 8;
   int64_t max_evals = 15000;
   int64_t max_n = 50000;
 

@@ -131,10 +131,12 @@ TEST(LayerTest, PlansDenseAndConv) {
 
 TEST(LayerTest, SizeFilterReasons) {
   AnalysisOptions opt;
-  LayerPlan small = PlanLayer({"s.weight", DType::kF32, {8, 300}}, 1, opt);
+  LayerPlan small = PlanLayer({"s.weight", DType::kF32, {7, 300}}, 1, opt);
   EXPECT_FALSE(small.analyse);
-  EXPECT_EQ(small.skip_reason, "num_evals 8 < min_evals 10");
-  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {10, 64}}, 1, opt).analyse);
+  EXPECT_EQ(small.skip_reason, "num_evals 7 < min_evals 8");
+  // The reference's DEFAULT_MIN_EVALS is 8: 8 eigenvalues are analysed.
+  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {8, 300}}, 1, opt).analyse);
+  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {9, 64}}, 1, opt).analyse);
   LayerPlan big = PlanLayer({"b.weight", DType::kF32, {15001, 20000}}, 1, opt);
   EXPECT_FALSE(big.analyse);
   EXPECT_EQ(big.skip_reason, "num_evals 15001 > max_evals 15000");
@@ -147,9 +149,9 @@ TEST(LayerTest, SizeFilterReasons) {
 TEST(LayerTest, NoPoolFiltersOnM) {
   AnalysisOptions opt;
   opt.pool = false;
-  LayerPlan c = PlanLayer({"conv.weight", DType::kF32, {8, 24, 2, 2}}, 1, opt);
-  EXPECT_FALSE(c.analyse);  // M = 8 per slice, although M * rf = 32
-  EXPECT_EQ(c.skip_reason, "num_evals 8 < min_evals 10");
+  LayerPlan c = PlanLayer({"conv.weight", DType::kF32, {6, 24, 2, 2}}, 1, opt);
+  EXPECT_FALSE(c.analyse);  // M = 6 per slice, although M * rf = 24
+  EXPECT_EQ(c.skip_reason, "num_evals 6 < min_evals 8");
   EXPECT_TRUE(PlanLayer({"conv.weight", DType::kF32, {16, 32, 3, 3}}, 1, opt).analyse);
 }
 
