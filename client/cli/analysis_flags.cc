@@ -19,6 +19,10 @@ void AddSelectionFlags(ArgParser& p) {
   p.AddFlag({"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "8"});
   p.AddFlag({"max-evals", "N", "skip layers with more eigenvalues (M*rf)", "15000"});
   p.AddFlag({"max-n", "N", "skip layers whose larger side N exceeds this", "50000"});
+  p.AddFlag({"reference-layer-set", "",
+             "skip exactly the layers weightwatcher 0.7.7 skips (its conv2d N/M exchange in "
+             "the size filter, no 3-D tensors); N, M and spectra stay htsr's",
+             ""});
 }
 
 void AddAnalysisFlags(ArgParser& p) {
@@ -59,6 +63,7 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     return absl::InvalidArgumentError("--min-evals is larger than --max-evals: nothing to analyse");
   }
   o.all_tensors = args.Has("all-tensors");
+  o.reference_layer_set = args.Has("reference-layer-set");
   o.pool = !args.Has("no-pool");
   if (auto ff = args.Get("fix-fingers")) {
     if (*ff != "clip_xmax") {

@@ -181,6 +181,7 @@ v1::AnalysisOptions ToProto(const AnalysisOptions& o) {
   p.set_detx(o.detx);
   p.set_normalize(o.normalize);
   p.set_precision(o.precision == Precision::kF32 ? v1::PRECISION_F32 : v1::PRECISION_F64);
+  p.set_reference_layer_set(o.reference_layer_set);
   return p;
 }
 
@@ -211,6 +212,7 @@ absl::StatusOr<AnalysisOptions> FromProto(const v1::AnalysisOptions& p) {
   if (p.has_seed()) o.seed = p.seed();
   if (p.has_detx()) o.detx = p.detx();
   if (p.has_normalize()) o.normalize = p.normalize();
+  if (p.has_reference_layer_set()) o.reference_layer_set = p.reference_layer_set();
   switch (p.precision()) {
     case v1::PRECISION_UNSPECIFIED:
     case v1::PRECISION_F64:

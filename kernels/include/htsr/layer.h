@@ -37,6 +37,14 @@ struct LayerPlan {
   std::string skip_reason;  // set when !analyse
 };
 
+// N and M of a conv2d (out, in, kh, kw) as the reference (weightwatcher 0.7.7, state-dict
+// path) reports them and feeds them to its size filter: exchanged when out < in and kh*kw is
+// even, or out, in when out + in < kh + kw. docs/compatibility.md, "conv2d N and M".
+struct ReferenceShape {
+  int64_t N = 0, M = 0;
+};
+ReferenceShape ReferenceConv2dShape(int64_t out, int64_t in, int64_t kh, int64_t kw);
+
 // Whether `info` is a layer candidate at all (name rule, rank 2..4, floating).
 bool IsLayerCandidate(const TensorInfo& info, const AnalysisOptions& options);
 

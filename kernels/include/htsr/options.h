@@ -21,6 +21,11 @@ struct AnalysisOptions {
   bool pool = true;
   // Analyse every floating tensor of rank >= 2, not only names ending in ".weight".
   bool all_tensors = false;
+  // Reproduce the reference's set of analysed layers (docs/compatibility.md): its size filter
+  // on conv2d uses its exchanged N/M (out < in with an even kh*kw, or its "channels first"
+  // guess), and it leaves 3-D tensors and tensors whose first dimension is < 2 unanalysed.
+  // The reported N, M and spectra stay htsr's; only which layers are skipped changes.
+  bool reference_layer_set = false;
 
   FixFingers fix_fingers = FixFingers::kNone;
   // Reference `fix_fingers` defaults.

@@ -235,7 +235,7 @@ def _options(kw: Dict[str, Any]) -> pb.AnalysisOptions:
     o = pb.AnalysisOptions()
     for name in ("min_evals", "max_evals", "max_n", "pool", "all_tensors", "finger_thresh",
                  "max_fingers", "xmax_drop", "mp_fit", "randomize", "seed", "detx",
-                 "normalize"):
+                 "normalize", "reference_layer_set"):
         value = kw.pop(name, None)
         if value is not None:
             setattr(o, name, value)
