@@ -27,6 +27,10 @@ void AddSelectionFlags(ArgParser& p) {
 
 void AddAnalysisFlags(ArgParser& p) {
   AddSelectionFlags(p);
+  p.AddFlag({"fit", "pl|tpl|e_tpl",
+             "tail fit: power law, truncated power law (adds Lambda, tpl_R, tpl_p), or E_TPL "
+             "(TPL with xmin near the ESD's peak)",
+             "pl"});
   p.AddFlag({"fix-fingers", "clip_xmax",
              "refit without the largest eigenvalues when they distort the fit", "off"});
   p.AddFlag({"xmax", "-K", "drop the K largest eigenvalues before fitting", ""});
@@ -71,6 +75,19 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
           absl::StrCat("--fix-fingers supports clip_xmax, got '", *ff, "'"));
     }
     o.fix_fingers = FixFingers::kClipXmax;
+  }
+  const std::string fit = args.GetOr("fit", "pl");
+  if (fit == "pl") {
+    o.fit = FitType::kPowerLaw;
+  } else if (fit == "tpl") {
+    o.fit = FitType::kTruncatedPowerLaw;
+  } else if (fit == "e_tpl") {
+    o.fit = FitType::kExtendedTpl;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("--fit is pl, tpl or e_tpl, got '", fit, "'"));
+  }
+  if (o.fit != FitType::kPowerLaw && o.fix_fingers != FixFingers::kNone) {
+    return absl::InvalidArgumentError("--fix-fingers works with --fit pl only");
   }
   if (args.Has("xmax")) {
     HTSR_ASSIGN_OR_RETURN(int64_t k, args.GetInt("xmax", 0, -kMax, 0));

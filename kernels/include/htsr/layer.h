@@ -72,6 +72,12 @@ struct LayerResult {
   int64_t rank_loss = 0, weak_rank_loss = 0;
   bool has_esd = false;
 
+  // fit = tpl | e_tpl: the truncated power law's Lambda (alpha, xmin, D above are the TPL's;
+  // sigma and xmax are NaN, as in the reference), and the log-likelihood ratio test of the
+  // power law against it at xmin (normalised R > 0: the power law is preferred; p its
+  // significance).
+  std::optional<double> Lambda, tpl_R, tpl_p;
+
   // fix_fingers = clip_xmax
   std::optional<int64_t> num_fingers;
   std::optional<double> raw_alpha;

@@ -9,6 +9,10 @@ namespace htsr {
 
 enum class FixFingers : uint8_t { kNone, kClipXmax };
 enum class Precision : uint8_t { kF64, kF32 };
+// The tail fit (reference `fit=`): PL (default), TPL (truncated power law, xmin scanned
+// with the TPL's own KS distance) or E_TPL (TPL with the reference's xmin window around the
+// ESD's peak). docs/spec.md §3a.
+enum class FitType : uint8_t { kPowerLaw, kTruncatedPowerLaw, kExtendedTpl };
 
 struct AnalysisOptions {
   // Size filter (reference defaults; min_evals is weightwatcher 0.7.7's DEFAULT_MIN_EVALS).
@@ -27,6 +31,7 @@ struct AnalysisOptions {
   // The reported N, M and spectra stay htsr's; only which layers are skipped changes.
   bool reference_layer_set = false;
 
+  FitType fit = FitType::kPowerLaw;
   FixFingers fix_fingers = FixFingers::kNone;
   // Reference `fix_fingers` defaults.
   double finger_thresh = 1.0;

@@ -243,6 +243,10 @@ def _options(kw: Dict[str, Any]) -> pb.AnalysisOptions:
     if fix_fingers is not None:
         o.fix_fingers = {"clip_xmax": pb.FIX_FINGERS_CLIP_XMAX,
                          "none": pb.FIX_FINGERS_NONE}[str(fix_fingers)]
+    fit = kw.pop("fit", None)
+    if fit is not None:
+        o.fit = {"pl": pb.FIT_TYPE_POWER_LAW, "tpl": pb.FIT_TYPE_TRUNCATED_POWER_LAW,
+                 "e_tpl": pb.FIT_TYPE_EXTENDED_TPL}[str(fit)]
     precision = kw.pop("precision", None)
     if precision is not None:
         o.precision = {"f64": pb.PRECISION_F64, "f32": pb.PRECISION_F32}[str(precision)]
