@@ -7,11 +7,11 @@
 namespace htsr::server {
 
 std::string OptionsKey(const AnalysisOptions& o, bool keep_evals) {
-  return absl::StrFormat("%d/%d/%d/%d/%d/%d/%a/%d/%d/%d/%d/%d/%d/%d/%d/%d", o.min_evals,
-                         o.max_evals, o.max_n, o.pool, o.all_tensors,
-                         static_cast<int>(o.fix_fingers), o.finger_thresh, o.max_fingers,
-                         o.xmax_drop, o.mp_fit, o.randomize, o.seed, o.detx, o.normalize,
-                         static_cast<int>(o.precision), keep_evals);
+  return absl::StrFormat(
+      "%d/%d/%d/%d/%d/%d/%a/%d/%d/%d/%d/%d/%d/%d/%d/%d/%d/%d", o.min_evals, o.max_evals, o.max_n,
+      o.pool, o.all_tensors, static_cast<int>(o.fix_fingers), o.finger_thresh, o.max_fingers,
+      o.xmax_drop, o.mp_fit, o.randomize, o.seed, o.detx, o.normalize,
+      static_cast<int>(o.precision), keep_evals, o.reference_layer_set, static_cast<int>(o.fit));
 }
 
 absl::StatusOr<std::shared_ptr<const Engine>> EngineCache::Get(const AnalysisOptions& options,

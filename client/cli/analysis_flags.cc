@@ -24,6 +24,7 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
     return absl::InvalidArgumentError("--min-evals is larger than --max-evals: nothing to analyse");
   }
   o.all_tensors = args.Has("all-tensors");
+  o.reference_layer_set = args.Has("reference-layer-set");
   o.pool = !args.Has("no-pool");
   if (auto ff = args.Get("fix-fingers")) {
     if (*ff != "clip_xmax") {
@@ -31,6 +32,19 @@ absl::StatusOr<EngineConfig> EngineConfigFromArgs(const ParsedArgs& args) {
           absl::StrCat("--fix-fingers supports clip_xmax, got '", *ff, "'"));
     }
     o.fix_fingers = FixFingers::kClipXmax;
+  }
+  const std::string fit = args.GetOr("fit", "pl");
+  if (fit == "pl") {
+    o.fit = FitType::kPowerLaw;
+  } else if (fit == "tpl") {
+    o.fit = FitType::kTruncatedPowerLaw;
+  } else if (fit == "e_tpl") {
+    o.fit = FitType::kExtendedTpl;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("--fit is pl, tpl or e_tpl, got '", fit, "'"));
+  }
+  if (o.fit != FitType::kPowerLaw && o.fix_fingers != FixFingers::kNone) {
+    return absl::InvalidArgumentError("--fix-fingers works with --fit pl only");
   }
   if (args.Has("xmax")) {
     HTSR_ASSIGN_OR_RETURN(int64_t k, args.GetInt("xmax", 0, -kMax, 0));

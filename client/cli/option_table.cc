@@ -83,11 +83,19 @@ constexpr OptionSpec kOptions[] = {
      "all", kSelecting},
     {"all-tensors", "", "analyse every floating tensor of rank >= 2, not only *.weight", "",
      kSelecting},
-    {"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "10", kSelecting},
+    {"min-evals", "N", "skip layers with fewer eigenvalues (M*rf)", "8", kSelecting},
     {"max-evals", "N", "skip layers with more eigenvalues (M*rf)", "15000", kSelecting},
     {"max-n", "N", "skip layers whose larger side N exceeds this", "50000", kSelecting},
+    {"reference-layer-set", "",
+     "skip exactly the layers weightwatcher 0.7.7 skips (its conv2d N/M exchange in the size "
+     "filter, no 3-D tensors); N, M and spectra stay htsr's",
+     "", kSelecting},
 
     // The fit and analysis options, and the engine.
+    {"fit", "pl|tpl|e_tpl",
+     "tail fit: power law, truncated power law (adds Lambda, tpl_R, tpl_p), or E_TPL (TPL with "
+     "xmin near the ESD's peak)",
+     "pl", kAnalysing},
     {"fix-fingers", "clip_xmax", "refit without the largest eigenvalues when they distort the fit",
      "off", kAnalysing},
     {"xmax", "-K", "drop the K largest eigenvalues before fitting", "", kAnalysing},

@@ -41,6 +41,7 @@ std::vector<Column> MakeColumns() {
       HTSR_ID("name", r.plan.name),
       HTSR_METRIC("D", r.D),
       HTSR_OPT("ERG_gap", ERG_gap),
+      HTSR_OPT("Lambda", Lambda),
       HTSR_ID("M", r.plan.M),
       HTSR_ID("N", r.plan.N),
       HTSR_ID("Q",
@@ -88,6 +89,9 @@ std::vector<Column> MakeColumns() {
       HTSR_ID("status", std::string(LayerStatusName(r.status))),
       HTSR_METRIC("sv_max", r.sv_max),
       HTSR_METRIC("sv_min", r.sv_min),
+      // Ours (fit = tpl | e_tpl): PL vs TPL likelihood-ratio test.
+      HTSR_OPT("tpl_R", tpl_R),
+      HTSR_OPT("tpl_p", tpl_p),
       HTSR_ID("warning", std::string(LayerWarningName(r.warning))),
       HTSR_METRIC("weak_rank_loss", r.weak_rank_loss),
       HTSR_OPT("ww_maxdist", ww_maxdist),

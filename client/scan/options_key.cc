@@ -14,7 +14,13 @@ std::string OptionsKey(const AnalysisOptions& o, const std::string& layers_spec)
       ";finger_thresh=", output::FormatDouble(o.finger_thresh), ";max_fingers=", o.max_fingers,
       ";xmax_drop=", o.xmax_drop, ";mp_fit=", o.mp_fit, ";randomize=", o.randomize,
       ";seed=", o.seed, ";detx=", o.detx, ";normalize=", o.normalize,
-      ";precision=", o.precision == Precision::kF32 ? "f32" : "f64", ";layers=", layers_spec);
+      ";precision=", o.precision == Precision::kF32 ? "f32" : "f64",
+      // Added later: only when not the default, so that earlier keys stay valid.
+      o.reference_layer_set ? ";reference_layer_set=1" : "",
+      o.fit == FitType::kTruncatedPowerLaw ? ";fit=tpl"
+      : o.fit == FitType::kExtendedTpl     ? ";fit=e_tpl"
+                                           : "",
+      ";layers=", layers_spec);
 }
 
 }  // namespace htsr::scan

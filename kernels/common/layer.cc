@@ -65,6 +65,19 @@ LayerPlan NotAnalysed(LayerPlan plan, std::string reason) {
 
 }  // namespace
 
+ReferenceShape ReferenceConv2dShape(int64_t out, int64_t in, int64_t kh, int64_t kw) {
+  // weightwatcher 0.7.7 conv2D_Wmats on a state dict (channels LAST): N, M = out, in, then
+  // N and M are exchanged once per slice whose matrix is wide (out < in), kh*kw times in
+  // all: an odd count leaves them exchanged (N = in = max, right), an even count restores
+  // out, in (N = min, M = max: the quirk). With out + in < kh + kw it guesses "channels
+  // first", flips twice and ends with N, M = out, in as well.
+  const int64_t rf = kh * kw;
+  if (out + in >= kh + kw && !(out < in && rf % 2 == 0)) {
+    return {std::max(out, in), std::min(out, in)};
+  }
+  return {out, in};
+}
+
 LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions& options) {
   LayerPlan plan;
   plan.layer_id = layer_id;
@@ -105,19 +118,42 @@ LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions&
   plan.M = std::min(plan.rows, plan.cols);
   plan.num_evals = plan.M * plan.rf;
 
+  // The reference's layer set: which N and M its size filter sees (ReferenceFilterShape).
+  int64_t filter_n = plan.N, filter_m = plan.M;
+  if (options.reference_layer_set) {
+    if (plan.rows < 2) {
+      return NotAnalysed(std::move(plan),
+                         absl::StrCat("first dimension ", plan.rows,
+                                      " < 2: not analysed by the reference (reference layer set)"));
+    }
+    if (plan.type == LayerType::kConv1d) {
+      return NotAnalysed(std::move(plan),
+                         "3-D tensor: not analysed by the reference (reference layer set)");
+    }
+    if (plan.type == LayerType::kConv2d) {
+      const ReferenceShape ref =
+          ReferenceConv2dShape(plan.rows, plan.cols, info.shape[2], info.shape[3]);
+      filter_n = ref.N;
+      filter_m = ref.M;
+    }
+  }
+
   // Same order of checks as the reference's layer_supported(). Without pooling each slice
   // is its own spectrum of M values, so the filter applies to M.
-  const int64_t evals = options.pool ? plan.num_evals : plan.M;
+  const int64_t evals = options.pool ? filter_m * plan.rf : filter_m;
+  const char* whose =
+      filter_m != plan.M || filter_n != plan.N ? " (the reference's exchanged N/M)" : "";
   if (options.min_evals > 0 && evals < options.min_evals) {
-    return NotAnalysed(std::move(plan),
-                       absl::StrCat("num_evals ", evals, " < min_evals ", options.min_evals));
+    return NotAnalysed(std::move(plan), absl::StrCat("num_evals ", evals, " < min_evals ",
+                                                     options.min_evals, whose));
   }
   if (options.max_evals > 0 && evals > options.max_evals) {
-    return NotAnalysed(std::move(plan),
-                       absl::StrCat("num_evals ", evals, " > max_evals ", options.max_evals));
+    return NotAnalysed(std::move(plan), absl::StrCat("num_evals ", evals, " > max_evals ",
+                                                     options.max_evals, whose));
   }
-  if (plan.N > options.max_n) {
-    return NotAnalysed(std::move(plan), absl::StrCat("N ", plan.N, " > max_N ", options.max_n));
+  if (filter_n > options.max_n) {
+    return NotAnalysed(std::move(plan),
+                       absl::StrCat("N ", filter_n, " > max_N ", options.max_n, whose));
   }
   return plan;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <new>
 #include <optional>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "htsr/powerlaw_fit.h"
 #include "htsr/randomize.h"
 #include "htsr/thresholds.h"
+#include "htsr/tpl_fit.h"
 
 namespace htsr {
 namespace {
@@ -194,7 +196,25 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   r.has_esd = true;
 
   ComputeSpectrumStats(per_slice, count, plan.M, pooled, plan.N, &r);
-  const PowerLawFit fit = FitPowerLaw(pooled, opt, backend);
+  PowerLawFit fit;
+  if (opt.fit == FitType::kPowerLaw) {
+    fit = FitPowerLaw(pooled, opt, backend);
+  } else {
+    // docs/spec.md §3a: the reference reports the TPL's alpha, xmin and D, no sigma or xmax.
+    const TplFit tpl = FitTruncatedPowerLaw(pooled, opt);
+    fit.ok = tpl.ok;
+    fit.failure = tpl.failure;
+    fit.alpha = tpl.alpha;
+    fit.D = tpl.D;
+    fit.xmin = tpl.xmin;
+    fit.num_pl_spikes = tpl.num_pl_spikes;
+    r.Lambda = tpl.Lambda;
+    if (tpl.ok) {
+      fit.sigma = fit.xmax = std::numeric_limits<double>::quiet_NaN();
+      r.tpl_R = tpl.R;
+      r.tpl_p = tpl.p;
+    }
+  }
   r.alpha = fit.alpha;
   r.D = fit.D;
   r.sigma = fit.sigma;

@@ -181,6 +181,10 @@ v1::AnalysisOptions ToProto(const AnalysisOptions& o) {
   p.set_detx(o.detx);
   p.set_normalize(o.normalize);
   p.set_precision(o.precision == Precision::kF32 ? v1::PRECISION_F32 : v1::PRECISION_F64);
+  p.set_reference_layer_set(o.reference_layer_set);
+  p.set_fit(o.fit == FitType::kTruncatedPowerLaw ? v1::FIT_TYPE_TRUNCATED_POWER_LAW
+            : o.fit == FitType::kExtendedTpl     ? v1::FIT_TYPE_EXTENDED_TPL
+                                                 : v1::FIT_TYPE_POWER_LAW);
   return p;
 }
 
@@ -211,6 +215,22 @@ absl::StatusOr<AnalysisOptions> FromProto(const v1::AnalysisOptions& p) {
   if (p.has_seed()) o.seed = p.seed();
   if (p.has_detx()) o.detx = p.detx();
   if (p.has_normalize()) o.normalize = p.normalize();
+  if (p.has_reference_layer_set()) o.reference_layer_set = p.reference_layer_set();
+  switch (p.fit()) {
+    case v1::FIT_TYPE_UNSPECIFIED:
+    case v1::FIT_TYPE_POWER_LAW:
+      o.fit = FitType::kPowerLaw;
+      break;
+    case v1::FIT_TYPE_TRUNCATED_POWER_LAW:
+      o.fit = FitType::kTruncatedPowerLaw;
+      break;
+    case v1::FIT_TYPE_EXTENDED_TPL:
+      o.fit = FitType::kExtendedTpl;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("options.fit: unknown value ", static_cast<int>(p.fit())));
+  }
   switch (p.precision()) {
     case v1::PRECISION_UNSPECIFIED:
     case v1::PRECISION_F64:
@@ -225,6 +245,9 @@ absl::StatusOr<AnalysisOptions> FromProto(const v1::AnalysisOptions& p) {
   }
   if (o.min_evals < 0 || o.max_evals < 0 || o.max_n < 0) {
     return absl::InvalidArgumentError("options: min_evals, max_evals and max_n must be >= 0");
+  }
+  if (o.fit != FitType::kPowerLaw && o.fix_fingers != FixFingers::kNone) {
+    return absl::InvalidArgumentError("options: fix_fingers works with the power-law fit only");
   }
   if (o.max_fingers < 0 || o.xmax_drop < 0) {
     return absl::InvalidArgumentError("options: max_fingers and xmax_drop must be >= 0");
@@ -344,6 +367,9 @@ void ToProto(const LayerResult& r, v1::LayerResult* out) {
   SetIf(r.num_ERG_spikes, [&](int64_t v) { out->set_num_erg_spikes(v); });
   SetIf(r.ERG_gap, [&](double v) { out->set_erg_gap(v); });
   SetIf(r.slice_id, [&](int64_t v) { out->set_slice_id(v); });
+  SetIf(r.Lambda, [&](double v) { out->set_lambda(v); });
+  SetIf(r.tpl_R, [&](double v) { out->set_tpl_r(v); });
+  SetIf(r.tpl_p, [&](double v) { out->set_tpl_p(v); });
 
   out->mutable_evals()->Assign(r.evals.begin(), r.evals.end());
   out->set_seconds(r.seconds);
@@ -405,6 +431,9 @@ absl::StatusOr<LayerResult> FromProto(const v1::LayerResult& p) {
   if (p.has_num_erg_spikes()) r.num_ERG_spikes = p.num_erg_spikes();
   if (p.has_erg_gap()) r.ERG_gap = p.erg_gap();
   if (p.has_slice_id()) r.slice_id = p.slice_id();
+  if (p.has_lambda()) r.Lambda = p.lambda();
+  if (p.has_tpl_r()) r.tpl_R = p.tpl_r();
+  if (p.has_tpl_p()) r.tpl_p = p.tpl_p();
 
   r.evals.assign(p.evals().begin(), p.evals().end());
   r.seconds = p.seconds();

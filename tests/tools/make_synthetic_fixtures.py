@@ -108,9 +108,9 @@ def safetensors_tensors(g):
     t["dense.tall_t3.weight"] = (g.student(300, 100, df=3.0), "F32")       # tall, Student-t df=3
     t["dense.wide_pareto.weight"] = (g.pareto(64, 200, a=2.0), "F32")      # wide, Pareto a=2
     t["dense.wide_t4.weight"] = (g.student(96, 240, df=4.0), "F32")        # wide, Student-t df=4
-    t["dense.small_m12.weight"] = (g.gauss(12, 40), "F32")                 # M=12: 10<=M<20 -> small-N fit
-    t["dense.small_m8.weight"] = (g.gauss(8, 300), "F32")                  # M=8 < min_evals 10 -> skipped
-    t["dense.m9.weight"] = (g.student(9, 64, df=3.0), "F32")               # M=9: skipped
+    t["dense.small_m12.weight"] = (g.gauss(12, 40), "F32")                 # M=12: 8<=M<20 -> small-N fit
+    t["dense.small_m8.weight"] = (g.gauss(8, 300), "F32")                  # M=8 = min_evals 8: analysed, small-N fit
+    t["dense.m9.weight"] = (g.student(9, 64, df=3.0), "F32")               # M=9: analysed, small-N fit
     t["dense.m10.weight"] = (g.student(10, 64, df=3.0), "F32")             # M=10: analysed, small-N fit
     t["dense.m19.weight"] = (g.student(64, 19, df=3.0), "F32")             # 19 evals: small-N fit (< 20)
     t["dense.m20.weight"] = (g.student(64, 20, df=3.0), "F32")             # 20 evals: standard fit
@@ -138,6 +138,28 @@ def safetensors_tensors(g):
     t["conv.k5_small_ch.weight"] = (g.gauss(3, 4, 5, 5), "F32")            # out+in < kh+kw: 'channels first' guess
     # integer buffer, not a '.weight': ignored
     t["buffers.position_ids"] = (np.arange(64).reshape(1, 64), "I64")
+    return t
+
+
+def layer_set_tensors(g):
+    """Which layers are analysed at all: the size filter at min_evals 8 and the reference's
+    conv2d N/M exchange (out < in with an even kh*kw), which moves its filter (docs/spec.md §1,
+    docs/compatibility.md). Drawn from its own generator so the other fixtures stay
+    byte-identical."""
+    t = collections.OrderedDict()
+    t["dense.m7.weight"] = (g.student(7, 40, df=3.0), "F32")           # 7 evals < 8: skipped by both
+    t["dense.m8.weight"] = (g.student(8, 40, df=3.0), "F32")           # 8 evals: analysed, small-N fit
+    t["dense.m9.weight"] = (g.student(30, 9, df=3.0), "F32")           # 9 evals: analysed, small-N fit
+    t["conv.k2x2_m8.weight"] = (g.student(2, 8, 2, 2, df=3.0), "F32")  # 8 evals; reference filters on 8*4
+    # out < in, even rf: the reference filters on in*rf. 2*2 = 4 evals (< 8, skipped by htsr),
+    # 6*2 = 12 there: analysed by the reference only.
+    t["conv.k1x2_small.weight"] = (g.student(2, 6, 1, 2, df=3.0), "F32")
+    # 4*2 = 8 evals in htsr (analysed); 7501*2 = 15002 > max_evals in the reference (skipped).
+    # Stored as F16 to keep the file small (widened exactly to f32 by both tools).
+    t["conv.k1x2_wide.weight"] = (g.student(4, 7501, 1, 2, df=3.0, scale=0.02), "F16")
+    t["conv.k3x1_odd.weight"] = (g.student(4, 16, 3, 1, df=3.0), "F32")  # odd rf 3: no exchange
+    # 3-D (conv1d): the reference's state-dict path types it UNKNOWN (no row); htsr analyses it.
+    t["conv1d.k3.weight"] = (g.student(16, 8, 3, df=3.0), "F32")
     return t
 
 
@@ -342,6 +364,8 @@ def main():
 
     p_st = os.path.join(fx, "mixed.safetensors")
     write_safetensors(p_st, safetensors_tensors(g), torch)
+    p_set = os.path.join(fx, "layer_set.safetensors")
+    write_safetensors(p_set, layer_set_tensors(Gen(SEED + 1)), torch)
     p_deg = os.path.join(fx, "degenerate.safetensors")
     write_safetensors(p_deg, degenerate_tensors(g), torch)
 
@@ -373,7 +397,7 @@ def main():
     if a.no_run:
         return
     py, ref = a.python, a.ref
-    for path, stem in [(p_st, "mixed"), (p_deg, "degenerate"), (p_npz, "named_arrays"), (p_npy_wrap, "single_npy"),
+    for path, stem in [(p_st, "mixed"), (p_set, "layer_set"), (p_deg, "degenerate"), (p_npz, "named_arrays"), (p_npy_wrap, "single_npy"),
                        (p_pt, "state_dict"), (p_nested, "nested_state_dict"),
                        (p_legacy, "legacy_state_dict")]:
         run_ref(ref, py, path, ex, stem)

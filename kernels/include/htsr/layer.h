@@ -37,6 +37,14 @@ struct LayerPlan {
   std::string skip_reason;  // set when !analyse
 };
 
+// N and M of a conv2d (out, in, kh, kw) as the reference (weightwatcher 0.7.7, state-dict
+// path) reports them and feeds them to its size filter: exchanged when out < in and kh*kw is
+// even, or out, in when out + in < kh + kw. docs/compatibility.md, "conv2d N and M".
+struct ReferenceShape {
+  int64_t N = 0, M = 0;
+};
+ReferenceShape ReferenceConv2dShape(int64_t out, int64_t in, int64_t kh, int64_t kw);
+
 // Whether `info` is a layer candidate at all (name rule, rank 2..4, floating).
 bool IsLayerCandidate(const TensorInfo& info, const AnalysisOptions& options);
 
@@ -63,6 +71,12 @@ struct LayerResult {
   double sv_max = 0, sv_min = 0;
   int64_t rank_loss = 0, weak_rank_loss = 0;
   bool has_esd = false;
+
+  // fit = tpl | e_tpl: the truncated power law's Lambda (alpha, xmin, D above are the TPL's;
+  // sigma and xmax are NaN, as in the reference), and the log-likelihood ratio test of the
+  // power law against it at xmin (normalised R > 0: the power law is preferred; p its
+  // significance).
+  std::optional<double> Lambda, tpl_R, tpl_p;
 
   // fix_fingers = clip_xmax
   std::optional<int64_t> num_fingers;

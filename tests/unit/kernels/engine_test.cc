@@ -96,10 +96,10 @@ TEST(EngineTest, ZeroMatrixIsAFailedFitWithNormMetrics) {
 
 TEST(EngineTest, SkippedPlanIsReportedWithReason) {
   auto engine = MakeEngine();
-  OwnedTensor t = MakeTensor("s.weight", {8, 30}, 1);
+  OwnedTensor t = MakeTensor("s.weight", {7, 30}, 1);
   const LayerResult r = Analyze(*engine, t);
   EXPECT_EQ(r.status, LayerStatus::kSkipped);
-  EXPECT_EQ(r.reason, "num_evals 8 < min_evals 10");
+  EXPECT_EQ(r.reason, "num_evals 7 < min_evals 8");
 }
 
 // conv2d: slices W[:, :, i, j] scaled by sqrt(1/2) in f32, pooled; checked against slices

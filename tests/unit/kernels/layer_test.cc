@@ -131,10 +131,12 @@ TEST(LayerTest, PlansDenseAndConv) {
 
 TEST(LayerTest, SizeFilterReasons) {
   AnalysisOptions opt;
-  LayerPlan small = PlanLayer({"s.weight", DType::kF32, {8, 300}}, 1, opt);
+  LayerPlan small = PlanLayer({"s.weight", DType::kF32, {7, 300}}, 1, opt);
   EXPECT_FALSE(small.analyse);
-  EXPECT_EQ(small.skip_reason, "num_evals 8 < min_evals 10");
-  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {10, 64}}, 1, opt).analyse);
+  EXPECT_EQ(small.skip_reason, "num_evals 7 < min_evals 8");
+  // The reference's DEFAULT_MIN_EVALS is 8: 8 eigenvalues are analysed.
+  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {8, 300}}, 1, opt).analyse);
+  EXPECT_TRUE(PlanLayer({"m.weight", DType::kF32, {9, 64}}, 1, opt).analyse);
   LayerPlan big = PlanLayer({"b.weight", DType::kF32, {15001, 20000}}, 1, opt);
   EXPECT_FALSE(big.analyse);
   EXPECT_EQ(big.skip_reason, "num_evals 15001 > max_evals 15000");
@@ -144,12 +146,45 @@ TEST(LayerTest, SizeFilterReasons) {
   EXPECT_TRUE(PlanLayer({"e.weight", DType::kF32, {50000, 64}}, 1, opt).analyse);
 }
 
+// weightwatcher 0.7.7's conv2d N/M (state-dict path) and the size filter it feeds
+// (docs/compatibility.md, "conv2d size filter").
+TEST(LayerTest, ReferenceConv2dShape) {
+  EXPECT_EQ(ReferenceConv2dShape(8, 24, 2, 2).N, 8);  // out < in, even rf: exchanged
+  EXPECT_EQ(ReferenceConv2dShape(8, 24, 2, 2).M, 24);
+  EXPECT_EQ(ReferenceConv2dShape(16, 32, 3, 3).N, 32);  // odd rf: max / min
+  EXPECT_EQ(ReferenceConv2dShape(16, 32, 3, 3).M, 16);
+  EXPECT_EQ(ReferenceConv2dShape(32, 16, 2, 2).M, 16);  // out > in: never exchanged
+  EXPECT_EQ(ReferenceConv2dShape(3, 4, 5, 5).N, 3);     // "channels first" guess: out, in
+  EXPECT_EQ(ReferenceConv2dShape(3, 4, 5, 5).M, 4);
+}
+
+TEST(LayerTest, ReferenceLayerSet) {
+  AnalysisOptions opt;
+  const TensorInfo big{"c.weight", DType::kF32, {128, 1024, 64, 1}};
+  const TensorInfo tiny{"t.weight", DType::kF32, {2, 6, 1, 2}};
+  const TensorInfo conv1d{"k.weight", DType::kF32, {16, 8, 3}};
+  EXPECT_TRUE(PlanLayer(big, 1, opt).analyse);  // 128 * 64 = 8192 evals
+  EXPECT_EQ(PlanLayer(big, 1, opt).num_evals, 8192);
+  EXPECT_FALSE(PlanLayer(tiny, 1, opt).analyse);  // 2 * 2 = 4 < 8
+  EXPECT_TRUE(PlanLayer(conv1d, 1, opt).analyse);
+  opt.reference_layer_set = true;
+  const LayerPlan b = PlanLayer(big, 1, opt);
+  EXPECT_FALSE(b.analyse);  // the reference: 1024 * 64 = 65536 > 15000
+  EXPECT_EQ(b.skip_reason, "num_evals 65536 > max_evals 15000 (the reference's exchanged N/M)");
+  EXPECT_EQ(b.N, 1024);  // reported N and M stay htsr's
+  EXPECT_EQ(b.M, 128);
+  EXPECT_TRUE(PlanLayer(tiny, 1, opt).analyse);  // 6 * 2 = 12 >= 8 there
+  EXPECT_FALSE(PlanLayer(conv1d, 1, opt).analyse);
+  EXPECT_FALSE(PlanLayer({"r.weight", DType::kF32, {1, 64}}, 1, opt).analyse);
+  EXPECT_TRUE(PlanLayer({"d.weight", DType::kF32, {64, 8}}, 1, opt).analyse);
+}
+
 TEST(LayerTest, NoPoolFiltersOnM) {
   AnalysisOptions opt;
   opt.pool = false;
-  LayerPlan c = PlanLayer({"conv.weight", DType::kF32, {8, 24, 2, 2}}, 1, opt);
-  EXPECT_FALSE(c.analyse);  // M = 8 per slice, although M * rf = 32
-  EXPECT_EQ(c.skip_reason, "num_evals 8 < min_evals 10");
+  LayerPlan c = PlanLayer({"conv.weight", DType::kF32, {6, 24, 2, 2}}, 1, opt);
+  EXPECT_FALSE(c.analyse);  // M = 6 per slice, although M * rf = 24
+  EXPECT_EQ(c.skip_reason, "num_evals 6 < min_evals 8");
   EXPECT_TRUE(PlanLayer({"conv.weight", DType::kF32, {16, 32, 3, 3}}, 1, opt).analyse);
 }
 

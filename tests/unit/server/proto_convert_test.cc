@@ -14,7 +14,7 @@ namespace {
 
 // Fails when LayerResult grows: add the new field to analysis.proto, proto_convert.cc and
 // FullResult() below, then update the size (x86-64 / libstdc++).
-static_assert(sizeof(LayerResult) == 808,
+static_assert(sizeof(LayerResult) == 856,
               "LayerResult changed: extend proto_convert and this test");
 
 LayerResult FullResult() {
@@ -68,6 +68,9 @@ LayerResult FullResult() {
   r.detX_val_unrescaled = 36.5;
   r.num_ERG_spikes = 37;
   r.ERG_gap = 38.5;
+  r.Lambda = 39.5;
+  r.tpl_R = -40.5;
+  r.tpl_p = 0.0625;
   r.evals = {1e-3, 0.5, 2.0, std::numeric_limits<double>::infinity()};
   r.slice_id = 4;
   return r;
@@ -108,6 +111,9 @@ TEST(ProtoConvert, LayerResultRoundTripsEveryField) {
   HTSR_EXPECT_FIELD(xmax);
   HTSR_EXPECT_FIELD(num_pl_spikes);
   HTSR_EXPECT_FIELD(stable_rank);
+  HTSR_EXPECT_FIELD(Lambda);
+  HTSR_EXPECT_FIELD(tpl_R);
+  HTSR_EXPECT_FIELD(tpl_p);
   HTSR_EXPECT_FIELD(matrix_rank);
   HTSR_EXPECT_FIELD(entropy);
   HTSR_EXPECT_FIELD(sv_max);

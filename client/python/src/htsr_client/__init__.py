@@ -235,7 +235,7 @@ def _options(kw: Dict[str, Any]) -> pb.AnalysisOptions:
     o = pb.AnalysisOptions()
     for name in ("min_evals", "max_evals", "max_n", "pool", "all_tensors", "finger_thresh",
                  "max_fingers", "xmax_drop", "mp_fit", "randomize", "seed", "detx",
-                 "normalize"):
+                 "normalize", "reference_layer_set"):
         value = kw.pop(name, None)
         if value is not None:
             setattr(o, name, value)
@@ -243,6 +243,10 @@ def _options(kw: Dict[str, Any]) -> pb.AnalysisOptions:
     if fix_fingers is not None:
         o.fix_fingers = {"clip_xmax": pb.FIX_FINGERS_CLIP_XMAX,
                          "none": pb.FIX_FINGERS_NONE}[str(fix_fingers)]
+    fit = kw.pop("fit", None)
+    if fit is not None:
+        o.fit = {"pl": pb.FIT_TYPE_POWER_LAW, "tpl": pb.FIT_TYPE_TRUNCATED_POWER_LAW,
+                 "e_tpl": pb.FIT_TYPE_EXTENDED_TPL}[str(fit)]
     precision = kw.pop("precision", None)
     if precision is not None:
         o.precision = {"f64": pb.PRECISION_F64, "f32": pb.PRECISION_F32}[str(precision)]
