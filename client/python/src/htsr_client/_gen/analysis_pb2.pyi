@@ -35,6 +35,13 @@ class Precision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PRECISION_F64: _ClassVar[Precision]
     PRECISION_F32: _ClassVar[Precision]
 
+class FitType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FIT_TYPE_UNSPECIFIED: _ClassVar[FitType]
+    FIT_TYPE_POWER_LAW: _ClassVar[FitType]
+    FIT_TYPE_TRUNCATED_POWER_LAW: _ClassVar[FitType]
+    FIT_TYPE_EXTENDED_TPL: _ClassVar[FitType]
+
 class LayerType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LAYER_TYPE_UNSPECIFIED: _ClassVar[LayerType]
@@ -74,6 +81,10 @@ FIX_FINGERS_CLIP_XMAX: FixFingers
 PRECISION_UNSPECIFIED: Precision
 PRECISION_F64: Precision
 PRECISION_F32: Precision
+FIT_TYPE_UNSPECIFIED: FitType
+FIT_TYPE_POWER_LAW: FitType
+FIT_TYPE_TRUNCATED_POWER_LAW: FitType
+FIT_TYPE_EXTENDED_TPL: FitType
 LAYER_TYPE_UNSPECIFIED: LayerType
 LAYER_TYPE_DENSE: LayerType
 LAYER_TYPE_CONV1D: LayerType
@@ -116,7 +127,7 @@ class TensorChunk(_message.Message):
     def __init__(self, tensor_index: _Optional[int] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., name: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., client_error: _Optional[str] = ...) -> None: ...
 
 class AnalysisOptions(_message.Message):
-    __slots__ = ("min_evals", "max_evals", "max_n", "pool", "all_tensors", "fix_fingers", "finger_thresh", "max_fingers", "xmax_drop", "mp_fit", "randomize", "seed", "detx", "normalize", "precision")
+    __slots__ = ("min_evals", "max_evals", "max_n", "pool", "all_tensors", "fix_fingers", "finger_thresh", "max_fingers", "xmax_drop", "mp_fit", "randomize", "seed", "detx", "normalize", "precision", "reference_layer_set", "fit")
     MIN_EVALS_FIELD_NUMBER: _ClassVar[int]
     MAX_EVALS_FIELD_NUMBER: _ClassVar[int]
     MAX_N_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +143,8 @@ class AnalysisOptions(_message.Message):
     DETX_FIELD_NUMBER: _ClassVar[int]
     NORMALIZE_FIELD_NUMBER: _ClassVar[int]
     PRECISION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_LAYER_SET_FIELD_NUMBER: _ClassVar[int]
+    FIT_FIELD_NUMBER: _ClassVar[int]
     min_evals: int
     max_evals: int
     max_n: int
@@ -147,7 +160,9 @@ class AnalysisOptions(_message.Message):
     detx: bool
     normalize: bool
     precision: Precision
-    def __init__(self, min_evals: _Optional[int] = ..., max_evals: _Optional[int] = ..., max_n: _Optional[int] = ..., pool: _Optional[bool] = ..., all_tensors: _Optional[bool] = ..., fix_fingers: _Optional[_Union[FixFingers, str]] = ..., finger_thresh: _Optional[float] = ..., max_fingers: _Optional[int] = ..., xmax_drop: _Optional[int] = ..., mp_fit: _Optional[bool] = ..., randomize: _Optional[bool] = ..., seed: _Optional[int] = ..., detx: _Optional[bool] = ..., normalize: _Optional[bool] = ..., precision: _Optional[_Union[Precision, str]] = ...) -> None: ...
+    reference_layer_set: bool
+    fit: FitType
+    def __init__(self, min_evals: _Optional[int] = ..., max_evals: _Optional[int] = ..., max_n: _Optional[int] = ..., pool: _Optional[bool] = ..., all_tensors: _Optional[bool] = ..., fix_fingers: _Optional[_Union[FixFingers, str]] = ..., finger_thresh: _Optional[float] = ..., max_fingers: _Optional[int] = ..., xmax_drop: _Optional[int] = ..., mp_fit: _Optional[bool] = ..., randomize: _Optional[bool] = ..., seed: _Optional[int] = ..., detx: _Optional[bool] = ..., normalize: _Optional[bool] = ..., precision: _Optional[_Union[Precision, str]] = ..., reference_layer_set: _Optional[bool] = ..., fit: _Optional[_Union[FitType, str]] = ...) -> None: ...
 
 class AnalyzeHeader(_message.Message):
     __slots__ = ("model_name", "options", "tensors", "keep_evals", "layer_ids")
@@ -208,7 +223,7 @@ class ModelPlan(_message.Message):
     def __init__(self, layers: _Optional[_Iterable[_Union[LayerPlan, _Mapping]]] = ..., requested_tensors: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class LayerResult(_message.Message):
-    __slots__ = ("plan", "status", "warning", "reason", "q", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "alpha", "alpha_weighted", "log_alpha_norm", "d", "sigma", "xmin", "xmax", "num_pl_spikes", "stable_rank", "matrix_rank", "entropy", "sv_max", "sv_min", "rank_loss", "weak_rank_loss", "has_esd", "num_fingers", "raw_alpha", "num_spikes", "sigma_mp", "mp_softrank", "bulk_min", "bulk_max", "w_scale", "max_rand_eval", "rand_distance", "ww_softrank", "rand_num_spikes", "rand_sigma_mp", "rand_mp_softrank", "rand_bulk_max", "ww_maxdist", "num_traps", "rand_bulk_min", "rand_w_scale", "detx_num", "detx_val", "detx_val_unrescaled", "num_erg_spikes", "erg_gap", "evals", "seconds", "slice_id")
+    __slots__ = ("plan", "status", "warning", "reason", "q", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "alpha", "alpha_weighted", "log_alpha_norm", "d", "sigma", "xmin", "xmax", "num_pl_spikes", "stable_rank", "matrix_rank", "entropy", "sv_max", "sv_min", "rank_loss", "weak_rank_loss", "has_esd", "tpl_r", "tpl_p", "num_fingers", "raw_alpha", "num_spikes", "sigma_mp", "mp_softrank", "bulk_min", "bulk_max", "w_scale", "max_rand_eval", "rand_distance", "ww_softrank", "rand_num_spikes", "rand_sigma_mp", "rand_mp_softrank", "rand_bulk_max", "ww_maxdist", "num_traps", "rand_bulk_min", "rand_w_scale", "detx_num", "detx_val", "detx_val_unrescaled", "num_erg_spikes", "erg_gap", "evals", "seconds", "slice_id")
     PLAN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WARNING_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +249,9 @@ class LayerResult(_message.Message):
     RANK_LOSS_FIELD_NUMBER: _ClassVar[int]
     WEAK_RANK_LOSS_FIELD_NUMBER: _ClassVar[int]
     HAS_ESD_FIELD_NUMBER: _ClassVar[int]
+    LAMBDA_FIELD_NUMBER: _ClassVar[int]
+    TPL_R_FIELD_NUMBER: _ClassVar[int]
+    TPL_P_FIELD_NUMBER: _ClassVar[int]
     NUM_FINGERS_FIELD_NUMBER: _ClassVar[int]
     RAW_ALPHA_FIELD_NUMBER: _ClassVar[int]
     NUM_SPIKES_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +304,8 @@ class LayerResult(_message.Message):
     rank_loss: int
     weak_rank_loss: int
     has_esd: bool
+    tpl_r: float
+    tpl_p: float
     num_fingers: int
     raw_alpha: float
     num_spikes: int
@@ -313,7 +333,7 @@ class LayerResult(_message.Message):
     evals: _containers.RepeatedScalarFieldContainer[float]
     seconds: float
     slice_id: int
-    def __init__(self, plan: _Optional[_Union[LayerPlan, _Mapping]] = ..., status: _Optional[_Union[LayerStatus, str]] = ..., warning: _Optional[_Union[LayerWarning, str]] = ..., reason: _Optional[str] = ..., q: _Optional[float] = ..., norm: _Optional[float] = ..., log_norm: _Optional[float] = ..., spectral_norm: _Optional[float] = ..., log_spectral_norm: _Optional[float] = ..., alpha: _Optional[float] = ..., alpha_weighted: _Optional[float] = ..., log_alpha_norm: _Optional[float] = ..., d: _Optional[float] = ..., sigma: _Optional[float] = ..., xmin: _Optional[float] = ..., xmax: _Optional[float] = ..., num_pl_spikes: _Optional[int] = ..., stable_rank: _Optional[float] = ..., matrix_rank: _Optional[int] = ..., entropy: _Optional[float] = ..., sv_max: _Optional[float] = ..., sv_min: _Optional[float] = ..., rank_loss: _Optional[int] = ..., weak_rank_loss: _Optional[int] = ..., has_esd: _Optional[bool] = ..., num_fingers: _Optional[int] = ..., raw_alpha: _Optional[float] = ..., num_spikes: _Optional[int] = ..., sigma_mp: _Optional[float] = ..., mp_softrank: _Optional[float] = ..., bulk_min: _Optional[float] = ..., bulk_max: _Optional[float] = ..., w_scale: _Optional[float] = ..., max_rand_eval: _Optional[float] = ..., rand_distance: _Optional[float] = ..., ww_softrank: _Optional[float] = ..., rand_num_spikes: _Optional[int] = ..., rand_sigma_mp: _Optional[float] = ..., rand_mp_softrank: _Optional[float] = ..., rand_bulk_max: _Optional[float] = ..., ww_maxdist: _Optional[float] = ..., num_traps: _Optional[int] = ..., rand_bulk_min: _Optional[float] = ..., rand_w_scale: _Optional[float] = ..., detx_num: _Optional[int] = ..., detx_val: _Optional[float] = ..., detx_val_unrescaled: _Optional[float] = ..., num_erg_spikes: _Optional[int] = ..., erg_gap: _Optional[float] = ..., evals: _Optional[_Iterable[float]] = ..., seconds: _Optional[float] = ..., slice_id: _Optional[int] = ...) -> None: ...
+    def __init__(self, plan: _Optional[_Union[LayerPlan, _Mapping]] = ..., status: _Optional[_Union[LayerStatus, str]] = ..., warning: _Optional[_Union[LayerWarning, str]] = ..., reason: _Optional[str] = ..., q: _Optional[float] = ..., norm: _Optional[float] = ..., log_norm: _Optional[float] = ..., spectral_norm: _Optional[float] = ..., log_spectral_norm: _Optional[float] = ..., alpha: _Optional[float] = ..., alpha_weighted: _Optional[float] = ..., log_alpha_norm: _Optional[float] = ..., d: _Optional[float] = ..., sigma: _Optional[float] = ..., xmin: _Optional[float] = ..., xmax: _Optional[float] = ..., num_pl_spikes: _Optional[int] = ..., stable_rank: _Optional[float] = ..., matrix_rank: _Optional[int] = ..., entropy: _Optional[float] = ..., sv_max: _Optional[float] = ..., sv_min: _Optional[float] = ..., rank_loss: _Optional[int] = ..., weak_rank_loss: _Optional[int] = ..., has_esd: _Optional[bool] = ..., tpl_r: _Optional[float] = ..., tpl_p: _Optional[float] = ..., num_fingers: _Optional[int] = ..., raw_alpha: _Optional[float] = ..., num_spikes: _Optional[int] = ..., sigma_mp: _Optional[float] = ..., mp_softrank: _Optional[float] = ..., bulk_min: _Optional[float] = ..., bulk_max: _Optional[float] = ..., w_scale: _Optional[float] = ..., max_rand_eval: _Optional[float] = ..., rand_distance: _Optional[float] = ..., ww_softrank: _Optional[float] = ..., rand_num_spikes: _Optional[int] = ..., rand_sigma_mp: _Optional[float] = ..., rand_mp_softrank: _Optional[float] = ..., rand_bulk_max: _Optional[float] = ..., ww_maxdist: _Optional[float] = ..., num_traps: _Optional[int] = ..., rand_bulk_min: _Optional[float] = ..., rand_w_scale: _Optional[float] = ..., detx_num: _Optional[int] = ..., detx_val: _Optional[float] = ..., detx_val_unrescaled: _Optional[float] = ..., num_erg_spikes: _Optional[int] = ..., erg_gap: _Optional[float] = ..., evals: _Optional[_Iterable[float]] = ..., seconds: _Optional[float] = ..., slice_id: _Optional[int] = ..., **kwargs) -> None: ...
 
 class ModelSummary(_message.Message):
     __slots__ = ("num_layers", "num_analyzed", "num_skipped", "num_failed", "num_under_trained", "num_over_trained", "log_norm", "alpha", "alpha_weighted", "log_alpha_norm", "log_spectral_norm", "stable_rank", "mp_softrank", "model_name")
