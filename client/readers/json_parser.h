@@ -1,6 +1,10 @@
-// A small strict JSON parser (RFC 8259) for safetensors headers and *.index.json files:
-// no JSON library is available, and these inputs are hostile, so nesting depth and input
-// size are bounded and numbers keep their text so that 64-bit offsets stay exact.
+// A small strict JSON parser (RFC 8259) for safetensors headers, *.index.json files, PEFT
+// and Keras configs. JSON libraries exist (Debian ships nlohmann-json, RapidJSON, simdjson);
+// this one is ours because these inputs are hostile and what we need from a parser is
+// narrow: nesting depth and input size bounded before anything is allocated, numbers kept
+// as their text so that 64-bit data offsets stay exact (a double-based DOM loses them past
+// 2^53), duplicate keys reported rather than silently merged, every error naming the byte
+// offset, and a fuzz target of its own (tests/fuzz/json_fuzzer.cc). About 300 lines.
 #ifndef HTSR_CLIENT_READERS_JSON_PARSER_H_
 #define HTSR_CLIENT_READERS_JSON_PARSER_H_
 
