@@ -124,6 +124,11 @@ PlotGrid PanelsByDepth(const std::vector<NamedModel>& models, const std::string&
             {RelativeDepth(*models[i].report, l), *v, Tip(models[i].name, l, column, *v)});
       }
     }
+    // The line runs in depth order whatever the row order of the input (result files need
+    // not be sorted), and dense models get smaller markers so the line stays readable.
+    std::stable_sort(s.points.begin(), s.points.end(),
+                     [](const PlotPoint& a, const PlotPoint& b) { return a.x < b.x; });
+    if (s.points.size() > 60) s.radius = 2;
     if (s.points.empty()) p.note = "no analysed layer";
     p.series.push_back(std::move(s));
     g.panels.push_back(std::move(p));
@@ -433,18 +438,15 @@ std::optional<PlotGrid> FitStabilityPlot(const std::string& model, const LayerRe
   g.id = absl::StrCat("fit_", Slug(model), "_layer", l.plan.layer_id);
   g.title = absl::StrFormat("Fit stability of layer %d %s", l.plan.layer_id, l.plan.name);
   g.note = absl::StrFormat(
-      "chosen xmin %.3g (D %.3f, alpha %.2f); D within 0.01 of its minimum for xmin %.3g..%.3g, "
-      "alpha %.2f..%.2f",
+      "chosen xmin %.3g (D %.3f, alpha %.2f); D within 0.01 of its minimum for xmin "
+      "%.3g..%.3g (alpha %.2f..%.2f)",
       l.xmin, l.D, l.alpha, x0, x1, a0, a1);
   // The candidates from the ESD plot's floor up, as the ESD beside it shows them: the
   // thousands of tiny xmins below it would squeeze the region around the chosen one.
   const double floor = EsdFloor(l.evals.back(), l.xmin);
   const size_t hidden = static_cast<size_t>(std::count_if(
       curve.begin(), curve.end(), [&](const ScanCandidate& c) { return c.xmin < floor; }));
-  if (hidden > 0) {
-    absl::StrAppend(&g.note,
-                    absl::StrFormat("; %d candidate(s) below %.2g not shown", hidden, floor));
-  }
+
   g.columns = 2;
   for (const bool is_d : {true, false}) {
     PlotSpec p;
@@ -458,7 +460,7 @@ std::optional<PlotGrid> FitStabilityPlot(const std::string& model, const LayerRe
     PlotSeries s;
     s.color = PaletteColor(0);
     s.line = true;
-    s.markers = curve.size() <= 60;
+    s.radius = curve.size() > 60 ? 1.6 : 3.2;  // every candidate keeps its hover text
     s.width = 1.5;
     std::vector<double> ys;
     for (const ScanCandidate& c : curve) {
@@ -477,6 +479,8 @@ std::optional<PlotGrid> FitStabilityPlot(const std::string& model, const LayerRe
       p.y_view_max = std::max(p.y_view_max, l.alpha);
     }
     p.series.push_back(std::move(s));
+    if (hidden > 0 && is_d)
+      p.note = absl::StrFormat("%d smaller xmin (< %.2g) not shown", hidden, floor);
     PlotSeries chosen;
     chosen.color = "#e15759";
     chosen.radius = 5;

@@ -132,8 +132,9 @@ std::string RenderGridSvg(const PlotGrid& g) {
   }
   const int rows = (static_cast<int>(g.panels.size()) + cols - 1) / cols;
   // Wide enough for the title (about 8.4 px per character at font-size 14, bold).
-  const double title_w = 8.4 * static_cast<double>(std::max(g.title.size(), g.note.size() * 3 / 4));
+  const double title_w = 8.4 * static_cast<double>(g.title.size());
   const int w = static_cast<int>(std::max({cell_w * cols, 320.0, title_w + 20}));
+  const double left = (w - cell_w * cols) / 2;  // panels centred under a wider title
   const int h = static_cast<int>(head + cell_h * rows);
   std::string o = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"plot grid\" width=\"%d\" "
@@ -149,7 +150,7 @@ std::string RenderGridSvg(const PlotGrid& g) {
                     "</text>\n");
   }
   for (size_t i = 0; i < g.panels.size(); ++i) {
-    const double x = cell_w * static_cast<double>(i % cols);
+    const double x = left + cell_w * static_cast<double>(i % cols);
     const double y = head + cell_h * static_cast<double>(i / cols);
     // A nested <svg> is its own viewport: the panel renders exactly as it would alone.
     std::string panel = RenderSvg(g.panels[i]);
