@@ -119,9 +119,9 @@ int RunReport(const Invocation& inv) {
       return kExitUsage;
     }
     for (const report::ReportFigure& f : report::BuildFigures(data, ropts)) {
-      const std::string path = (std::filesystem::path(dir) / (f.spec.id + ".svg")).string();
+      const std::string path = (std::filesystem::path(dir) / (f.Id() + ".svg")).string();
       std::ofstream file(path, std::ios::out | std::ios::trunc);
-      file << report::RenderSvg(f.spec);
+      file << f.Svg();
       file.flush();
       if (!file) {
         err << "htsr report: cannot write " << path << "\n";

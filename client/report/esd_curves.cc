@@ -6,11 +6,14 @@
 
 namespace htsr::report {
 
-DensityHistogram LogHistogram(const std::vector<double>& evals, int bins) {
+DensityHistogram LogHistogram(const std::vector<double>& evals, int bins, double floor) {
   DensityHistogram h;
   std::vector<double> v;
+  size_t positive = 0;
   for (double e : evals) {
-    if (std::isfinite(e) && e > 0) v.push_back(e);
+    if (!std::isfinite(e) || e <= 0) continue;
+    ++positive;
+    if (e >= floor) v.push_back(e);
   }
   if (v.empty() || bins < 1) return h;
   const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
@@ -25,12 +28,17 @@ DensityHistogram LogHistogram(const std::vector<double>& evals, int bins) {
     int b = static_cast<int>((std::log10(e) - lo) / (hi - lo) * bins);
     counts[std::clamp(b, 0, bins - 1)] += 1;
   }
-  const double total = static_cast<double>(v.size());
+  const double total = static_cast<double>(positive);
   for (int i = 0; i < bins; ++i) {
     h.centers.push_back(std::sqrt(h.edges[i] * h.edges[i + 1]));
     h.density.push_back(counts[i] / (total * (h.edges[i + 1] - h.edges[i])));
   }
   return h;
+}
+
+double EsdFloor(double lambda_max, double xmin) {
+  const double f = xmin > 0 ? xmin / 100 : lambda_max * 1e-4;
+  return std::min(f, lambda_max);
 }
 
 std::vector<CurvePoint> PowerLawDensity(double xmin, double xmax, double alpha,

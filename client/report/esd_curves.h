@@ -16,7 +16,15 @@ struct DensityHistogram {
 };
 
 // Eigenvalues <= 0 (and non-finite ones) are left out: they have no place on a log axis.
-DensityHistogram LogHistogram(const std::vector<double>& evals, int bins);
+// Those below `floor` are left out of the bins too (the bins start at the smallest value at
+// or above it), but still count in the total, so that the density of the bins shown keeps
+// the normalisation of the curves drawn over them.
+DensityHistogram LogHistogram(const std::vector<double>& evals, int bins, double floor = 0);
+
+// Where an ESD plot's bins start: xmin / 100 (the fitted tail and two decades below it) or,
+// without a fit, lambda_max * 1e-4; never above the largest eigenvalue. Square layers have
+// many eigenvalues near 1e-8 whose bars would otherwise dwarf the tail.
+double EsdFloor(double lambda_max, double xmin);
 
 // p(x) = tail_fraction * (alpha - 1) / xmin * (x / xmin)^(-alpha) on [xmin, xmax], at
 // `points` log-spaced x values. Empty when the fit is not usable (alpha <= 1, xmin <= 0).

@@ -211,21 +211,33 @@ void WriteSummary(const model::ModelRecord& m, const ReportOptions& o, std::ostr
 std::vector<ReportFigure> BuildFigures(const ReportData& data, const ReportOptions& options) {
   std::vector<ReportFigure> figs;
   const std::vector<NamedModel> layered = LayeredModels(data);
+  if (layered.size() == 1) {
+    figs.push_back({"depth", CorrelationFlowPlot(layered), "", std::nullopt});
+    figs.push_back({"depth", DepthPlot(layered, "log_spectral_norm"), "", std::nullopt});
+    figs.push_back({"depth", DepthPlot(layered, "alpha_weighted"), "", std::nullopt});
+  } else if (layered.size() > 1) {
+    // Overlaid lines of several models hide each other: one panel per model instead.
+    figs.push_back({"depth", {}, "", CorrelationFlowPanels(layered)});
+    figs.push_back({"depth", {}, "", DepthPanels(layered, "log_spectral_norm")});
+    figs.push_back({"depth", {}, "", DepthPanels(layered, "alpha_weighted")});
+  }
   if (!layered.empty()) {
-    figs.push_back({"depth", CorrelationFlowPlot(layered), ""});
-    figs.push_back({"depth", DepthPlot(layered, "log_spectral_norm"), ""});
-    figs.push_back({"depth", DepthPlot(layered, "alpha_weighted"), ""});
+    figs.push_back({"hist", {}, "", HistogramPanels(layered, "alpha", 24)});
+    figs.push_back({"hist", {}, "", HistogramPanels(layered, "log_spectral_norm", 24)});
   }
   for (const model::ModelRecord& m : data.models) {
     if (!m.has_layers) continue;
     for (const LayerResult* l : EsdLayers(m, options)) {
-      if (auto p = EsdPlot(m.name, *l)) figs.push_back({"esd", *std::move(p), m.name});
+      if (auto p = EsdPlot(m.name, *l))
+        figs.push_back({"esd", *std::move(p), m.name, std::nullopt});
+      if (auto g = FitStabilityPlot(m.name, *l)) figs.push_back({"esd", {}, m.name, *std::move(g)});
     }
   }
   for (const trends::SeriesTrend& s : data.trends) {
     for (const trends::MetricTrend& t : s.metrics) {
       if (!t.x.empty())
-        figs.push_back({"trend", TrendScatter(t, s.series, data.target_name), s.series});
+        figs.push_back(
+            {"trend", TrendScatter(t, s.series, data.target_name), s.series, std::nullopt});
     }
   }
   return figs;
@@ -324,7 +336,18 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
            "inside the band from the first layer to the last; layers that drift above it learned "
            "little.</p>\n<div class=\"plots\">\n";
     for (const auto& f : figs) {
-      if (f.section == "depth") out << RenderSvg(f.spec);
+      if (f.section == "depth") out << f.Svg();
+    }
+    out << "</div>\n";
+  }
+  bool any_hist = false;
+  for (const auto& f : figs) any_hist |= f.section == "hist";
+  if (any_hist) {
+    out << "<h2>Distributions</h2>\n<p class=\"muted\">How each model's layers spread over alpha "
+           "and over the largest eigenvalue lambda_max, on the same bins for every model.</p>\n"
+           "<div class=\"plots\">\n";
+    for (const auto& f : figs) {
+      if (f.section == "hist") out << f.Svg();
     }
     out << "</div>\n";
   }
@@ -368,7 +391,7 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
     }
     out << "<div class=\"plots\">\n";
     for (const auto& f : figs) {
-      if (f.section == "trend") out << RenderSvg(f.spec);
+      if (f.section == "trend") out << f.Svg();
     }
     out << "</div>\n";
   }
@@ -376,12 +399,15 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
   for (const model::ModelRecord& m : data.models) {
     WriteSummary(m, options, out);
     if (!m.has_layers) continue;
-    out << "<h3>Spectra</h3>\n";
+    out << "<h3>Spectra</h3>\n<p class=\"muted\">Each layer's ESD on log-spaced bins from two "
+           "decades below the fitted xmin, with the power-law tail (and the MP bulk with "
+           "--mp-fit); beside it the fit's stability: D and alpha for every candidate xmin. A "
+           "flat D over a wide xmin range means alpha is poorly determined.</p>\n";
     bool any = false;
     out << "<div class=\"plots\">\n";
     for (const auto& f : figs) {
       if (f.section == "esd" && f.model == m.name) {
-        out << RenderSvg(f.spec);
+        out << f.Svg();
         any = true;
       }
     }

@@ -6,6 +6,7 @@
 #define HTSR_CLIENT_REPORT_HTML_REPORT_H_
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -32,9 +33,13 @@ struct ReportData {
 };
 
 struct ReportFigure {
-  std::string section;  // "depth", "esd", "trend"
+  std::string section;  // "depth", "hist", "esd" (ESDs and fit stability), "trend"
   PlotSpec spec;
-  std::string model;  // the model an ESD belongs to (series for trend plots)
+  std::string model;             // the model an ESD belongs to (series for trend plots)
+  std::optional<PlotGrid> grid;  // small multiples: drawn instead of spec
+
+  const std::string& Id() const { return grid ? grid->id : spec.id; }
+  std::string Svg() const { return grid ? RenderGridSvg(*grid) : RenderSvg(spec); }
 };
 
 // Every chart of the report, in page order (also what `--format svg` writes).

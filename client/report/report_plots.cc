@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "htsr/ks_math.h"
+#include "htsr/powerlaw_fit.h"
 #include "report/esd_curves.h"
 
 namespace htsr::report {
@@ -46,6 +48,92 @@ std::string Slug(const std::string& s) {
   std::string o;
   for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return o.substr(0, 60);
+}
+
+// A layer's depth within its model: 0 = first layer id, 1 = last.
+double RelativeDepth(const model::ModelReport& r, const LayerResult& l) {
+  int lo = 0, hi = 0;
+  bool first = true;
+  for (const LayerResult& x : r.layers) {
+    lo = first ? x.plan.layer_id : std::min(lo, x.plan.layer_id);
+    hi = first ? x.plan.layer_id : std::max(hi, x.plan.layer_id);
+    first = false;
+  }
+  return hi > lo ? static_cast<double>(l.plan.layer_id - lo) / static_cast<double>(hi - lo) : 0.0;
+}
+
+// The finite values inside a robust view of `values` (SetRobustYView) and how many fell out.
+struct RobustRange {
+  double lo = 0, hi = 1;
+  size_t outside = 0;
+  bool any = false;
+};
+RobustRange RobustRangeOf(const std::vector<double>& values) {
+  PlotSpec view;
+  SetRobustYView(view, values);
+  RobustRange r;
+  for (double v : values) {
+    if (!std::isfinite(v) || v < view.y_view_min || v > view.y_view_max) {
+      r.outside += std::isfinite(v) ? 1 : 0;
+      continue;
+    }
+    r.lo = r.any ? std::min(r.lo, v) : v;
+    r.hi = r.any ? std::max(r.hi, v) : v;
+    r.any = true;
+  }
+  return r;
+}
+
+// One panel per model on relative depth, sharing the y range of all models' values.
+PlotGrid PanelsByDepth(const std::vector<NamedModel>& models, const std::string& column,
+                       const std::string& id) {
+  PlotGrid g;
+  g.id = id;
+  g.columns = 4;
+  std::vector<double> all;
+  for (const NamedModel& m : models) {
+    for (const LayerResult& l : m.report->layers) {
+      if (auto v = DepthValue(l, column)) all.push_back(*v);
+    }
+  }
+  PlotSpec shared;
+  SetRobustYView(shared, all);
+  const RobustRange range = RobustRangeOf(all);
+  for (size_t i = 0; i < models.size(); ++i) {
+    PlotSpec p;
+    p.id = absl::StrCat(id, "_", Slug(models[i].name), "_", i);
+    p.title = models[i].name;
+    p.x_label = "relative depth";
+    p.y_label = column;
+    p.width = 330;
+    p.height = 250;
+    p.x_min = 0;
+    p.x_max = 1;
+    p.y_view_min = shared.y_view_min;
+    p.y_view_max = shared.y_view_max;
+    if (range.any) {
+      p.y_min = range.lo;
+      p.y_max = range.hi;
+    }
+    PlotSeries s;
+    s.color = PaletteColor(i);
+    s.line = true;
+    for (const LayerResult& l : models[i].report->layers) {
+      if (auto v = DepthValue(l, column)) {
+        s.points.push_back(
+            {RelativeDepth(*models[i].report, l), *v, Tip(models[i].name, l, column, *v)});
+      }
+    }
+    // The line runs in depth order whatever the row order of the input (result files need
+    // not be sorted), and dense models get smaller markers so the line stays readable.
+    std::stable_sort(s.points.begin(), s.points.end(),
+                     [](const PlotPoint& a, const PlotPoint& b) { return a.x < b.x; });
+    if (s.points.size() > 60) s.radius = 2;
+    if (s.points.empty()) p.note = "no analysed layer";
+    p.series.push_back(std::move(s));
+    g.panels.push_back(std::move(p));
+  }
+  return g;
 }
 
 PlotSpec ByDepth(const std::vector<NamedModel>& models, const std::string& column) {
@@ -123,6 +211,107 @@ PlotSpec CorrelationFlowPlot(const std::vector<NamedModel>& models) {
   return p;
 }
 
+PlotGrid CorrelationFlowPanels(const std::vector<NamedModel>& models) {
+  PlotGrid g = PanelsByDepth(models, "alpha", "correlation_flow");
+  g.title = "Correlation flow: alpha by relative depth, one panel per model";
+  g.note = "green band: 2 <= alpha <= 6 (well trained); dashed: alpha = 2 and alpha = 6";
+  for (PlotSpec& p : g.panels) {
+    // The band stays in view whatever the robust range says.
+    p.y_view_min = std::min(p.y_view_min, 0.0);
+    p.y_view_max = std::max(p.y_view_max, 8.0);
+    p.y_min = std::min(std::isnan(p.y_min) ? 1.5 : p.y_min, 1.5);
+    p.y_max = std::max(std::isnan(p.y_max) ? 6.5 : p.y_max, 6.5);
+    p.bands.push_back({2, 6, "#59a14f", ""});
+    p.rules.push_back({false, 2, "#59a14f", "alpha = 2: below, over-trained"});
+    p.rules.push_back({false, 6, "#e15759", "alpha = 6: above, under-trained"});
+  }
+  return g;
+}
+
+PlotGrid DepthPanels(const std::vector<NamedModel>& models, const std::string& column) {
+  PlotGrid g = PanelsByDepth(models, column, absl::StrCat(column, "_by_depth"));
+  g.title = absl::StrCat(column == "log_spectral_norm" ? "log10 spectral norm" : column,
+                         " by relative depth, one panel per model (same y scale)");
+  return g;
+}
+
+PlotGrid HistogramPanels(const std::vector<NamedModel>& models, const std::string& column,
+                         int bins) {
+  PlotGrid g;
+  const bool lambda = column == "log_spectral_norm";
+  const std::string what = lambda ? "log10 lambda_max" : column;
+  g.id = absl::StrCat("hist_", column);
+  g.title = absl::StrCat("Histogram of ", what, " per model (same bins)");
+  g.columns = 4;
+  std::vector<double> all;
+  for (const NamedModel& m : models) {
+    for (const LayerResult& l : m.report->layers) {
+      if (auto v = DepthValue(l, column)) all.push_back(*v);
+    }
+  }
+  const RobustRange range = RobustRangeOf(all);
+  bins = std::max(bins, 1);
+  std::vector<double> edges;
+  double lo = range.lo, hi = range.hi;
+  if (hi - lo < 1e-9) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  for (int b = 0; b <= bins; ++b) edges.push_back(lo + (hi - lo) * b / bins);
+  std::vector<std::vector<double>> fractions;
+  double top = 0;
+  size_t outside = 0;
+  for (const NamedModel& m : models) {
+    std::vector<double> counts(bins, 0);
+    double n = 0;
+    for (const LayerResult& l : m.report->layers) {
+      const auto v = DepthValue(l, column);
+      if (!v || !std::isfinite(*v)) continue;
+      n += 1;
+      if (*v < lo || *v > hi) {
+        ++outside;
+        continue;
+      }
+      counts[std::clamp(static_cast<int>((*v - lo) / (hi - lo) * bins), 0, bins - 1)] += 1;
+    }
+    for (double& c : counts) {
+      c = n > 0 ? c / n : 0;
+      top = std::max(top, c);
+    }
+    fractions.push_back(std::move(counts));
+  }
+  if (outside > 0) {
+    g.note = absl::StrFormat("%d layer(s) outside [%.3g, %.3g] not binned", outside, lo, hi);
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    PlotSpec p;
+    p.id = absl::StrCat(g.id, "_", Slug(models[i].name), "_", i);
+    p.title = models[i].name;
+    p.x_label = what;
+    p.y_label = "fraction of layers";
+    p.width = 330;
+    p.height = 230;
+    p.x_min = lo;
+    p.x_max = hi;
+    p.y_min = 0;
+    p.y_max = top > 0 ? top : 1;
+    PlotSeries s;
+    s.color = PaletteColor(i);
+    s.bars = true;
+    s.markers = false;
+    s.bar_edges = edges;
+    for (int b = 0; b < bins; ++b)
+      s.points.push_back({(edges[b] + edges[b + 1]) / 2, fractions[i][b], ""});
+    p.series.push_back(std::move(s));
+    if (!lambda && column == "alpha") {
+      p.rules.push_back({true, 2, "#59a14f", "alpha = 2"});
+      p.rules.push_back({true, 6, "#e15759", "alpha = 6"});
+    }
+    g.panels.push_back(std::move(p));
+  }
+  return g;
+}
+
 PlotSpec DepthPlot(const std::vector<NamedModel>& models, const std::string& column) {
   PlotSpec p = ByDepth(models, column);
   p.id = absl::StrCat(column, "_by_depth");
@@ -159,7 +348,9 @@ std::optional<PlotSpec> EsdPlot(const std::string& model, const LayerResult& l) 
   p.x_label = "eigenvalue lambda (log)";
   p.y_label = "density (log)";
   p.x_scale = p.y_scale = Scale::kLog10;
-  const DensityHistogram h = LogHistogram(l.evals, 40);
+  const double lambda_max = l.evals.back();
+  const double floor = EsdFloor(lambda_max, l.alpha > 1 ? l.xmin : -1);
+  const DensityHistogram h = LogHistogram(l.evals, 50, floor);
   PlotSeries bars;
   bars.label = absl::StrCat("ESD (", l.evals.size(), " eigenvalues)");
   bars.color = PaletteColor(0);
@@ -201,17 +392,106 @@ std::optional<PlotSpec> EsdPlot(const std::string& model, const LayerResult& l) 
              *l.sigma_mp, Q, *l.W_scale,
              static_cast<double>(in_bulk) / static_cast<double>(std::max<size_t>(positive, 1)),
              80)) {
-      mp.points.push_back({c.x, c.y, ""});
+      if (c.x >= floor) mp.points.push_back({c.x, c.y, ""});
     }
     p.series.push_back(std::move(mp));
   }
   p.note = absl::StrFormat("%s: alpha %.2f, D %.3f, %d eigenvalues in the tail", model, l.alpha,
                            l.D, l.num_pl_spikes);
+  size_t below = 0;
+  for (double e : l.evals) below += (e > 0 && e < floor) ? 1 : 0;
+  if (below > 0)
+    absl::StrAppend(&p.note, absl::StrFormat(", %d below %.2g not shown", below, floor));
   if (positive < l.evals.size()) {
     absl::StrAppend(&p.note,
                     absl::StrFormat(", %d zero eigenvalues not shown", l.evals.size() - positive));
   }
   return p;
+}
+
+std::optional<PlotGrid> FitStabilityPlot(const std::string& model, const LayerResult& l) {
+  if (l.evals.empty() || l.status != LayerStatus::kSuccess || !(l.alpha > 1) || !(l.xmin > 0) ||
+      l.Lambda.has_value()) {
+    return std::nullopt;
+  }
+  // The fitted values: above the fit threshold, up to the fit's xmax (--xmax -k and
+  // fix_fingers clip the top), as FitPowerLaw hands them to the scan.
+  std::vector<double> data;
+  for (double e : l.evals) {
+    if (e > ks::kFitThreshold && (l.xmax <= 0 || e <= l.xmax)) data.push_back(e);
+  }
+  const std::vector<ScanCandidate> curve = ScanCurve(data, 400);
+  if (curve.empty()) return std::nullopt;
+  double dmin = 1;
+  for (const ScanCandidate& c : curve) dmin = std::min(dmin, c.D);
+  double x0 = 0, x1 = 0, a0 = 0, a1 = 0;
+  bool any = false;
+  for (const ScanCandidate& c : curve) {
+    if (c.D > dmin + 0.01) continue;
+    x0 = any ? std::min(x0, c.xmin) : c.xmin;
+    x1 = any ? std::max(x1, c.xmin) : c.xmin;
+    a0 = any ? std::min(a0, c.alpha) : c.alpha;
+    a1 = any ? std::max(a1, c.alpha) : c.alpha;
+    any = true;
+  }
+  PlotGrid g;
+  g.id = absl::StrCat("fit_", Slug(model), "_layer", l.plan.layer_id);
+  g.title = absl::StrFormat("Fit stability of layer %d %s", l.plan.layer_id, l.plan.name);
+  g.note = absl::StrFormat(
+      "chosen xmin %.3g (D %.3f, alpha %.2f); D within 0.01 of its minimum for xmin "
+      "%.3g..%.3g (alpha %.2f..%.2f)",
+      l.xmin, l.D, l.alpha, x0, x1, a0, a1);
+  // The candidates from the ESD plot's floor up, as the ESD beside it shows them: the
+  // thousands of tiny xmins below it would squeeze the region around the chosen one.
+  const double floor = EsdFloor(l.evals.back(), l.xmin);
+  const size_t hidden = static_cast<size_t>(std::count_if(
+      curve.begin(), curve.end(), [&](const ScanCandidate& c) { return c.xmin < floor; }));
+
+  g.columns = 2;
+  for (const bool is_d : {true, false}) {
+    PlotSpec p;
+    p.id = absl::StrCat(g.id, is_d ? "_D" : "_alpha");
+    p.title = is_d ? "KS distance D against xmin" : "alpha against xmin";
+    p.x_label = "candidate xmin (log)";
+    p.y_label = is_d ? "D" : "alpha";
+    p.x_scale = Scale::kLog10;
+    p.width = 330;
+    p.height = 250;
+    PlotSeries s;
+    s.color = PaletteColor(0);
+    s.line = true;
+    s.radius = curve.size() > 60 ? 1.6 : 3.2;  // every candidate keeps its hover text
+    s.width = 1.5;
+    std::vector<double> ys;
+    for (const ScanCandidate& c : curve) {
+      if (c.xmin < floor) continue;
+      const double y = is_d ? c.D : c.alpha;
+      s.points.push_back({c.xmin, y,
+                          absl::StrFormat("xmin %.4g: D %.4f, alpha %.3f, %d in the tail", c.xmin,
+                                          c.D, c.alpha, c.tail)});
+      ys.push_back(y);
+    }
+    ys.push_back(is_d ? l.D : l.alpha);
+    if (!is_d) {
+      // Alpha explodes for the last few (tiny) tails: keep the bulk, and the chosen value.
+      SetRobustYView(p, ys);
+      p.y_view_min = std::min(p.y_view_min, l.alpha);
+      p.y_view_max = std::max(p.y_view_max, l.alpha);
+    }
+    p.series.push_back(std::move(s));
+    if (hidden > 0 && is_d)
+      p.note = absl::StrFormat("%d smaller xmin (< %.2g) not shown", hidden, floor);
+    PlotSeries chosen;
+    chosen.color = "#e15759";
+    chosen.radius = 5;
+    chosen.points.push_back(
+        {l.xmin, is_d ? l.D : l.alpha,
+         absl::StrFormat("chosen xmin %.4g: D %.4f, alpha %.3f", l.xmin, l.D, l.alpha)});
+    p.series.push_back(std::move(chosen));
+    p.rules.push_back({true, l.xmin, "#e15759", "chosen xmin"});
+    g.panels.push_back(std::move(p));
+  }
+  return g;
 }
 
 PlotSpec TrendScatter(const trends::MetricTrend& t, const std::string& series,

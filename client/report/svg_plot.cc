@@ -39,9 +39,11 @@ std::string TickLabel(double v, Scale s) {
   return absl::StrFormat("%g", v);
 }
 
-// Range of the drawable values, padded; a degenerate range is widened around its value.
-void FitRange(Axis& a, std::vector<double> values) {
+// Range of the drawable values (or the fixed range when both ends are set), padded; a
+// degenerate range is widened around its value.
+void FitRange(Axis& a, std::vector<double> values, double fixed_lo, double fixed_hi) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  if (a.Ok(fixed_lo) && a.Ok(fixed_hi)) values = {fixed_lo, fixed_hi};
   for (double v : values) {
     if (!a.Ok(v)) continue;
     lo = std::min(lo, a.T(v));
@@ -76,7 +78,89 @@ std::vector<double> Ticks(const Axis& a) {
   return LinearTicks(a.lo, a.hi, 6);
 }
 
+struct LegendEntry {
+  std::string color, label;
+  bool box;
+  double x, y;  // marker position
+};
+
+// The legend in rows under the x-axis label, entries side by side while they fit; text
+// widths are estimated (about 6.3 px per character at font-size 11).
+std::vector<LegendEntry> LayoutLegend(const PlotSpec& spec, int* rows) {
+  std::vector<LegendEntry> e;
+  size_t shown = 0;
+  for (const PlotSeries& s : spec.series) {
+    if (s.label.empty()) continue;
+    if (++shown > 12) break;  // a legend taller than the plot helps nobody
+    e.push_back({s.color, s.label, false, 0, 0});
+  }
+  for (const PlotBand& b : spec.bands) {
+    if (!b.label.empty()) e.push_back({b.color, b.label, true, 0, 0});
+  }
+  const double x0 = kLeft, x1 = spec.width - kRight;
+  double x = x0, y = spec.height + 6;
+  *rows = e.empty() ? 0 : 1;
+  for (LegendEntry& l : e) {
+    const double w = 22 + 6.3 * static_cast<double>(l.label.size());
+    if (x > x0 && x + w > x1) {
+      x = x0;
+      y += 16;
+      ++*rows;
+    }
+    l.x = x + 5;
+    l.y = y;
+    x += w + 6;
+  }
+  return e;
+}
+
 }  // namespace
+
+int RenderedHeight(const PlotSpec& spec) {
+  int rows = 0;
+  LayoutLegend(spec, &rows);
+  return spec.height + (rows > 0 ? rows * 16 + 8 : 0);
+}
+
+std::string RenderGridSvg(const PlotGrid& g) {
+  const int cols = std::max(1, std::min<int>(g.columns, static_cast<int>(g.panels.size())));
+  const double head = g.note.empty() ? 28 : 44;
+  double cell_w = 0, cell_h = 0;
+  for (const PlotSpec& p : g.panels) {
+    cell_w = std::max(cell_w, static_cast<double>(p.width));
+    cell_h = std::max(cell_h, static_cast<double>(RenderedHeight(p)));
+  }
+  const int rows = (static_cast<int>(g.panels.size()) + cols - 1) / cols;
+  // Wide enough for the title (about 8.4 px per character at font-size 14, bold).
+  const double title_w = 8.4 * static_cast<double>(g.title.size());
+  const int w = static_cast<int>(std::max({cell_w * cols, 320.0, title_w + 20}));
+  const double left = (w - cell_w * cols) / 2;  // panels centred under a wider title
+  const int h = static_cast<int>(head + cell_h * rows);
+  std::string o = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"plot grid\" width=\"%d\" "
+      "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
+      XmlEscape(g.id), w, h, w, h);
+  absl::StrAppend(&o, "<rect x=\"0\" y=\"0\" width=\"", w, "\" height=\"", h,
+                  "\" fill=\"#ffffff\"/>\n<text x=\"", Num(w / 2.0),
+                  "\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">",
+                  XmlEscape(g.title), "</text>\n");
+  if (!g.note.empty()) {
+    absl::StrAppend(&o, "<text x=\"", Num(w / 2.0),
+                    "\" y=\"34\" text-anchor=\"middle\" fill=\"#555\">", XmlEscape(g.note),
+                    "</text>\n");
+  }
+  for (size_t i = 0; i < g.panels.size(); ++i) {
+    const double x = left + cell_w * static_cast<double>(i % cols);
+    const double y = head + cell_h * static_cast<double>(i / cols);
+    // A nested <svg> is its own viewport: the panel renders exactly as it would alone.
+    std::string panel = RenderSvg(g.panels[i]);
+    const size_t at = panel.find("<svg ");
+    panel.insert(at + 5, absl::StrCat("x=\"", Num(x), "\" y=\"", Num(y), "\" "));
+    absl::StrAppend(&o, panel);
+  }
+  absl::StrAppend(&o, "</svg>\n");
+  return o;
+}
 
 std::string XmlEscape(absl::string_view s) {
   std::string out;
@@ -149,6 +233,9 @@ std::vector<double> LinearTicks(double lo, double hi, int target_count) {
 
 std::string RenderSvg(const PlotSpec& spec) {
   const double w = spec.width, h = spec.height;
+  int legend_rows = 0;
+  const std::vector<LegendEntry> legend = LayoutLegend(spec, &legend_rows);
+  const int total_h = RenderedHeight(spec);
   Axis ax{spec.x_scale}, ay{spec.y_scale};
   ay.view_min = spec.y_view_min;
   ay.view_max = spec.y_view_max;
@@ -172,8 +259,8 @@ std::string RenderSvg(const PlotSpec& spec) {
     for (double e : s.bar_edges) xs.push_back(e);
   }
   for (const PlotRule& r : spec.rules) (r.vertical ? xs : ys).push_back(r.at);
-  FitRange(ax, xs);
-  FitRange(ay, ys);
+  FitRange(ax, xs, spec.x_min, spec.x_max);
+  FitRange(ay, ys, spec.y_min, spec.y_max);
   ax.px0 = kLeft;
   ax.px1 = w - kRight;
   ay.px0 = h - kBottom;
@@ -183,8 +270,8 @@ std::string RenderSvg(const PlotSpec& spec) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" class=\"plot\" width=\"%d\" "
       "height=\"%d\" "
       "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
-      XmlEscape(spec.id), spec.width, spec.height, spec.width, spec.height);
-  absl::StrAppend(&o, "<rect x=\"0\" y=\"0\" width=\"", w, "\" height=\"", h,
+      XmlEscape(spec.id), spec.width, total_h, spec.width, total_h);
+  absl::StrAppend(&o, "<rect x=\"0\" y=\"0\" width=\"", w, "\" height=\"", total_h,
                   "\" fill=\"#ffffff\"/>\n");
   absl::StrAppend(&o, "<text x=\"", Num(w / 2),
                   "\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" "
@@ -264,7 +351,10 @@ std::string RenderSvg(const PlotSpec& spec) {
   for (const PlotSeries& s : spec.series) {
     const std::string color = XmlEscape(s.color.empty() ? "#333333" : s.color);
     if (s.bars && s.bar_edges.size() == s.points.size() + 1) {
-      const double base = ay.px0;
+      // Bars rise from y = 0 when it is in view (fixed ranges pad below it), else from the axis.
+      const double base = spec.y_scale == Scale::kLinear && ay.T(0) >= ay.lo && ay.T(0) <= ay.hi
+                              ? ay.Px(0)
+                              : ay.px0;
       for (size_t i = 0; i < s.points.size(); ++i) {
         const double e0 = s.bar_edges[i], e1 = s.bar_edges[i + 1], y = s.points[i].y;
         if (!ax.Ok(e0) || !ax.Ok(e1) || !ay.Ok(y)) continue;
@@ -298,7 +388,7 @@ std::string RenderSvg(const PlotSpec& spec) {
       for (const PlotPoint& p : s.points) {
         if (!ax.Ok(p.x) || !ay.Ok(p.y)) continue;
         absl::StrAppend(&o, "<circle cx=\"", Num(ax.Px(p.x)), "\" cy=\"", Num(ay.Px(p.y)),
-                        "\" r=\"3.2\" fill=\"", color, "\" fill-opacity=\"0.85\"");
+                        "\" r=\"", Num(s.radius), "\" fill=\"", color, "\" fill-opacity=\"0.85\"");
         if (p.tip.empty()) {
           absl::StrAppend(&o, "/>\n");
         } else {
@@ -308,30 +398,17 @@ std::string RenderSvg(const PlotSpec& spec) {
     }
   }
   absl::StrAppend(&o, "</g>\n");
-  // Legend, top right inside the plot, one line per labelled series or band.
-  double ly = kTop + 14;
-  const double lx = w - kRight - 8;
-  auto legend = [&](const std::string& color, const std::string& label, bool box) {
-    absl::StrAppend(&o, "<text x=\"", Num(lx - 14), "\" y=\"", Num(ly + 4),
-                    "\" text-anchor=\"end\">", XmlEscape(label), "</text>\n");
-    if (box) {
-      absl::StrAppend(&o, "<rect x=\"", Num(lx - 9), "\" y=\"", Num(ly - 4),
-                      "\" width=\"9\" height=\"9\" fill=\"", XmlEscape(color),
-                      "\" fill-opacity=\"0.35\"/>\n");
+  for (const LegendEntry& l : legend) {
+    const std::string color = XmlEscape(l.color.empty() ? "#333333" : l.color);
+    if (l.box) {
+      absl::StrAppend(&o, "<rect x=\"", Num(l.x - 4), "\" y=\"", Num(l.y - 4),
+                      "\" width=\"9\" height=\"9\" fill=\"", color, "\" fill-opacity=\"0.35\"/>\n");
     } else {
-      absl::StrAppend(&o, "<circle cx=\"", Num(lx - 4), "\" cy=\"", Num(ly), "\" r=\"4\" fill=\"",
-                      XmlEscape(color), "\"/>\n");
+      absl::StrAppend(&o, "<circle cx=\"", Num(l.x), "\" cy=\"", Num(l.y), "\" r=\"4\" fill=\"",
+                      color, "\"/>\n");
     }
-    ly += 15;
-  };
-  size_t shown = 0;
-  for (const PlotSeries& s : spec.series) {
-    if (s.label.empty()) continue;
-    if (++shown > 12) break;  // a legend taller than the plot helps nobody
-    legend(s.color, s.label, false);
-  }
-  for (const PlotBand& b : spec.bands) {
-    if (!b.label.empty()) legend(b.color, b.label, true);
+    absl::StrAppend(&o, "<text x=\"", Num(l.x + 9), "\" y=\"", Num(l.y + 4), "\">",
+                    XmlEscape(l.label), "</text>\n");
   }
   absl::StrAppend(&o, "</svg>\n");
   return o;

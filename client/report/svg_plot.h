@@ -30,6 +30,7 @@ struct PlotSeries {
   std::vector<double> bar_edges;  // bars: points.size() + 1 edges
   std::string dash;               // stroke-dasharray for lines, e.g. "6 3"
   double width = 1.8;
+  double radius = 3.2;  // markers
 };
 
 struct PlotBand {
@@ -56,6 +57,20 @@ struct PlotSpec {
   // that one absurd layer does not flatten every other point.
   double y_view_min = -std::numeric_limits<double>::infinity();
   double y_view_max = std::numeric_limits<double>::infinity();
+  // Fixed axis ranges (data units, padded like fitted ones) instead of the data's: small
+  // multiples share them so that panels compare at a glance. NaN = fit the data.
+  double x_min = std::numeric_limits<double>::quiet_NaN();
+  double x_max = std::numeric_limits<double>::quiet_NaN();
+  double y_min = std::numeric_limits<double>::quiet_NaN();
+  double y_max = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Small multiples: panels side by side in rows of `columns`, under one title, as one
+// <svg> (each panel a nested <svg>). Panel ids must be unique within the page.
+struct PlotGrid {
+  std::string id, title, note;
+  std::vector<PlotSpec> panels;
+  int columns = 4;
 };
 
 // A y view that keeps the bulk of `values` readable: the 5th..95th percentile range
@@ -63,8 +78,15 @@ struct PlotSpec {
 void SetRobustYView(PlotSpec& spec, std::vector<double> values);
 
 // The chart as an <svg> element. Points that cannot be drawn (non-finite, or <= 0 on a log
-// axis) are left out and counted in the subtitle.
+// axis) are left out and counted in the subtitle. The legend sits under the plot area,
+// outside it, so it never hides a point; the element is taller than spec.height by the
+// legend's rows.
 std::string RenderSvg(const PlotSpec& spec);
+
+std::string RenderGridSvg(const PlotGrid& grid);
+
+// The height RenderSvg gives `spec` (spec.height plus the legend's rows).
+int RenderedHeight(const PlotSpec& spec);
 
 // Text for XML character data and attribute values.
 std::string XmlEscape(absl::string_view s);

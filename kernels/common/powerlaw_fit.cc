@@ -67,6 +67,60 @@ TailFit FitSmallN(std::span<const double> x) {
 
 }  // namespace
 
+std::vector<ScanCandidate> ScanCurve(std::span<const double> x, int64_t max_candidates) {
+  std::vector<ScanCandidate> out;
+  const int64_t n = static_cast<int64_t>(x.size());
+  if (n < 2 || max_candidates < 1) return out;
+  std::vector<double> logs(n), suffix(n);
+  for (int64_t j = 0; j < n; ++j) logs[j] = std::log(x[j]);
+  const bool small = n < kSmallNCutoff;
+  // The suffix sums of the scan it mirrors: plain in FitSmallN, Neumaier-compensated in
+  // the standard scan (kernels/cpu/ks_scan.cc), so that alpha agrees to the last bit.
+  double sum = 0, comp = 0;
+  for (int64_t j = n - 1; j >= 0; --j) {
+    const double t = sum + logs[j];
+    comp += std::fabs(sum) >= std::fabs(logs[j]) ? (sum - t) + logs[j] : (logs[j] - t) + sum;
+    sum = t;
+    suffix[j] = sum + comp;
+  }
+  const int64_t candidates = n - 1;
+  std::vector<int64_t> picks;
+  if (candidates <= max_candidates) {
+    for (int64_t i = 0; i < candidates; ++i) picks.push_back(i);
+  } else {
+    for (int64_t c = 0; c < max_candidates; ++c) {
+      const int64_t i = max_candidates == 1 ? 0 : c * (candidates - 1) / (max_candidates - 1);
+      if (picks.empty() || picks.back() != i) picks.push_back(i);
+    }
+  }
+  for (int64_t i : picks) {
+    const int64_t k = n - i;
+    ScanCandidate c;
+    c.xmin = x[i];
+    c.tail = k;
+    if (small) {
+      if (k < kSmallNMinTail) continue;
+      double s = 0;
+      for (int64_t j = i; j < n; ++j) s += logs[j];
+      s -= static_cast<double>(k) * logs[i];
+      if (s <= 1e-12) continue;
+      c.alpha = 1.0 + (static_cast<double>(k) - 1.0) / s;
+    } else {
+      c.alpha = x[i] == x[n - 1] ? INFINITY : ks::Alpha(k, suffix[i], logs[i]);
+    }
+    if (!(c.alpha > 1.0)) {
+      c.D = 1.0;
+    } else {
+      double d = 0;
+      for (int64_t m = 0; m < k; ++m)
+        d = std::max(d, ks::KsTerm(logs[i + m], logs[i], c.alpha, m, k));
+      c.D = d;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 absl::StatusOr<TailFit> FitTail(std::span<const double> data, Backend& backend) {
   const int64_t n = static_cast<int64_t>(data.size());
   if (n < 2) {

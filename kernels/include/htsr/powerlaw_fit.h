@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "htsr/backend.h"
@@ -27,6 +28,23 @@ struct TailFit {
 // InvalidArgument when data has fewer than 2 points (the reference raises and reports a
 // failed fit). Uses backend.ScanPowerLaw for the standard (n >= 20) path.
 absl::StatusOr<TailFit> FitTail(std::span<const double> data, Backend& backend);
+
+// One candidate of the KS scan FitTail runs: the tail from xmin up (tail points), its MLE
+// alpha and its KS distance D. Small-N candidates with fewer than kSmallNMinTail points are
+// not candidates there (alpha 0, D 1) and are left out here.
+struct ScanCandidate {
+  double xmin = -1, alpha = -1, D = -1;
+  int64_t tail = 0;
+};
+
+// The whole scan of FitTail on `data` (ascending, every value > the fit threshold), for
+// fit-stability plots: how D and alpha move with xmin. Same alpha (compensated suffix sums,
+// the small-N bias correction below kSmallNCutoff) and the same KS terms as the fit, so the
+// candidate at the fit's xmin has the fit's alpha and D; but every D is complete (no
+// pruning). At most `max_candidates` candidates, evenly spaced by index (first and last
+// kept); the work is max_candidates * n terms. Empty for fewer than 2 points. Never used
+// by the fit itself: reported numbers do not depend on it.
+std::vector<ScanCandidate> ScanCurve(std::span<const double> data, int64_t max_candidates);
 
 struct PowerLawFit {
   bool ok = false;

@@ -138,13 +138,47 @@ def render(html_path, png_path):
     return bad
 
 
+def chroma_columns(path, columns):
+    """Fraction of coloured pixels (max - min channel > 30: the palette's data colours, not
+    the grey text, axes and grid, nor the pale band) in each of `columns` equal vertical
+    strips of a screenshot."""
+    w, h, bpp, rows = png_pixels(path)
+    hits, total = [0] * columns, [0] * columns
+    for line in rows[::2]:
+        for x in range(0, w, 2):
+            r, g, b = line[x * bpp:x * bpp + 3]
+            c = min(columns - 1, x * columns // w)
+            total[c] += 1
+            hits[c] += 1 if max(r, g, b) - min(r, g, b) > 30 else 0
+    return [hits[i] / max(total[i], 1) for i in range(columns)]
+
+
+def svg_by_id(html, ident):
+    for s in inline_svgs(html):
+        m = re.match(r'<svg[^>]*\bid="([^"]*)"', s)
+        if m and m.group(1) == ident:
+            return s
+    return None
+
+
 def read_text(path):
     with open(path, encoding="utf-8") as f:
         return f.read()
 
 
 def inline_svgs(html):
-    return re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    """The page's top-level <svg> elements (small multiples nest one <svg> per panel)."""
+    out, depth, start = [], 0, 0
+    for m in re.finditer(r"<svg\b|</svg>", html):
+        if m.group(0) == "</svg>":
+            depth -= 1
+            if depth == 0:
+                out.append(html[start:m.end()])
+        else:
+            if depth == 0:
+                start = m.start()
+            depth += 1
+    return out
 
 
 class ReportTest(unittest.TestCase):
@@ -173,6 +207,41 @@ class ReportTest(unittest.TestCase):
         self.assertGreater(ink, 0.01, f"{png} has almost no ink ({ink:.4f})")
         return var
 
+    def check_chart(self, html, ident, panels=1, min_chroma=0.004):
+        """The chart `ident` alone in Chromium: drawn, and each of its `panels` columns
+        holds data colour (a chart of axes and text only has none)."""
+        svg = svg_by_id(html, ident)
+        self.assertIsNotNone(svg, f"no chart {ident}")
+        root = ET.fromstring(svg)
+        w, h = int(root.get("width")), int(root.get("height"))
+        page = os.path.join(self.tmp, f"chart_{ident}.html")
+        with open(page, "w", encoding="utf-8") as f:
+            f.write("<!DOCTYPE html><html><body style='margin:0;background:#fff'>" + svg +
+                    "</body></html>")
+        png = page + ".png"
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--no-first-run", f"--window-size={w},{h}", f"--screenshot={png}",
+               "file://" + os.path.abspath(page)]
+        subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        self.assertTrue(os.path.exists(png), f"no screenshot of {ident}")
+        var, ink = luminance_stats(png)
+        self.assertGreater(var, 100.0, f"{ident} looks blank")
+        for i, c in enumerate(chroma_columns(png, panels)):
+            self.assertGreater(c, min_chroma, f"{ident}: panel column {i} has no data drawn ({c})")
+        return root
+
+    def check_legend_outside(self, svg_text, where):
+        """Legend markers (circles and boxes outside the clipped data group) lie below the
+        plot frame: a legend never covers a point."""
+        ns = "{http://www.w3.org/2000/svg}"
+        for svg in [ET.fromstring(svg_text)] + list(ET.fromstring(svg_text).iter(ns + "svg"))[1:]:
+            frame = [r for r in svg.findall(ns + "rect") if r.get("stroke") == "#888888"]
+            if not frame:
+                continue
+            bottom = float(frame[0].get("y")) + float(frame[0].get("height"))
+            for c in svg.findall(ns + "circle"):  # direct children: the data are in <g>
+                self.assertGreater(float(c.get("cy")), bottom + 20, where)
+
     def test_checks_are_not_vacuous(self):
         blank = os.path.join(self.tmp, "blank.html")
         with open(blank, "w") as f:
@@ -199,7 +268,20 @@ class ReportTest(unittest.TestCase):
         self.assertGreaterEqual(len(svgs), 4)
         for i, s in enumerate(svgs):
             self.check_svg_text(s, f"inline svg {i}")
+            self.check_legend_outside(s, f"inline svg {i}")
         self.check_renders(out)
+        # Issue 11 item 4: histograms, ESDs on log bins above xmin/100, fit stability.
+        self.check_chart(html, "hist_alpha")
+        self.check_chart(html, "hist_log_spectral_norm")
+        esd = [m for m in re.findall(r'id="(esd_small_layer\d+)"', html)]
+        fits = [m for m in re.findall(r'id="(fit_small_layer\d+)"', html)]
+        self.assertTrue(esd and fits, "no ESD or fit-stability chart")
+        self.check_chart(html, esd[0])
+        root = self.check_chart(html, fits[0], panels=2)
+        ns = "{http://www.w3.org/2000/svg}"
+        titles = [t.text for t in root.iter(ns + "text")]
+        self.assertIn("KS distance D against xmin", titles)
+        self.assertIn("alpha against xmin", titles)
 
     def test_svg_files_are_valid_xml(self):
         d = os.path.join(self.tmp, "svgs")
@@ -264,7 +346,55 @@ class ReportTest(unittest.TestCase):
         self.assertIn("trend_VGG_alpha_weighted", html)
         for s in inline_svgs(html):
             self.check_svg_text(s, "vgg")
+            self.check_legend_outside(s, "vgg")
         self.check_renders(out)
+        self.check_chart(html, "correlation_flow", panels=4)  # 8 panels, 2 rows of 4
+        self.check_chart(html, "hist_alpha", panels=4)
+
+    def test_minilm_fit_stability(self):
+        # Issue 11 item 4: on all-MiniLM-L6-v2's encoder.layer.4.attention.self.value, D is
+        # 0.112 at xmin 2.5 and 0.111 at the chosen 10.6 while alpha moves from 3 to 8.4;
+        # the fit-stability panel shows that flatness.
+        cache = os.environ.get("HTSR_MODEL_CACHE", os.path.expanduser("~/.cache/htsr-test-models"))
+        found = []
+        for root, _, files in os.walk(cache) if os.path.isdir(cache) else []:
+            if "minilm" in root.lower() and "model.safetensors" in files:
+                found.append(os.path.join(root, "model.safetensors"))
+        if not found:
+            self.skipTest("all-MiniLM-L6-v2 not in the model cache (deploy/quickstart.sh fetches it)")
+        out = os.path.join(self.tmp, "minilm.html")
+        run("report", found[0], "--mp-fit", "--esd-layers",
+            "encoder.layer.4.attention.self.value", "--out", out, "--quiet")
+        html = read_text(out)
+        fit = re.findall(r'id="(fit_[^"]*)"', html)[0]
+        root = self.check_chart(html, fit, panels=2)
+        ns = "{http://www.w3.org/2000/svg}"
+        note = [t.text for t in root.findall(ns + "text")][1]
+        m = re.search(r"chosen xmin ([\d.]+) \(D ([\d.]+), alpha ([\d.]+)\); D within 0.01 of "
+                      r"its minimum for xmin ([\d.]+)\.\.([\d.]+) \(alpha ([\d.]+)\.\.([\d.]+)\)", note)
+        self.assertIsNotNone(m, note)
+        xmin, d, alpha, x0, x1, a0, a1 = map(float, m.groups())
+        self.assertAlmostEqual(xmin, 10.6, delta=0.05)
+        self.assertAlmostEqual(d, 0.111, delta=0.001)
+        self.assertAlmostEqual(alpha, 8.44, delta=0.01)
+        self.assertLessEqual(x0, 2.5)
+        self.assertGreaterEqual(x1, 10.6)
+        self.assertLessEqual(a0, 3.0)
+        # The candidates near xmin 2.5 (hover text): D about 0.112 (within 0.006 of the
+        # chosen 0.111). Direct numpy MLE + KS on the reference's eigenvalues of this layer
+        # (tests/data/real/all-MiniLM-L6-v2_evals.npz) at xmin 2.4573: alpha 2.4316, D 0.11151.
+        near = [(float(x), float(dd), float(a)) for x, dd, a in
+                re.findall(r"xmin ([\d.]+): D ([\d.]+), alpha ([\d.]+)", html)
+                if 2.4 < float(x) < 2.6]
+        self.assertTrue(near, "no candidate near xmin 2.5")
+        self.assertAlmostEqual(min(dd for _, dd, _ in near), 0.112, delta=0.001)
+        self.assertTrue(all(dd < d + 0.006 and 2.3 < a < 2.6 for _, dd, a in near), near)
+        first = min(near)
+        self.assertAlmostEqual(first[0], 2.4573, delta=0.0005)
+        self.assertAlmostEqual(first[1], 0.11151, delta=0.0001)
+        self.assertAlmostEqual(first[2], 2.4316, delta=0.001)
+        esd = re.findall(r'id="(esd_[^"]*)"', html)[0]
+        self.check_chart(html, esd)
 
     def test_gpt2_sizes_report_opens_with_ranking_and_renders(self):
         # Issue 11 item 4 (part): a multi-model report opens with the rank table; the depth
@@ -278,10 +408,22 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         html = read_text(out)
         self.assertLess(html.index("<h2>Ranking</h2>"), html.index("correlation_flow"))
-        self.assertIn("relative depth (0 = first layer, 1 = last)", html)
         for s in inline_svgs(html):
             self.check_svg_text(s, "gpt2")
+            self.check_legend_outside(s, "gpt2")
         self.check_renders(out)
+        # Small multiples: one panel per model, titled with its name, all on one y scale.
+        names = ["gpt2_large", "gpt2_medium", "gpt2_small", "gpt2_xl"]
+        ns = "{http://www.w3.org/2000/svg}"
+        for chart in ("correlation_flow", "log_spectral_norm_by_depth", "alpha_weighted_by_depth",
+                      "hist_alpha", "hist_log_spectral_norm"):
+            root = self.check_chart(html, chart, panels=4)
+            panels = list(root.iter(ns + "svg"))[1:]
+            self.assertEqual(len(panels), 4, chart)
+            self.assertEqual([p.find(ns + "text").text for p in panels], names, chart)
+            ticks = [[t.text for t in p.findall(ns + "text") if t.get("text-anchor") == "end"]
+                     for p in panels]
+            self.assertTrue(all(t == ticks[0] for t in ticks), f"{chart}: y scales differ")
 
 
 def main():

@@ -157,5 +157,75 @@ TEST_F(FitTest, ClipXmaxFindsFinger) {
   }
 }
 
+// Pareto quantiles (alpha 3) with a ripple, sorted: the spectrum the constants below were
+// computed on with numpy, directly (alpha = 1 + k / sum ln(x/xmin), D = max |1 -
+// (x/xmin)^(1-alpha) - m/k|; small N: 1 + (k-1) / sum ln(x/xmin)).
+std::vector<double> RippledPareto(int n) {
+  std::vector<double> x(n);
+  for (int j = 0; j < n; ++j)
+    x[j] = std::pow(1 - (j + 0.5) / 50.0, -0.5) * (1 + 0.3 * std::sin(static_cast<double>(j)));
+  std::sort(x.begin(), x.end());
+  return x;
+}
+
+TEST_F(FitTest, ScanCurveMatchesADirectComputation) {
+  const std::vector<double> x = RippledPareto(50);
+  const std::vector<ScanCandidate> curve = ScanCurve(x, 1000);
+  ASSERT_EQ(curve.size(), 49u);  // every candidate but the last point
+  struct Want {
+    int i;
+    double xmin, alpha, D;
+  };
+  for (const Want& w : {Want{0, 0.75506057053749098, 2.3242602326096056, 0.20621665919175958},
+                        Want{10, 1.0248937036597232, 2.6893910706686097, 0.18350659078335382},
+                        Want{25, 1.4387149000235426, 3.051329909409612, 0.089963037481720076},
+                        Want{41, 2.3099413059928855, 3.0138476391672113, 0.25328456770000329}}) {
+    EXPECT_NEAR(curve[w.i].xmin, w.xmin, 1e-13) << w.i;
+    EXPECT_NEAR(curve[w.i].alpha, w.alpha, 1e-11) << w.i;
+    EXPECT_NEAR(curve[w.i].D, w.D, 1e-11) << w.i;
+    EXPECT_EQ(curve[w.i].tail, 50 - w.i);
+  }
+  // The fit is the curve's first argmin of D, to the last bit.
+  const absl::StatusOr<TailFit> fit = FitTail(x, *backend_);
+  ASSERT_TRUE(fit.ok());
+  const auto best = std::min_element(curve.begin(), curve.end(),
+                                     [](const auto& a, const auto& b) { return a.D < b.D; });
+  EXPECT_EQ(best->xmin, fit->xmin);
+  EXPECT_EQ(best->alpha, fit->alpha);
+  EXPECT_EQ(best->D, fit->D);
+
+  // Thinned: first and last candidates kept, evenly spaced, same values.
+  const std::vector<ScanCandidate> thin = ScanCurve(x, 5);
+  ASSERT_EQ(thin.size(), 5u);
+  EXPECT_EQ(thin.front().xmin, curve.front().xmin);
+  EXPECT_EQ(thin.back().xmin, curve.back().xmin);
+  EXPECT_EQ(thin[2].D, curve[24].D);
+  EXPECT_TRUE(ScanCurve(std::vector<double>{1.0}, 10).empty());
+}
+
+TEST_F(FitTest, ScanCurveSmallNUsesTheBiasCorrection) {
+  const std::vector<double> x = [] {
+    std::vector<double> v = RippledPareto(50);
+    return std::vector<double>(v.begin(), v.begin() + 12);
+  }();
+  const std::vector<ScanCandidate> curve = ScanCurve(x, 100);
+  ASSERT_EQ(curve.size(), 5u);  // tails of 12..8 points only
+  EXPECT_NEAR(curve[0].alpha, 5.3613343990321995, 1e-11);
+  EXPECT_NEAR(curve[0].D, 0.28464882313411616, 1e-11);
+  EXPECT_NEAR(curve[4].alpha, 15.724347612957379, 1e-10);
+  EXPECT_NEAR(curve[4].D, 0.21913616847599338, 1e-11);
+  const absl::StatusOr<TailFit> fit = FitTail(x, *backend_);
+  ASSERT_TRUE(fit.ok());
+  bool found = false;
+  for (const ScanCandidate& c : curve) {
+    if (c.xmin == fit->xmin) {
+      found = true;
+      EXPECT_EQ(c.alpha, fit->alpha);
+      EXPECT_EQ(c.D, fit->D);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace htsr

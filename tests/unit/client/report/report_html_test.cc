@@ -73,12 +73,19 @@ TEST(HtmlReportTest, SeriesWithTrendsAndOverlays) {
     data.models.push_back(Model("m" + std::to_string(i), 0.2 * i, 70 + i));
   data.trends = trends::AnalyzeTrends(data.models, {});
   const auto figs = BuildFigures(data, {});
-  size_t depth = 0, trend = 0;
+  size_t depth = 0, trend = 0, hist = 0;
   for (const auto& f : figs) {
     depth += f.section == "depth";
     trend += f.section == "trend";
+    hist += f.section == "hist";
+    // Depth charts and histograms are small multiples: one panel per model.
+    if (f.section == "depth" || f.section == "hist") {
+      ASSERT_TRUE(f.grid.has_value()) << f.Id();
+      EXPECT_EQ(f.grid->panels.size(), 4u) << f.Id();
+    }
   }
-  EXPECT_EQ(depth, 3u);  // overlaid, not one per model
+  EXPECT_EQ(depth, 3u);  // one chart each, not one per model
+  EXPECT_EQ(hist, 2u);   // alpha and log10 lambda_max
   EXPECT_EQ(trend, trends::DefaultTrendMetrics().size());
   std::ostringstream out;
   WriteHtmlReport(data, {}, out);
@@ -86,6 +93,8 @@ TEST(HtmlReportTest, SeriesWithTrendsAndOverlays) {
   EXPECT_NE(html.find("Trends across models"), std::string::npos);
   EXPECT_NE(html.find("id=\"trend_all_alpha_weighted\""), std::string::npos);
   EXPECT_NE(html.find("Scale collapse"), std::string::npos);
+  EXPECT_NE(html.find("id=\"correlation_flow_m2_2\""), std::string::npos);  // m2's panel
+  EXPECT_NE(html.find("id=\"hist_alpha\""), std::string::npos);
   for (int i = 0; i < 4; ++i)
     EXPECT_NE(html.find("id=\"model-m" + std::to_string(i) + "\""), std::string::npos);
 }

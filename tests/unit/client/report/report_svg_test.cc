@@ -1,11 +1,14 @@
-// Charts: SVG text structure and escaping, tick choice, and the ESD curves against their
-// closed-form normalisations.
+// Charts: SVG text structure and escaping, tick choice, the ESD curves against their
+// closed-form normalisations, and the comparing charts (small multiples on shared scales,
+// shared-bin histograms, fit stability).
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "htsr/powerlaw_fit.h"
+#include "model/model_report.h"
 #include "report/esd_curves.h"
 #include "report/report_plots.h"
 #include "report/svg_plot.h"
@@ -138,6 +141,159 @@ TEST(ReportPlotsTest, EsdNeedsEigenvaluesAndDrawsTheFit) {
   EXPECT_NEAR(p->series[1].points.front().x, 1.0, 1e-12);
   EXPECT_NEAR(p->series[1].points.front().y, 101.0 / 200 * 1.5, 1e-12);
   EXPECT_EQ(p->rules.size(), 1u);  // xmin
+}
+
+TEST(EsdCurvesTest, FloorLeavesTinyEigenvaluesOutButKeepsTheNormalisation) {
+  std::vector<double> ev(100, 1e-8);  // a square layer's near-null directions
+  for (int i = 1; i <= 100; ++i) ev.push_back(std::pow(1.01, i));
+  const DensityHistogram h = LogHistogram(ev, 20, 1e-3);
+  ASSERT_EQ(h.edges.size(), 21u);
+  EXPECT_NEAR(h.edges.front(), 1.01, 1e-12);
+  double mass = 0;
+  for (size_t i = 0; i < h.density.size(); ++i)
+    mass += h.density[i] * (h.edges[i + 1] - h.edges[i]);
+  EXPECT_NEAR(mass, 0.5, 1e-12);  // half of the positive eigenvalues are in the bins
+  EXPECT_DOUBLE_EQ(EsdFloor(100, 5), 0.05);
+  EXPECT_DOUBLE_EQ(EsdFloor(100, -1), 0.01);
+}
+
+PlotSeries Series(const std::string& label, std::vector<PlotPoint> points) {
+  PlotSeries s;
+  s.label = label;
+  s.color = "#111111";
+  s.points = std::move(points);
+  return s;
+}
+
+TEST(SvgPlotTest, LegendSitsBelowThePlotFrame) {
+  PlotSpec p;
+  p.id = "t";
+  p.width = 400;
+  p.height = 300;
+  p.series.push_back(Series("first", {{1, 1, ""}, {2, 2, ""}}));
+  p.series.push_back(Series("second", {{1, 2, ""}}));
+  p.bands.push_back({0, 1, "#00ff00", "band"});
+  const std::string svg = RenderSvg(p);
+  // One row of three short entries: 16 px plus 8 of spacing.
+  EXPECT_EQ(RenderedHeight(p), 324);
+  EXPECT_NE(svg.find("height=\"324\""), std::string::npos);
+  // Legend markers follow the clipped data group; the frame's bottom is 300 - 46 = 254.
+  const std::string legend = svg.substr(svg.find("</g>"));
+  ASSERT_EQ(Count(legend, "<circle"), 2u);
+  for (size_t at = legend.find("cy=\""); at != std::string::npos;
+       at = legend.find("cy=\"", at + 1)) {
+    EXPECT_GT(std::stod(legend.substr(at + 4)), 254 + 20);
+  }
+  p.series[0].label = p.series[1].label = p.bands[0].label = "";
+  EXPECT_EQ(RenderedHeight(p), 300);  // no legend, no extra room
+}
+
+TEST(SvgPlotTest, GridNestsOnePanelPerSpecInRows) {
+  PlotGrid g;
+  g.id = "grid";
+  g.title = "T";
+  g.columns = 2;
+  for (int i = 0; i < 3; ++i) {
+    PlotSpec p;
+    p.id = absl::StrCat("p", i);
+    p.width = 300;
+    p.height = 200;
+    p.series.push_back(Series("", {{1, 1, ""}}));
+    g.panels.push_back(p);
+  }
+  const std::string svg = RenderGridSvg(g);
+  EXPECT_EQ(Count(svg, "<svg "), 4u);
+  EXPECT_EQ(Count(svg, "</svg>"), 4u);
+  EXPECT_NE(svg.find("width=\"600\" height=\"428\""), std::string::npos);  // 28 + 2 rows
+  EXPECT_NE(svg.find("<svg x=\"300.00\" y=\"28.00\""), std::string::npos);
+  EXPECT_NE(svg.find("<svg x=\"0.00\" y=\"228.00\""), std::string::npos);
+}
+
+model::ModelReport Model(const std::vector<double>& alphas) {
+  model::ModelReport r;
+  for (size_t i = 0; i < alphas.size(); ++i) {
+    LayerResult l = Layer(static_cast<int>(i) + 1, alphas[i], 0.05);
+    l.status = LayerStatus::kSuccess;
+    l.log_spectral_norm = static_cast<double>(i);
+    r.layers.push_back(l);
+  }
+  return r;
+}
+
+TEST(ReportPlotsTest, SmallMultiplesOnePanelPerModelOnOneScale) {
+  const model::ModelReport a = Model({3, 4, 5}), b = Model({2.5, 7, 3, 3.5, 4});
+  const std::vector<NamedModel> models = {{"dir1/m", &a}, {"dir2/m", &b}};
+  const PlotGrid g = CorrelationFlowPanels(models);
+  EXPECT_EQ(g.id, "correlation_flow");
+  ASSERT_EQ(g.panels.size(), 2u);
+  EXPECT_EQ(g.panels[0].title, "dir1/m");
+  EXPECT_EQ(g.panels[1].title, "dir2/m");
+  EXPECT_NE(g.panels[0].id, g.panels[1].id);
+  for (const PlotSpec& p : g.panels) {
+    EXPECT_EQ(p.y_min, 1.5);  // all values (2.5 .. 7) and the band's edges in view
+    EXPECT_EQ(p.y_max, 7);
+    EXPECT_EQ(p.x_min, 0);
+    EXPECT_EQ(p.x_max, 1);
+    ASSERT_EQ(p.series.size(), 1u);
+    EXPECT_TRUE(p.series[0].label.empty());  // one model per panel: no legend
+  }
+  // Relative depth: layer ids 1..3 -> 0, 0.5, 1; ids 1..5 -> quarters.
+  EXPECT_EQ(g.panels[0].series[0].points[1].x, 0.5);
+  EXPECT_EQ(g.panels[1].series[0].points[1].x, 0.25);
+  EXPECT_EQ(g.panels[1].series[0].points[1].y, 7);
+  const PlotGrid n = DepthPanels(models, "log_spectral_norm");
+  EXPECT_EQ(n.panels[0].y_max, 4);  // model b's deepest layer, shared with model a's panel
+  EXPECT_EQ(n.panels[0].y_min, 0);
+}
+
+TEST(ReportPlotsTest, HistogramsShareBinsAndScale) {
+  const model::ModelReport a = Model({2, 3, 4, 5, 6}), b = Model({2, 2, 2, 6, 6});
+  const PlotGrid g = HistogramPanels({{"a", &a}, {"b", &b}}, "alpha", 4);
+  ASSERT_EQ(g.panels.size(), 2u);
+  const std::vector<double> edges = {2, 3, 4, 5, 6};
+  const std::vector<std::vector<double>> want = {{0.2, 0.2, 0.2, 0.4}, {0.6, 0, 0, 0.4}};
+  for (size_t m = 0; m < 2; ++m) {
+    const PlotSpec& p = g.panels[m];
+    EXPECT_EQ(p.series[0].bar_edges, edges);
+    ASSERT_EQ(p.series[0].points.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(p.series[0].points[i].y, want[m][i], 1e-15);
+    EXPECT_EQ(p.y_max, 0.6);
+    EXPECT_EQ(p.rules.size(), 2u);  // alpha = 2 and 6
+  }
+}
+
+TEST(ReportPlotsTest, FitStabilityMarksTheChosenXmin) {
+  LayerResult l = Layer(3, 2.5, 0.05);
+  l.status = LayerStatus::kSuccess;
+  EXPECT_FALSE(FitStabilityPlot("m", l).has_value());  // no eigenvalues
+  for (int i = 0; i < 300; ++i) l.evals.push_back(std::pow(1 - (i + 0.5) / 300, -0.5));
+  std::sort(l.evals.begin(), l.evals.end());
+  const std::vector<ScanCandidate> curve = ScanCurve(l.evals, 1000);
+  const auto best = *std::min_element(curve.begin(), curve.end(),
+                                      [](const auto& x, const auto& y) { return x.D < y.D; });
+  l.xmin = best.xmin;
+  l.alpha = best.alpha;
+  l.D = best.D;
+  l.xmax = l.evals.back();
+  const auto g = FitStabilityPlot("m", l);
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->id, "fit_m_layer3");
+  ASSERT_EQ(g->panels.size(), 2u);
+  const PlotSpec& d = g->panels[0];
+  EXPECT_EQ(d.y_label, "D");
+  EXPECT_EQ(d.series[0].points.size(), 299u);  // every candidate, none below xmin / 100
+  double dmin = 1;
+  for (const PlotPoint& p : d.series[0].points) dmin = std::min(dmin, p.y);
+  EXPECT_EQ(dmin, l.D);
+  ASSERT_EQ(d.series[1].points.size(), 1u);
+  EXPECT_EQ(d.series[1].points[0].x, l.xmin);
+  EXPECT_EQ(g->panels[1].series[1].points[0].y, l.alpha);
+  ASSERT_EQ(d.rules.size(), 1u);
+  EXPECT_TRUE(d.rules[0].vertical);
+  EXPECT_EQ(d.rules[0].at, l.xmin);
+  EXPECT_NE(g->note.find("chosen xmin"), std::string::npos);
+  l.Lambda = 0.1;  // a truncated power law: the power-law scan is not its fit
+  EXPECT_FALSE(FitStabilityPlot("m", l).has_value());
 }
 
 }  // namespace
