@@ -92,6 +92,10 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Clients ping every 10 s (client/remote/remote_analyzer.h) to notice a frozen server;
+  // accept pings down to 5 s apart, with or without calls, instead of answering GOAWAY
+  // (too_many_pings) after gRPC's default of one per 5 minutes.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5 * 1000);
   if (c.transport_window_bytes > 0) {
     builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES,
