@@ -493,6 +493,7 @@ void AnalyzeReactor::OnDone() {
     record.method = "Analyze";
     record.peer = peer_;
     record.model = model_name_;
+    if (env_.tenant) record.tenant = env_.tenant->name;
     record.layers = static_cast<int64_t>(results_.size());
     record.tensors = tensors_received_;
     record.bytes = bytes_received_;
@@ -508,6 +509,8 @@ void AnalyzeReactor::OnDone() {
   }
   FlushBudget();
   if (env_.config->log_calls) LogCall(record);
+  if (env_.metrics) env_.metrics->CallFinished(record.tenant, record, /*admitted=*/true);
+  if (env_.tenant) TenantRegistry::Release(*env_.tenant);
   env_.active_calls->fetch_sub(1);
   // Queued work may still hold references; the object goes when the last one does
   // (possibly right here, at the end of this scope).

@@ -70,15 +70,45 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   s->buffers_ =
       std::make_unique<TensorBufferPool>(std::min(c.buffer_cache_bytes, c.queue_bytes / 4));
   s->queue_ = std::make_unique<WorkQueue>();
-  s->pool_ =
-      std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(), c.workers);
+  s->metrics_ = std::make_unique<ServerMetrics>();
+  s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
+                                          c.workers, s->metrics_.get());
+  s->tenants_ = std::make_unique<TenantRegistry>(
+      c.tenant_max_calls, c.tenant_queue_bytes != 0 ? c.tenant_queue_bytes : c.queue_bytes);
+  if (!c.auth_token_file.empty()) {
+    HTSR_RETURN_IF_ERROR(s->tenants_->LoadFile(c.auth_token_file));
+  } else if (!c.auth_token.empty()) {
+    s->tenants_->SetSingleToken(c.auth_token);
+  }
+  {
+    const MemoryBudget* budget = s->budget_.get();
+    const WorkQueue* queue = s->queue_.get();
+    const TenantRegistry* tenants = s->tenants_.get();
+    ServerMetrics& m = *s->metrics_;
+    m.AddGauge({"htsr_queue_bytes_in_use", "tensor bytes held in the memory budget",
+                [budget] { return static_cast<double>(budget->used()); }});
+    m.AddGauge({"htsr_queue_bytes_peak", "largest htsr_queue_bytes_in_use since start",
+                [budget] { return static_cast<double>(budget->peak()); }});
+    m.AddGauge({"htsr_queue_bytes_budget", "the memory budget (--queue-bytes)",
+                [budget] { return static_cast<double>(budget->capacity()); }});
+    m.AddGauge({"htsr_queued_layers", "assembled layers waiting for a worker",
+                [queue] { return static_cast<double>(queue->size()); }});
+    m.AddGaugeFamily({"htsr_calls_in_flight", "Analyze calls in progress, per tenant", "tenant",
+                      [tenants] { return tenants->ActiveCalls(); }});
+  }
   CallEnvironment env;
+  env.metrics = s->metrics_.get();
   env.config = &s->config_;
   env.budget = s->budget_.get();
   env.queue = s->queue_.get();
   env.engines = s->engines_.get();
   env.buffers = s->buffers_.get();
-  s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty());
+  s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty(),
+                                                  s->tenants_.get());
+  if (!c.metrics_listen.empty()) {
+    HTSR_ASSIGN_OR_RETURN(s->metrics_http_,
+                          MetricsHttpServer::Start(c.metrics_listen, s->metrics_.get()));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -107,6 +137,13 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
     return absl::UnavailableError(absl::StrCat("cannot listen on ", c.listen));
   }
   return s;
+}
+
+absl::Status HtsrServer::ReloadTenants() {
+  if (config_.auth_token_file.empty()) {
+    return absl::FailedPreconditionError("no --auth-token-file to reload");
+  }
+  return tenants_->LoadFile(config_.auth_token_file);
 }
 
 void HtsrServer::Shutdown(absl::Duration grace) {

@@ -8,6 +8,7 @@
 #ifndef HTSR_SERVER_WORK_QUEUE_H_
 #define HTSR_SERVER_WORK_QUEUE_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -41,6 +42,7 @@ struct WorkItem {
   TensorView tensor;              // owns the assembled bytes
   uint64_t bytes = 0;             // reserved in the MemoryBudget; released when the item is dropped
   bool all_blas_threads = false;  // see RunsWithAllThreads (blas_threads.h)
+  std::chrono::steady_clock::time_point queued_at;  // set by Push (queue-wait metric)
 };
 
 class WorkQueue {
