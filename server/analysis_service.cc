@@ -67,6 +67,7 @@ grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse>* AnalysisServic
   } while (!active_calls_.compare_exchange_weak(active, active + 1));
   if (env_.metrics) env_.metrics->CallStarted(name);
   CallEnvironment env = env_;
+  if ((*tenant)->budget) env.budget = (*tenant)->budget.get();
   env.tenant = *std::move(tenant);
   return AnalyzeReactor::Start(context, std::move(env), id);
 }

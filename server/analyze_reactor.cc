@@ -348,6 +348,7 @@ void AnalyzeReactor::SubmitLocked() {
   item.tensor.bytes = std::span<const std::byte>(assembly_.buffer.get(), assembly_.expected);
   item.tensor.owner = std::move(assembly_.buffer);
   item.bytes = assembly_.reserved;
+  item.budget = env_.budget;  // the tenant's, in front of the server's
   item.all_blas_threads = RunsWithAllThreads(*engine_, item.plan, small_layers_);
   assembly_ = Assembly{};
   tensor_state_[t] = TensorState::kReceived;

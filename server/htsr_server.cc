@@ -74,7 +74,8 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
                                           c.workers, s->metrics_.get());
   s->tenants_ = std::make_unique<TenantRegistry>(
-      c.tenant_max_calls, c.tenant_queue_bytes != 0 ? c.tenant_queue_bytes : c.queue_bytes);
+      c.tenant_max_calls, c.tenant_queue_bytes != 0 ? c.tenant_queue_bytes : c.queue_bytes,
+      s->budget_.get(), c.max_layer_bytes);
   if (!c.auth_token_file.empty()) {
     HTSR_RETURN_IF_ERROR(s->tenants_->LoadFile(c.auth_token_file));
   } else if (!c.auth_token.empty()) {
@@ -95,6 +96,12 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
                 [queue] { return static_cast<double>(queue->size()); }});
     m.AddGaugeFamily({"htsr_calls_in_flight", "Analyze calls in progress, per tenant", "tenant",
                       [tenants] { return tenants->ActiveCalls(); }});
+    m.AddGaugeFamily({"htsr_tenant_queue_bytes_in_use", "tensor bytes held, per tenant", "tenant",
+                      [tenants] { return tenants->QueueBytesInUse(); }});
+    m.AddGaugeFamily({"htsr_tenant_queue_bytes_budget",
+                      "per-tenant share of the budget (--tenant-queue-bytes, at least "
+                      "--max-layer-bytes)",
+                      "tenant", [tenants] { return tenants->QueueBytesLimit(); }});
   }
   CallEnvironment env;
   env.metrics = s->metrics_.get();

@@ -58,8 +58,9 @@ class HtsrServer {
   std::unique_ptr<TensorBufferPool> buffers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<EngineCache> engines_;
-  std::unique_ptr<WorkerPool> pool_;
+  // Before pool_: draining workers release bytes into tenants' budgets.
   std::unique_ptr<TenantRegistry> tenants_;
+  std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<AnalysisService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -35,7 +35,7 @@ constexpr ServerOption kOptions[] = {
      ""},
     {"tenant-max-calls", "N", "Analyze calls one tenant may have at once (0 = no limit)", "0"},
     {"tenant-queue-bytes", "SIZE",
-     "queue bytes per tenant, reported with its metrics (0 = --queue-bytes)", "0"},
+     "each tenant's share of --queue-bytes, at least --max-layer-bytes (0 = all of it)", "0"},
     {"metrics-listen", "HOST:PORT",
      "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; off by default)",
      ""},

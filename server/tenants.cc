@@ -1,5 +1,6 @@
 #include "server/tenants.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -69,13 +70,77 @@ absl::StatusOr<std::vector<TenantEntry>> ParseTenantFile(const std::string& text
   return out;
 }
 
-TenantRegistry::TenantRegistry(uint32_t default_max_calls, uint64_t default_queue_bytes)
-    : default_max_calls_(default_max_calls), default_queue_bytes_(default_queue_bytes) {
-  anonymous_ = std::make_shared<Tenant>();
-  anonymous_->name = "default";
+bool TenantBudget::ReserveOrWait(uint64_t bytes, uint64_t waiter_id,
+                                 std::function<void()> on_granted) {
+  // This level first (FIFO among the tenant's calls); once granted here, the parent.
+  auto next = [this, bytes, waiter_id, on_granted] {
+    if (ReserveInParent(bytes, waiter_id, on_granted)) on_granted();
+  };
+  if (!MemoryBudget::ReserveOrWait(bytes, waiter_id, next)) return false;
+  return ReserveInParent(bytes, waiter_id, std::move(on_granted));
+}
+
+bool TenantBudget::ReserveInParent(uint64_t bytes, uint64_t waiter_id,
+                                   std::function<void()> on_granted) {
+  {
+    absl::MutexLock lock(&wait_mu_);
+    in_parent_[waiter_id] = bytes;
+  }
+  const bool now = parent_->ReserveOrWait(bytes, waiter_id, [this, waiter_id, on_granted] {
+    {
+      absl::MutexLock lock(&wait_mu_);
+      in_parent_.erase(waiter_id);
+    }
+    on_granted();
+  });
+  if (now) {
+    absl::MutexLock lock(&wait_mu_);
+    in_parent_.erase(waiter_id);
+  }
+  return now;
+}
+
+void TenantBudget::Release(uint64_t bytes) {
+  parent_->Release(bytes);
+  MemoryBudget::Release(bytes);  // grants this level's waiters, which go on to the parent
+}
+
+bool TenantBudget::CancelWait(uint64_t waiter_id) {
+  if (MemoryBudget::CancelWait(waiter_id)) return true;  // was waiting for the tenant's share
+  uint64_t held = 0;
+  {
+    absl::MutexLock lock(&wait_mu_);
+    auto it = in_parent_.find(waiter_id);
+    if (it == in_parent_.end()) return false;  // granted everywhere: the caller owns it
+    held = it->second;
+  }
+  if (!parent_->CancelWait(waiter_id)) return false;  // granted meanwhile: callback runs
+  {
+    absl::MutexLock lock(&wait_mu_);
+    in_parent_.erase(waiter_id);
+  }
+  MemoryBudget::Release(held);  // the share this level had granted
+  return true;
+}
+
+TenantRegistry::TenantRegistry(uint32_t default_max_calls, uint64_t default_queue_bytes,
+                               MemoryBudget* parent, uint64_t min_queue_bytes)
+    : default_max_calls_(default_max_calls),
+      default_queue_bytes_(default_queue_bytes),
+      parent_(parent),
+      min_queue_bytes_(min_queue_bytes) {
+  anonymous_ = NewTenant("default", default_queue_bytes);
   anonymous_->max_calls = default_max_calls;
-  anonymous_->queue_bytes = default_queue_bytes;
   all_.push_back(anonymous_);
+}
+
+std::shared_ptr<Tenant> TenantRegistry::NewTenant(const std::string& name,
+                                                  uint64_t queue_bytes) const {
+  auto t = std::make_shared<Tenant>();
+  t->name = name;
+  t->queue_bytes = std::max(queue_bytes, min_queue_bytes_);
+  if (parent_ != nullptr) t->budget = std::make_unique<TenantBudget>(t->queue_bytes, parent_);
+  return t;
 }
 
 absl::Status TenantRegistry::LoadFile(const std::string& path) {
@@ -105,12 +170,10 @@ void TenantRegistry::Install(const std::vector<TenantEntry>& entries) {
       if (old->name == e.name) t = old;
     }
     if (t == nullptr) {
-      t = std::make_shared<Tenant>();
-      t->name = e.name;
+      t = NewTenant(e.name, e.queue_bytes != 0 ? e.queue_bytes : default_queue_bytes_);
       all_.push_back(t);
     }
     t->max_calls = e.max_calls != 0 ? e.max_calls : default_max_calls_;
-    t->queue_bytes = e.queue_bytes != 0 ? e.queue_bytes : default_queue_bytes_;
     next.push_back(Entry{e.token, std::move(t)});
   }
   entries_ = std::move(next);
@@ -156,6 +219,26 @@ absl::Status TenantRegistry::Admit(Tenant& tenant) {
     }
   } while (!tenant.active_calls.compare_exchange_weak(active, active + 1));
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, double>> TenantRegistry::QueueBytesInUse() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::shared_ptr<Tenant>& t : all_) {
+    if (t == anonymous_ && !entries_.empty()) continue;
+    out.emplace_back(t->name, t->budget ? static_cast<double>(t->budget->used()) : 0.0);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> TenantRegistry::QueueBytesLimit() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::shared_ptr<Tenant>& t : all_) {
+    if (t == anonymous_ && !entries_.empty()) continue;
+    out.emplace_back(t->name, static_cast<double>(t->queue_bytes));
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, double>> TenantRegistry::ActiveCalls() const {

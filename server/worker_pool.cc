@@ -41,7 +41,7 @@ void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas
   }
   item.tensor.bytes = {};
   item.tensor.owner.reset();
-  budget->Release(item.bytes);
+  (item.budget != nullptr ? item.budget : budget)->Release(item.bytes);
   item.bytes = 0;
   if (rows.has_value()) item.sink->OnLayerDone(std::move(*rows));
   item.sink.reset();

@@ -79,7 +79,8 @@ def main():
                 "htsr_layers_analyzed_total", "htsr_stage_seconds_bucket",
                 "htsr_stage_seconds_sum", "htsr_stage_seconds_count", "htsr_call_seconds_bucket",
                 "htsr_calls_in_flight", "htsr_queue_bytes_in_use", "htsr_queue_bytes_peak",
-                "htsr_queue_bytes_budget", "htsr_queued_layers"}
+                "htsr_queue_bytes_budget", "htsr_queued_layers", "htsr_tenant_queue_bytes_in_use",
+                "htsr_tenant_queue_bytes_budget"}
     for path in sorted(glob.glob(os.path.join(deploy, "grafana", "*.json"))):
         with open(path) as f:
             dash = json.load(f)

@@ -185,28 +185,44 @@ class MetricsTest(unittest.TestCase):
 class TenantTest(unittest.TestCase):
     def test_flooding_tenant_does_not_take_the_other_tenants_calls(self):
         tokens = token_file(os.path.join(TMP.name, "tenants"),
-                            "# name token max-calls\nalpha tokA 2\nbeta tokB\n")
+                            "# name token max-calls queue-bytes\nalpha tokA 2 6M\nbeta tokB\n")
         ta = token_file(os.path.join(TMP.name, "ta"), "tokA\n")
         tb = token_file(os.path.join(TMP.name, "tb"), "tokB\n")
         # Server-wide room for 3 calls: without the tenant limit alpha's flood would take all
         # three and beta would be refused.
         s = Server("--auth-token-file", tokens, "--tenant-max-calls", "1",
-                   "--max-concurrent-calls", "3")
+                   "--max-concurrent-calls", "3", "--queue-bytes", "64M", "--max-layer-bytes",
+                   "4M", "--tenant-queue-bytes", "8M")
         try:
             flood = [analyze(s, BIG, ta, wait=False) for _ in range(6)]
-            s.wait_for(lambda t: s.metric(t, "htsr_calls_in_flight", tenant="alpha") == 2,
+            held = []  # alpha's queue bytes, sampled while it floods
+            s.wait_for(lambda t: held.append(s.metric(t, "htsr_tenant_queue_bytes_in_use",
+                                                      tenant="alpha")) or
+                       s.metric(t, "htsr_calls_in_flight", tenant="alpha") == 2,
                        "alpha at its limit")
             start = time.time()
             rc, err = analyze(s, SMALL, tb)
             beta_seconds = time.time() - start
             self.assertEqual(rc, 0, err)
+            while any(p.poll() is None for p in flood):
+                held.append(s.metric(s.scrape(), "htsr_tenant_queue_bytes_in_use",
+                                     tenant="alpha"))
+                time.sleep(0.02)
             results = [(p.returncode, e) for p in flood
                        for _, e in [p.communicate(timeout=300)]]
             refused = [e for rc, e in results if rc != 0]
             text = s.scrape()
             print(f"\nbeta's call took {beta_seconds:.2f} s while alpha flooded "
-                  f"({len(refused)} of 6 of alpha's calls refused)", file=sys.stderr)
+                  f"({len(refused)} of 6 of alpha's calls refused; alpha held at most "
+                  f"{max(held) / 2**20:.0f} MiB of its 6 MiB share)", file=sys.stderr)
             self.assertLess(beta_seconds, 20)
+            # Alpha's share: 6 MiB (two 3 MiB layers) of the 64 MiB budget, never more.
+            self.assertEqual(s.metric(text, "htsr_tenant_queue_bytes_budget", tenant="alpha"),
+                             6 << 20)
+            self.assertEqual(s.metric(text, "htsr_tenant_queue_bytes_budget", tenant="beta"),
+                             8 << 20)
+            self.assertLessEqual(max(held), 6 << 20)
+            self.assertEqual(s.metric(text, "htsr_tenant_queue_bytes_in_use", tenant="alpha"), 0)
             self.assertGreaterEqual(len(refused), 1)
             for e in refused:
                 self.assertIn("tenant 'alpha' busy", e)

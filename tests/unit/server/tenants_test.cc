@@ -92,3 +92,53 @@ TEST(ServerMetricsTest, RendersCountersByTenantAndCodeAndHistograms) {
 
 }  // namespace
 }  // namespace htsr::server
+
+namespace htsr::server {
+namespace {
+
+TEST(TenantBudgetTest, ATenantWaitsOnItsOwnShareNotInFrontOfOthers) {
+  MemoryBudget server(100);
+  TenantBudget a(60, &server), b(60, &server);
+  int granted_a = 0, granted_b = 0;
+  EXPECT_TRUE(a.ReserveOrWait(60, 1, [] {}));
+  EXPECT_FALSE(a.ReserveOrWait(10, 2, [&] { ++granted_a; }));  // a's share is full
+  EXPECT_EQ(server.used(), 60u);
+  EXPECT_TRUE(b.ReserveOrWait(40, 3, [] {}));  // b is not queued behind a's waiter
+  EXPECT_EQ(server.used(), 100u);
+  EXPECT_FALSE(b.ReserveOrWait(10, 4, [&] { ++granted_b; }));  // b's share fits, the server not
+  EXPECT_EQ(b.used(), 50u);
+  a.Release(60);  // frees a's share and the server: both waiters go through
+  EXPECT_EQ(granted_a, 1);
+  EXPECT_EQ(granted_b, 1);
+  EXPECT_EQ(a.used(), 10u);
+  EXPECT_EQ(server.used(), 60u);
+  a.Release(10);
+  b.Release(50);
+  EXPECT_EQ(server.used(), 0u);
+  EXPECT_EQ(a.used(), 0u);
+  EXPECT_EQ(b.used(), 0u);
+}
+
+TEST(TenantBudgetTest, CancelWaitAtEitherLevelGivesBackWhatWasHeld) {
+  MemoryBudget server(100);
+  TenantBudget a(60, &server);
+  EXPECT_TRUE(server.ReserveOrWait(90, 9, [] {}));
+  bool granted = false;
+  EXPECT_FALSE(a.ReserveOrWait(50, 1, [&] { granted = true; }));  // held in a, waits on server
+  EXPECT_EQ(a.used(), 50u);
+  EXPECT_TRUE(a.CancelWait(1));
+  EXPECT_EQ(a.used(), 0u);
+  EXPECT_TRUE(a.ReserveOrWait(60, 2, [] {}) == false);  // waits on the server again
+  EXPECT_FALSE(a.ReserveOrWait(10, 3, [] {}));          // waits on a's share
+  EXPECT_TRUE(a.CancelWait(3));
+  EXPECT_FALSE(a.CancelWait(7));  // unknown
+  server.Release(90);             // a's 60 go through
+  EXPECT_FALSE(granted);
+  EXPECT_EQ(server.used(), 60u);
+  EXPECT_FALSE(a.CancelWait(2));  // granted already: the caller owns the bytes
+  a.Release(60);
+  EXPECT_EQ(server.used(), 0u);
+}
+
+}  // namespace
+}  // namespace htsr::server
