@@ -11,6 +11,7 @@
 
 #include "htsr/v1/analysis.grpc.pb.h"
 #include "server/analyze_reactor.h"
+#include "server/tenants.h"
 
 namespace htsr::server {
 
@@ -21,7 +22,8 @@ struct BackendInfo {
 
 class AnalysisService final : public v1::AnalysisService::CallbackService {
  public:
-  AnalysisService(CallEnvironment env, BackendInfo backend, bool tls);
+  // `tenants` authenticates calls and holds per-tenant limits; it outlives the service.
+  AnalysisService(CallEnvironment env, BackendInfo backend, bool tls, TenantRegistry* tenants);
 
   grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse>* Analyze(
       grpc::CallbackServerContext* context) override;
@@ -36,6 +38,7 @@ class AnalysisService final : public v1::AnalysisService::CallbackService {
   CallEnvironment env_;
   const BackendInfo backend_;
   const bool tls_;
+  TenantRegistry* const tenants_;
   std::atomic<uint32_t> active_calls_{0};
   std::atomic<uint64_t> next_call_id_{1};
 };

@@ -348,6 +348,7 @@ void AnalyzeReactor::SubmitLocked() {
   item.tensor.bytes = std::span<const std::byte>(assembly_.buffer.get(), assembly_.expected);
   item.tensor.owner = std::move(assembly_.buffer);
   item.bytes = assembly_.reserved;
+  item.budget = env_.budget;  // the tenant's, in front of the server's
   item.all_blas_threads = RunsWithAllThreads(*engine_, item.plan, small_layers_);
   assembly_ = Assembly{};
   tensor_state_[t] = TensorState::kReceived;
@@ -493,6 +494,7 @@ void AnalyzeReactor::OnDone() {
     record.method = "Analyze";
     record.peer = peer_;
     record.model = model_name_;
+    if (env_.tenant) record.tenant = env_.tenant->name;
     record.layers = static_cast<int64_t>(results_.size());
     record.tensors = tensors_received_;
     record.bytes = bytes_received_;
@@ -508,6 +510,8 @@ void AnalyzeReactor::OnDone() {
   }
   FlushBudget();
   if (env_.config->log_calls) LogCall(record);
+  if (env_.metrics) env_.metrics->CallFinished(record.tenant, record, /*admitted=*/true);
+  if (env_.tenant) TenantRegistry::Release(*env_.tenant);
   env_.active_calls->fetch_sub(1);
   // Queued work may still hold references; the object goes when the last one does
   // (possibly right here, at the end of this scope).

@@ -30,7 +30,9 @@
 #include "htsr/v1/analysis.pb.h"
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
+#include "server/metrics.h"
 #include "server/server_config.h"
+#include "server/tenants.h"
 #include "server/tensor_buffer_pool.h"
 #include "server/work_queue.h"
 
@@ -45,6 +47,8 @@ struct CallEnvironment {
   EngineCache* engines = nullptr;
   TensorBufferPool* buffers = nullptr;
   std::atomic<uint32_t>* active_calls = nullptr;  // decremented when a call is done
+  ServerMetrics* metrics = nullptr;               // null = none (unit tests)
+  std::shared_ptr<Tenant> tenant;                 // this call's; its slot is released when done
 };
 
 class AnalyzeReactor final

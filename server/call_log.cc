@@ -34,11 +34,11 @@ const char* GrpcCodeName(int code) {
 std::string FormatCallRecord(const CallRecord& r) {
   return absl::StrFormat(
       "{\"ts\":\"%s\",\"event\":\"call\",\"call\":%d,\"method\":%s,\"peer\":%s,"
-      "\"model\":%s,\"layers\":%d,\"tensors\":%d,\"bytes\":%d,\"seconds\":%.6f,"
+      "\"model\":%s,\"tenant\":%s,\"layers\":%d,\"tensors\":%d,\"bytes\":%d,\"seconds\":%.6f,"
       "\"receive_seconds\":%.6f,\"code\":\"%s\",\"message\":%s}",
       absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), r.call_id,
-      JsonString(r.method), JsonString(r.peer), JsonString(r.model), r.layers, r.tensors, r.bytes,
-      r.seconds, r.receive_seconds, r.code, JsonString(r.message));
+      JsonString(r.method), JsonString(r.peer), JsonString(r.model), JsonString(r.tenant), r.layers,
+      r.tensors, r.bytes, r.seconds, r.receive_seconds, r.code, JsonString(r.message));
 }
 
 void LogCall(const CallRecord& record) {

@@ -13,6 +13,7 @@ struct CallRecord {
   std::string method;  // "Analyze", "GetServerInfo"
   std::string peer;
   std::string model;
+  std::string tenant;   // server/tenants.h ("default" without a token file)
   int64_t layers = 0;   // rows sent back
   int64_t tensors = 0;  // tensors received
   uint64_t bytes = 0;   // tensor bytes received

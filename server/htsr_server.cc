@@ -70,15 +70,52 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   s->buffers_ =
       std::make_unique<TensorBufferPool>(std::min(c.buffer_cache_bytes, c.queue_bytes / 4));
   s->queue_ = std::make_unique<WorkQueue>();
-  s->pool_ =
-      std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(), c.workers);
+  s->metrics_ = std::make_unique<ServerMetrics>();
+  s->pool_ = std::make_unique<WorkerPool>(s->queue_.get(), s->budget_.get(), s->blas_.get(),
+                                          c.workers, s->metrics_.get());
+  s->tenants_ = std::make_unique<TenantRegistry>(
+      c.tenant_max_calls, c.tenant_queue_bytes != 0 ? c.tenant_queue_bytes : c.queue_bytes,
+      s->budget_.get(), c.max_layer_bytes);
+  if (!c.auth_token_file.empty()) {
+    HTSR_RETURN_IF_ERROR(s->tenants_->LoadFile(c.auth_token_file));
+  } else if (!c.auth_token.empty()) {
+    s->tenants_->SetSingleToken(c.auth_token);
+  }
+  {
+    const MemoryBudget* budget = s->budget_.get();
+    const WorkQueue* queue = s->queue_.get();
+    const TenantRegistry* tenants = s->tenants_.get();
+    ServerMetrics& m = *s->metrics_;
+    m.AddGauge({"htsr_queue_bytes_in_use", "tensor bytes held in the memory budget",
+                [budget] { return static_cast<double>(budget->used()); }});
+    m.AddGauge({"htsr_queue_bytes_peak", "largest htsr_queue_bytes_in_use since start",
+                [budget] { return static_cast<double>(budget->peak()); }});
+    m.AddGauge({"htsr_queue_bytes_budget", "the memory budget (--queue-bytes)",
+                [budget] { return static_cast<double>(budget->capacity()); }});
+    m.AddGauge({"htsr_queued_layers", "assembled layers waiting for a worker",
+                [queue] { return static_cast<double>(queue->size()); }});
+    m.AddGaugeFamily({"htsr_calls_in_flight", "Analyze calls in progress, per tenant", "tenant",
+                      [tenants] { return tenants->ActiveCalls(); }});
+    m.AddGaugeFamily({"htsr_tenant_queue_bytes_in_use", "tensor bytes held, per tenant", "tenant",
+                      [tenants] { return tenants->QueueBytesInUse(); }});
+    m.AddGaugeFamily({"htsr_tenant_queue_bytes_budget",
+                      "per-tenant share of the budget (--tenant-queue-bytes, at least "
+                      "--max-layer-bytes)",
+                      "tenant", [tenants] { return tenants->QueueBytesLimit(); }});
+  }
   CallEnvironment env;
+  env.metrics = s->metrics_.get();
   env.config = &s->config_;
   env.budget = s->budget_.get();
   env.queue = s->queue_.get();
   env.engines = s->engines_.get();
   env.buffers = s->buffers_.get();
-  s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty());
+  s->service_ = std::make_unique<AnalysisService>(env, s->backend_, !c.tls_cert_file.empty(),
+                                                  s->tenants_.get());
+  if (!c.metrics_listen.empty()) {
+    HTSR_ASSIGN_OR_RETURN(s->metrics_http_,
+                          MetricsHttpServer::Start(c.metrics_listen, s->metrics_.get()));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -92,6 +129,10 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Clients ping every 10 s (client/remote/remote_analyzer.h) to notice a frozen server;
+  // accept pings down to 5 s apart, with or without calls, instead of answering GOAWAY
+  // (too_many_pings) after gRPC's default of one per 5 minutes.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5 * 1000);
   if (c.transport_window_bytes > 0) {
     builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES,
@@ -103,6 +144,13 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
     return absl::UnavailableError(absl::StrCat("cannot listen on ", c.listen));
   }
   return s;
+}
+
+absl::Status HtsrServer::ReloadTenants() {
+  if (config_.auth_token_file.empty()) {
+    return absl::FailedPreconditionError("no --auth-token-file to reload");
+  }
+  return tenants_->LoadFile(config_.auth_token_file);
 }
 
 void HtsrServer::Shutdown(absl::Duration grace) {

@@ -12,7 +12,10 @@
 #include "server/analysis_service.h"
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
 #include "server/server_config.h"
+#include "server/tenants.h"
 #include "server/tensor_buffer_pool.h"
 #include "server/work_queue.h"
 #include "server/worker_pool.h"
@@ -31,6 +34,13 @@ class HtsrServer {
   const ServerConfig& config() const { return config_; }
   const BackendInfo& backend() const { return backend_; }
   const MemoryBudget& budget() const { return *budget_; }
+  const ServerMetrics& metrics() const { return *metrics_; }
+  // The bound port of --metrics-listen; 0 when off.
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
+
+  // Reads the token file again (SIGHUP): new tokens work and removed ones are refused from
+  // the next call on; calls in flight go on. On error the tenants stay as they were.
+  absl::Status ReloadTenants();
 
   // Stops accepting calls, lets in-flight calls finish for up to `grace`, cancels the rest,
   // then drains the workers. Idempotent.
@@ -43,11 +53,15 @@ class HtsrServer {
   BackendInfo backend_;
   int port_ = 0;
   std::unique_ptr<BlasThreads> blas_;
+  std::unique_ptr<ServerMetrics> metrics_;  // before pool_: draining workers observe into it
   std::unique_ptr<MemoryBudget> budget_;
   std::unique_ptr<TensorBufferPool> buffers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<EngineCache> engines_;
+  // Before pool_: draining workers release bytes into tenants' budgets.
+  std::unique_ptr<TenantRegistry> tenants_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<AnalysisService> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

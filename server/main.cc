@@ -1,6 +1,6 @@
 // htsr-server: the gRPC analysis service. Options (server/server_options.h) -> ServerConfig;
 // SIGTERM/SIGINT -> graceful shutdown (stop accepting, finish or cancel in-flight calls within
-// --grace-seconds, exit 0).
+// --grace-seconds, exit 0); SIGHUP -> reload the tenants' token file.
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "htsr/base/text_escape.h"
 #include "server/htsr_server.h"
 #include "server/server_options.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<htsr::server::HtsrServer>> server =
@@ -69,11 +71,13 @@ int main(int argc, char** argv) {
   const htsr::server::HtsrServer& s = **server;
   std::fprintf(stderr,
                "{\"event\":\"start\",\"listen\":\"%s\",\"port\":%d,\"backend\":\"%s\","
-               "\"tls\":%s,\"auth\":%s,\"workers\":%d,\"queue_bytes\":%llu}\n",
+               "\"tls\":%s,\"auth\":%s,\"workers\":%d,\"queue_bytes\":%llu,"
+               "\"metrics_port\":%d}\n",
                config.listen.c_str(), s.port(), s.backend().name.c_str(),
                config.tls_cert_file.empty() ? "false" : "true",
-               config.auth_token.empty() ? "false" : "true", s.config().workers,
-               static_cast<unsigned long long>(config.queue_bytes));
+               config.auth_token.empty() && config.auth_token_file.empty() ? "false" : "true",
+               s.config().workers, static_cast<unsigned long long>(config.queue_bytes),
+               s.metrics_port());
   if (const std::string& pf = startup->port_file; !pf.empty()) {
     // Written to a temporary name and renamed, so a reader never sees a partial file.
     const std::string tmp = pf + ".tmp";
@@ -82,7 +86,15 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // Reload the tenants; a broken file keeps the previous ones (and says why).
+    const absl::Status reload = (*server)->ReloadTenants();
+    std::fprintf(stderr, "{\"event\":\"reload\",\"ok\":%s,\"message\":%s}\n",
+                 reload.ok() ? "true" : "false",
+                 htsr::JsonString(std::string(reload.message())).c_str());
+  }
   std::fprintf(stderr, "{\"event\":\"shutdown\",\"signal\":%d,\"grace_seconds\":%g}\n", sig,
                absl::ToDoubleSeconds(config.grace));
   (*server)->Shutdown(config.grace);

@@ -17,18 +17,20 @@ namespace htsr::server {
 class MemoryBudget {
  public:
   explicit MemoryBudget(uint64_t capacity) : capacity_(capacity) {}
+  // Virtual for a tenant's budget in front of this one (server/tenants.h).
+  virtual ~MemoryBudget() = default;
 
   // Reserves `bytes` now and returns true, or queues the request and returns false; then
   // `on_granted` runs (on the thread that releases memory, with the bytes already
   // reserved) once they fit. Strict FIFO: a large request is never starved by small ones.
   // Requests above capacity are the caller's bug (checked against max layer bytes first).
-  bool ReserveOrWait(uint64_t bytes, uint64_t waiter_id, std::function<void()> on_granted);
+  virtual bool ReserveOrWait(uint64_t bytes, uint64_t waiter_id, std::function<void()> on_granted);
 
-  void Release(uint64_t bytes);
+  virtual void Release(uint64_t bytes);
 
   // Withdraws a queued request. True when it was still queued (its callback will not run);
   // false when it was granted already (the caller then owns the bytes).
-  bool CancelWait(uint64_t waiter_id);
+  virtual bool CancelWait(uint64_t waiter_id);
 
   uint64_t capacity() const { return capacity_; }
   uint64_t used() const;

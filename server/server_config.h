@@ -25,6 +25,13 @@ struct ServerConfig {
 
   // Bearer token every AnalysisService call must carry; empty = no auth. Never logged.
   std::string auth_token;
+  // Tenants' token file (server/tenants.h), reloaded on SIGHUP; overrides auth_token.
+  std::string auth_token_file;
+  // Per-tenant defaults: Analyze calls at once (0 = no per-tenant limit) and queue bytes.
+  uint32_t tenant_max_calls = 0;
+  uint64_t tenant_queue_bytes = 0;
+  // host:port of the Prometheus /metrics endpoint; empty = off.
+  std::string metrics_listen;
 
   uint64_t queue_bytes = uint64_t{2} << 30;      // memory budget for tensor bytes
   uint64_t max_layer_bytes = uint64_t{1} << 30;  // <= queue_bytes

@@ -9,6 +9,7 @@
 #include "htsr/status_macros.h"
 #include "server/auth.h"
 #include "server/size_flag.h"
+#include "server/tenants.h"
 
 namespace htsr::server {
 namespace {
@@ -28,7 +29,16 @@ constexpr ServerOption kOptions[] = {
     {"tls-cert", "FILE", "PEM certificate chain (enables TLS)", ""},
     {"tls-key", "FILE", "PEM private key", ""},
     {"tls-client-ca", "FILE", "PEM CA bundle: require client certificates signed by it (mTLS)", ""},
-    {"auth-token-file", "FILE", "file whose first line is the bearer token clients must send", ""},
+    {"auth-token-file", "FILE",
+     "tenants' tokens, 'name token [max-calls [queue-bytes]]' per line (a lone bare token = "
+     "tenant 'default'); reloaded on SIGHUP",
+     ""},
+    {"tenant-max-calls", "N", "Analyze calls one tenant may have at once (0 = no limit)", "0"},
+    {"tenant-queue-bytes", "SIZE",
+     "each tenant's share of --queue-bytes, at least --max-layer-bytes (0 = all of it)", "0"},
+    {"metrics-listen", "HOST:PORT",
+     "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; off by default)",
+     ""},
     {"queue-bytes", "SIZE", "memory budget for tensor bytes held (K/M/G suffix)", "2G"},
     {"max-layer-bytes", "SIZE", "largest tensor accepted (<= --queue-bytes)", "1G"},
     {"max-concurrent-calls", "N", "Analyze calls served at once", "64"},
@@ -84,8 +94,13 @@ absl::StatusOr<ServerStartup> ServerStartupFromArgs(const ParsedArgs& args) {
   c.tls_key_file = args.GetOr("tls-key", "");
   c.tls_client_ca_file = args.GetOr("tls-client-ca", "");
   if (auto f = args.Get("auth-token-file"); f && !f->empty()) {
-    HTSR_ASSIGN_OR_RETURN(c.auth_token, LoadTokenFile(*f));
+    TenantRegistry check(0, 0);  // parsed now so that a bad file stops the start
+    HTSR_RETURN_IF_ERROR(check.LoadFile(*f));
+    c.auth_token_file = *f;
   }
+  HTSR_ASSIGN_OR_RETURN(int64_t tenant_calls, args.GetInt("tenant-max-calls", 0, 0, 1 << 30));
+  c.tenant_max_calls = static_cast<uint32_t>(tenant_calls);
+  c.metrics_listen = args.GetOr("metrics-listen", "");
   struct SizeOption {
     const char* name;
     const char* fallback;
@@ -96,7 +111,8 @@ absl::StatusOr<ServerStartup> ServerStartupFromArgs(const ParsedArgs& args) {
                               SizeOption{"max-chunk-bytes", "4M", &c.max_chunk_bytes},
                               SizeOption{"transport-window-bytes", "4M", &c.transport_window_bytes},
                               SizeOption{"max-message-bytes", "5M", &c.max_message_bytes},
-                              SizeOption{"buffer-cache-bytes", "512M", &c.buffer_cache_bytes}}) {
+                              SizeOption{"buffer-cache-bytes", "512M", &c.buffer_cache_bytes},
+                              SizeOption{"tenant-queue-bytes", "0", &c.tenant_queue_bytes}}) {
     absl::StatusOr<uint64_t> v = ParseByteSize(args.GetOr(o.name, o.fallback));
     if (!v.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", o.name, ": ", v.status().message()));

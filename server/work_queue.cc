@@ -6,6 +6,7 @@ namespace htsr::server {
 void WorkQueue::Push(WorkItem item) {
   {
     absl::MutexLock lock(&mu_);
+    item.queued_at = std::chrono::steady_clock::now();
     items_.push_back(std::move(item));
   }
   cv_.Signal();

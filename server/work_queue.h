@@ -8,6 +8,7 @@
 #ifndef HTSR_SERVER_WORK_QUEUE_H_
 #define HTSR_SERVER_WORK_QUEUE_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "htsr/engine.h"
 #include "htsr/layer.h"
 #include "htsr/tensor.h"
+#include "server/memory_budget.h"
 
 namespace htsr::server {
 
@@ -38,9 +40,11 @@ struct WorkItem {
   uint64_t call_id = 0;
   std::shared_ptr<LayerSink> sink;
   LayerPlan plan;
-  TensorView tensor;              // owns the assembled bytes
-  uint64_t bytes = 0;             // reserved in the MemoryBudget; released when the item is dropped
-  bool all_blas_threads = false;  // see RunsWithAllThreads (blas_threads.h)
+  TensorView tensor;   // owns the assembled bytes
+  uint64_t bytes = 0;  // reserved in the MemoryBudget; released when the item is dropped
+  MemoryBudget* budget = nullptr;  // where `bytes` were reserved (the call's); null = the pool's
+  bool all_blas_threads = false;   // see RunsWithAllThreads (blas_threads.h)
+  std::chrono::steady_clock::time_point queued_at;  // set by Push (queue-wait metric)
 };
 
 class WorkQueue {

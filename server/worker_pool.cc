@@ -1,5 +1,6 @@
 #include "server/worker_pool.h"
 
+#include <chrono>
 #include <exception>
 #include <new>
 #include <optional>
@@ -7,8 +8,9 @@
 
 namespace htsr::server {
 
-WorkerPool::WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers)
-    : queue_(queue), budget_(budget), blas_(blas) {
+WorkerPool::WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
+                       ServerMetrics* metrics)
+    : queue_(queue), budget_(budget), metrics_(metrics), blas_(blas) {
   if (workers < 1) workers = 1;
   threads_.reserve(workers);
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Loop(); });
@@ -39,7 +41,7 @@ void WorkerPool::RunItem(WorkItem& item, MemoryBudget* budget, BlasThreads* blas
   }
   item.tensor.bytes = {};
   item.tensor.owner.reset();
-  budget->Release(item.bytes);
+  (item.budget != nullptr ? item.budget : budget)->Release(item.bytes);
   item.bytes = 0;
   if (rows.has_value()) item.sink->OnLayerDone(std::move(*rows));
   item.sink.reset();
@@ -49,7 +51,14 @@ void WorkerPool::Loop() {
   for (;;) {
     std::optional<WorkItem> item = queue_->Pop();
     if (!item) return;
+    const auto taken = std::chrono::steady_clock::now();
+    const bool abandoned = item->sink->Abandoned();
     RunItem(*item, budget_, blas_);
+    if (metrics_ != nullptr && !abandoned) {
+      const auto done = std::chrono::steady_clock::now();
+      metrics_->QueueWait(std::chrono::duration<double>(taken - item->queued_at).count());
+      metrics_->Solve(std::chrono::duration<double>(done - taken).count());
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "server/blas_threads.h"
 #include "server/memory_budget.h"
+#include "server/metrics.h"
 #include "server/work_queue.h"
 
 namespace htsr::server {
@@ -17,7 +18,9 @@ namespace htsr::server {
 class WorkerPool {
  public:
   // Starts `workers` threads.
-  WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers);
+  // `metrics` (may be null) gets each layer's queue wait and solve time.
+  WorkerPool(WorkQueue* queue, MemoryBudget* budget, BlasThreads* blas, int workers,
+             ServerMetrics* metrics = nullptr);
   // Shuts the queue down and joins: queued work is finished first (drained).
   ~WorkerPool();
 
@@ -34,6 +37,7 @@ class WorkerPool {
 
   WorkQueue* queue_;
   MemoryBudget* budget_;
+  ServerMetrics* metrics_;
   BlasThreads* blas_;
   std::vector<std::thread> threads_;
 };

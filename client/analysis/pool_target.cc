@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "htsr/status_macros.h"
 
 namespace htsr::analysis {
 namespace {
@@ -87,6 +88,22 @@ absl::StatusOr<std::string> PoolTarget(const std::string& server_in) {
     }
   }
   return absl::StrCat(first == Family::kV4 ? "ipv4:" : "ipv6:", absl::StrJoin(parts, ","));
+}
+
+absl::StatusOr<std::vector<std::string>> PoolMemberTargets(const std::string& server) {
+  HTSR_ASSIGN_OR_RETURN(std::string target, PoolTarget(server));
+  std::string family;
+  if (absl::StartsWith(target, "ipv4:")) family = "ipv4:";
+  if (absl::StartsWith(target, "ipv6:")) family = "ipv6:";
+  // Only lists PoolTarget built from a comma list; a target given with its scheme stays one.
+  if (family.empty() || absl::StartsWith(absl::StripAsciiWhitespace(server), family)) {
+    return std::vector<std::string>{target};
+  }
+  std::vector<std::string> out;
+  for (absl::string_view a : absl::StrSplit(target.substr(family.size()), ',')) {
+    out.push_back(absl::StrCat(family, a));
+  }
+  return out;
 }
 
 }  // namespace htsr::analysis

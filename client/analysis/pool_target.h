@@ -12,12 +12,19 @@
 #define HTSR_CLIENT_ANALYSIS_POOL_TARGET_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace htsr::analysis {
 
 absl::StatusOr<std::string> PoolTarget(const std::string& server);
+
+// The pool's members, each a target of its own: a comma list of IP literals gives one per
+// address ("ipv4:10.0.0.1:7001", ...), so the caller can choose the server of each attempt
+// (and keep a frozen one out); anything else is one member, PoolTarget(server), which
+// round_robin spreads over whatever the name resolves to.
+absl::StatusOr<std::vector<std::string>> PoolMemberTargets(const std::string& server);
 
 // The gRPC service config that selects round_robin (pick_first is gRPC's default).
 inline constexpr char kRoundRobinServiceConfig[] =

@@ -1,8 +1,12 @@
 // Remote analysis over a server pool, with retries on another server (see remote_pool.h).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "analysis/pool_target.h"
@@ -13,6 +17,76 @@
 #include "remote/remote_analyzer.h"
 
 namespace htsr::analysis {
+namespace {
+
+// How long a server whose call failed the way a server fails (gone, frozen, stream broken)
+// is passed over while another member is available.
+constexpr double kQuarantineSeconds = 30;
+
+// The servers of a pool, each with its own channel, and the choice of the server of each
+// attempt: rotating, preferring members whose connection is READY and that have not failed
+// recently, so a retry does not land on the server that just failed (round_robin over one
+// channel keeps a frozen server's connection READY and keeps picking it).
+class PoolMembers {
+ public:
+  struct Member {
+    RemoteOptions remote;  // address = this member's target, channel = its own
+    std::atomic<int64_t> bad_until_ns{0};
+  };
+
+  static absl::StatusOr<std::shared_ptr<PoolMembers>> Open(const RemoteOptions& base,
+                                                           const std::string& server) {
+    HTSR_ASSIGN_OR_RETURN(std::vector<std::string> targets, PoolMemberTargets(server));
+    auto pool = std::make_shared<PoolMembers>();
+    pool->members_ = std::vector<Member>(targets.size());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      RemoteOptions r = base;
+      r.address = targets[i];
+      HTSR_ASSIGN_OR_RETURN(r.channel, OpenRemoteChannel(r));
+      RemoteChannelReady(*r.channel, /*try_to_connect=*/true);  // connect now, not on first use
+      pool->members_[i].remote = std::move(r);
+    }
+    return pool;
+  }
+
+  // The member for the next attempt.
+  Member& Pick() {
+    const size_t n = members_.size();
+    const size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t now = Now();
+    // Ready and not failing, then not failing (connecting), then the one failed longest ago.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t k = 0; k < n; ++k) {
+        Member& m = members_[(start + k) % n];
+        if (m.bad_until_ns.load() > now) continue;
+        if (pass == 0 && !RemoteChannelReady(*m.remote.channel, true)) continue;
+        return m;
+      }
+    }
+    Member* best = &members_[start % n];
+    for (Member& m : members_) {
+      if (m.bad_until_ns.load() < best->bad_until_ns.load()) best = &m;
+    }
+    return *best;
+  }
+
+  static void Failed(Member& m) {
+    m.bad_until_ns.store(Now() + static_cast<int64_t>(kQuarantineSeconds * 1e9));
+  }
+  static void Succeeded(Member& m) { m.bad_until_ns.store(0); }
+
+ private:
+  static int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  std::vector<Member> members_;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace
 
 absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
                                                       const AnalysisOptions& options,
@@ -20,6 +94,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
   RemoteOptions remote;
   HTSR_ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
+  const std::string server = pool.server;
   remote.load_balancing_policy = "round_robin";
   remote.tls_ca_file = pool.tls_ca_file;
   remote.tls_cert_file = pool.tls_cert_file;
@@ -28,11 +103,11 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.token = pool.token;
   remote.deadline_seconds = pool.deadline_seconds;
   remote.streams = pool.streams;
-  // One channel for the whole scan: round_robin rotates over the pool only within a
-  // channel, and its connections are reused from call to call.
-  HTSR_ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
+  // Channels for the whole scan, one per member (one for a DNS name, where round_robin
+  // rotates over what it resolves to): connections are reused from call to call.
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<PoolMembers> members, PoolMembers::Open(remote, server));
 
-  return [remote, options, filter = std::move(filter),
+  return [members, options, filter = std::move(filter),
           pool](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
     const auto start = std::chrono::steady_clock::now();
     // A checkpoint that cannot be opened is its own failure: no server can help.
@@ -55,8 +130,16 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     int attempt = 0;
     while (++attempt <= pool.max_attempts) {
       std::string peer;
+      PoolMembers::Member& member = members->Pick();
+      const RemoteOptions& remote = member.remote;
       absl::StatusOr<std::vector<LayerResult>> layers =
           AnalyzeRemote(remote, path, options, source, callbacks, nullptr, &peer);
+      if (layers.ok()) {
+        PoolMembers::Succeeded(member);
+      } else if (IsRetryable(layers.status()) &&
+                 layers.status().code() != absl::StatusCode::kResourceExhausted) {
+        PoolMembers::Failed(member);  // busy is not failed: it may have room next time
+      }
       // What was streamed after the file shrank under its mapping was zeros: whatever the
       // server answered, the checkpoint fails, naming the file, and no retry can help.
       HTSR_RETURN_IF_ERROR(reader->CheckIntact());

@@ -127,7 +127,7 @@ constexpr OptionSpec kOptions[] = {
     {"tls-key", "FILE", "client key (PEM) for mTLS", "", kRemote},
     {"tls-server-name", "NAME", "name to check the server certificate against", "", kRemote},
     {"token-file", "FILE", "file whose first line is the bearer token", "", kRemote},
-    {"deadline", "SECONDS", "deadline of one remote call", "none", kRemote},
+    {"deadline", "SECONDS", "deadline of one remote call", "120 + 1 s per MiB sent", kRemote},
     {"retries", "N", "retries of a checkpoint whose server failed", "3", kRemote},
     {"streams", "N",
      "concurrent calls (connections) one model's layers are split over: faster transfer of a "

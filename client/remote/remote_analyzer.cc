@@ -1,7 +1,9 @@
 #include "remote/remote_analyzer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <fstream>
 #include <functional>
@@ -36,6 +38,7 @@ class RemoteChannel {
   const std::shared_ptr<grpc::Channel>& get(size_t k) const {
     return channels_[k % channels_.size()];
   }
+  const std::vector<std::shared_ptr<grpc::Channel>>& all() const { return channels_; }
 
  private:
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
@@ -64,6 +67,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
   args.SetMaxSendMessageSize(-1);
   if (index > 0) args.SetInt("htsr.stream_connection", index);
   if (attempt > 0) args.SetInt("htsr.connect_attempt", attempt);
+  // Keepalive: a peer that stops answering pings (frozen process, dead host whose socket
+  // stays open) closes the connection, so its calls fail and round_robin drops it instead
+  // of queueing calls on it forever. htsr-server accepts pings this often (htsr_server.cc).
+  if (remote.keepalive_time_ms > 0) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, remote.keepalive_time_ms);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, std::max(1, remote.keepalive_timeout_ms));
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (remote.tls_ca_file.empty() && remote.tls_cert_file.empty()) {
     creds = grpc::InsecureChannelCredentials();
@@ -90,11 +102,108 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const RemoteOptions& 
   return grpc::CreateCustomChannel(remote.address, creds, args);
 }
 
-// The whole call's deadline (every retry of it included); nullopt = none.
-std::optional<std::chrono::system_clock::time_point> CallDeadline(const RemoteOptions& remote) {
-  if (!(remote.deadline_seconds > 0)) return std::nullopt;
+}  // namespace
+
+double DefaultDeadlineSeconds(const RemoteOptions& remote, uint64_t bytes) {
+  if (remote.deadline_seconds > 0) return remote.deadline_seconds;
+  if (!(remote.deadline_min_bytes_per_second > 0)) return 0;
+  return std::max(0.0, remote.deadline_base_seconds) +
+         static_cast<double>(bytes) / remote.deadline_min_bytes_per_second;
+}
+
+namespace {
+
+// The whole call's deadline (every retry of it included) for a call sending `bytes`;
+// nullopt = none.
+std::optional<std::chrono::system_clock::time_point> CallDeadline(const RemoteOptions& remote,
+                                                                  uint64_t bytes) {
+  const double seconds = std::min(DefaultDeadlineSeconds(remote, bytes), 365 * 86400.0);
+  if (!(seconds > 0)) return std::nullopt;
   return std::chrono::system_clock::now() +
-         std::chrono::microseconds(static_cast<int64_t>(remote.deadline_seconds * 1e6));
+         std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+}
+
+// The per-message progress watchdog of one call (RemoteOptions::stall_seconds): Progress()
+// on every message read and every write completed; after stall_seconds without, a
+// GetServerInfo probe on the same channel decides between a busy server (answers: wait on)
+// and a frozen one (no answer within probe_seconds: cancel the call, stalled() = true).
+class ProgressWatchdog {
+ public:
+  ProgressWatchdog(const RemoteOptions& remote, std::shared_ptr<grpc::Channel> channel,
+                   grpc::ClientContext* context)
+      : remote_(remote), channel_(std::move(channel)), context_(context) {
+    Progress();
+    if (remote_.stall_seconds > 0) thread_ = std::thread([this] { Run(); });
+  }
+  ~ProgressWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Progress() {
+    last_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                   std::memory_order_relaxed);
+  }
+  bool stalled() const { return stalled_.load(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void Run() {
+    const auto stall = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(remote_.stall_seconds));
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      const Clock::time_point last(Clock::duration(last_ns_.load(std::memory_order_relaxed)));
+      const Clock::time_point due = last + stall;
+      if (Clock::now() < due) {
+        cv_.wait_until(lock, due);
+        continue;
+      }
+      lock.unlock();
+      const bool alive = Probe();
+      lock.lock();
+      if (stop_) return;
+      if (alive) {
+        Progress();
+        continue;
+      }
+      stalled_ = true;
+      context_->TryCancel();
+      return;
+    }
+  }
+  // True unless the server left a probe unanswered (deadline) or is unreachable.
+  bool Probe() {
+    std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel_);
+    grpc::ClientContext context;
+    if (!remote_.token.empty()) context.AddMetadata("authorization", "Bearer " + remote_.token);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(
+                             static_cast<int64_t>(std::max(0.1, remote_.probe_seconds) * 1e3)));
+    v1::ServerInfo info;
+    const grpc::Status s = stub->GetServerInfo(&context, v1::GetServerInfoRequest{}, &info);
+    return s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+           s.error_code() != grpc::StatusCode::UNAVAILABLE;
+  }
+
+  const RemoteOptions& remote_;
+  std::shared_ptr<grpc::Channel> channel_;
+  grpc::ClientContext* context_;
+  std::atomic<Clock::rep> last_ns_{0};
+  std::atomic<bool> stalled_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+absl::Status StalledError(const RemoteOptions& remote) {
+  return absl::UnavailableError(absl::StrCat(
+      "server ", remote.address, " stopped answering: nothing moved for ", remote.stall_seconds,
+      " s and a probe got no answer in ", remote.probe_seconds, " s; call cancelled"));
 }
 
 void PrepareContext(const RemoteOptions& remote,
@@ -114,7 +223,7 @@ using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>
 // Sends every requested tensor, one at a time, in chunks. Returns when done or when the
 // stream breaks (the reader side learns why from Finish).
 void SendTensors(Stream* stream, const TensorSource& source, const std::vector<uint32_t>& requested,
-                 size_t chunk_bytes) {
+                 size_t chunk_bytes, ProgressWatchdog* watchdog) {
   for (uint32_t index : requested) {
     const TensorInfo& info = source.tensors[index];
     absl::StatusOr<TensorView> view;
@@ -133,6 +242,7 @@ void SendTensors(Stream* stream, const TensorSource& source, const std::vector<u
       // The same row embedded AnalyzeModel reports for a load error.
       chunk->set_client_error(std::string(view.status().message()));
       if (!stream->Write(req)) return;
+      watchdog->Progress();
       continue;
     }
     const std::span<const std::byte> bytes = view->bytes;
@@ -142,6 +252,7 @@ void SendTensors(Stream* stream, const TensorSource& source, const std::vector<u
       chunk->set_offset(offset);
       chunk->set_data(reinterpret_cast<const char*>(bytes.data()) + offset, n);
       if (!stream->Write(req)) return;
+      watchdog->Progress();
       offset += n;
       // Metadata only on the first chunk.
       chunk->clear_name();
@@ -171,6 +282,7 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
   *answered = false;
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   std::unique_ptr<Stream> stream = stub->Analyze(context);
+  ProgressWatchdog watchdog(remote, channel, context);
 
   v1::AnalyzeRequest header_msg;
   v1::AnalyzeHeader* header = header_msg.mutable_header();
@@ -182,7 +294,12 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
   stream->Write(header_msg);  // a failure shows up as Read() == false below
 
   v1::AnalyzeResponse response;
-  if (!stream->Read(&response)) return CallError(remote, stream->Finish());
+  if (!stream->Read(&response)) {
+    const grpc::Status status = stream->Finish();
+    if (watchdog.stalled()) return StalledError(remote);
+    return CallError(remote, status);
+  }
+  watchdog.Progress();
   *answered = true;
   if (!response.has_plan()) {
     context->TryCancel();
@@ -204,12 +321,13 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
   // Not a ParallelFor task: the writer pumps this call's requests while this thread reads
   // the responses, for the whole call (a duplex stream needs both sides at once).
   std::thread writer(SendTensors, stream.get(), std::cref(source), std::cref(requested),
-                     remote.chunk_bytes);
+                     remote.chunk_bytes, &watchdog);
   CallResult out;
   out.rows.reserve(plan.layers_size());
   absl::Status protocol_error;
   bool got_summary = false;
   while (stream->Read(&response)) {
+    watchdog.Progress();
     if (response.has_layer()) {
       absl::StatusOr<LayerResult> r = FromProto(response.layer());
       if (!r.ok()) {
@@ -227,6 +345,7 @@ absl::StatusOr<CallResult> RunCall(const RemoteOptions& remote,
   writer.join();
   const grpc::Status status = stream->Finish();
   out.peer = context->peer();
+  if (watchdog.stalled()) return StalledError(remote);
   if (!protocol_error.ok()) {
     return absl::InternalError(
         absl::StrCat("server ", remote.address, ": bad result: ", protocol_error.message()));
@@ -273,7 +392,10 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
   if (groups.empty()) groups.emplace_back();
   if (groups.size() == 1 && select_all) groups[0].clear();
 
-  const std::optional<std::chrono::system_clock::time_point> deadline = CallDeadline(remote);
+  uint64_t total_bytes = 0;
+  for (uint64_t b : bytes) total_bytes += b;
+  const std::optional<std::chrono::system_clock::time_point> deadline =
+      CallDeadline(remote, total_bytes);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -379,11 +501,18 @@ absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(
   return std::shared_ptr<const RemoteChannel>(std::make_shared<RemoteChannel>(std::move(channels)));
 }
 
+bool RemoteChannelReady(const RemoteChannel& channel, bool try_to_connect) {
+  for (const std::shared_ptr<grpc::Channel>& c : channel.all()) {
+    if (c->GetState(try_to_connect) != GRPC_CHANNEL_READY) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote) {
   HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(remote, 0));
   std::unique_ptr<v1::AnalysisService::Stub> stub = v1::AnalysisService::NewStub(channel);
   grpc::ClientContext context;
-  PrepareContext(remote, CallDeadline(remote), &context);
+  PrepareContext(remote, CallDeadline(remote, 0), &context);
   v1::ServerInfo info;
   const grpc::Status status = stub->GetServerInfo(&context, v1::GetServerInfoRequest{}, &info);
   if (!status.ok()) return CallError(remote, status);

@@ -39,8 +39,27 @@ struct RemoteOptions {
   std::string tls_server_name;
   // Bearer token (the value, not a file: see ReadTokenFile). Empty = none.
   std::string token;
-  // Whole-call deadline in seconds; 0 = none.
+  // Whole-call deadline in seconds. 0 = a default scaled to the bytes the call sends:
+  // deadline_base_seconds + bytes / deadline_min_bytes_per_second (a conservative floor on
+  // throughput, solving included), so a call to a stuck server ends instead of hanging.
+  // deadline_min_bytes_per_second = 0 with deadline_seconds = 0: no deadline.
   double deadline_seconds = 0;
+  double deadline_base_seconds = 120;
+  double deadline_min_bytes_per_second = 1 << 20;
+  // Progress watchdog: when nothing has moved on a call (no message from the server, no
+  // write completed) for stall_seconds, the server is asked GetServerInfo on the same
+  // channel with a probe_seconds deadline; a server that does not answer that either is
+  // frozen (SIGSTOP, a dead host behind an open socket): the call is cancelled and fails
+  // UNAVAILABLE, which a pool retries on another server. A server that answers is only
+  // busy (solving, or its budget is full and it pushes back), and the call goes on.
+  // 0 = no watchdog.
+  double stall_seconds = 15;
+  double probe_seconds = 5;
+  // HTTP/2 keepalive pings (GRPC_ARG_KEEPALIVE_TIME_MS / _TIMEOUT_MS), with or without
+  // calls: a connection whose peer stops answering them is closed, failing its calls and
+  // taking the server out of a round_robin rotation. htsr-server permits pings this often.
+  int keepalive_time_ms = 10000;
+  int keepalive_timeout_ms = 10000;
   // Bytes per TensorChunk (the server's max_chunk_bytes is the upper bound). Chunks well
   // below the server's per-stream window (4 MiB by default) keep several in flight: 1 MiB
   // moved a model ~12% faster than 4 MiB (tests/bench/remote_vs_embedded.sh, "ingest").
@@ -90,6 +109,13 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(
 // Opens a channel for `remote` (address, credentials, load-balancing policy) that calls
 // share through RemoteOptions::channel: `remote.streams` connections, one per stream.
 absl::StatusOr<std::shared_ptr<const RemoteChannel>> OpenRemoteChannel(const RemoteOptions& remote);
+
+// True when every connection of `channel` is READY; try_to_connect starts idle ones.
+bool RemoteChannelReady(const RemoteChannel& channel, bool try_to_connect);
+
+// The deadline in seconds of a call sending `bytes` (RemoteOptions::deadline_seconds, or
+// the default scaled to the bytes); 0 = none.
+double DefaultDeadlineSeconds(const RemoteOptions& remote, uint64_t bytes);
 
 absl::StatusOr<RemoteServerInfo> GetRemoteServerInfo(const RemoteOptions& remote);
 

@@ -497,6 +497,49 @@ class PoolScanTest(unittest.TestCase):
                     p.send_signal(signal.SIGCONT)
             pool.close()
 
+    def test_frozen_server_mid_scan_its_checkpoints_move_within_a_bound(self):
+        # One of three servers is frozen (SIGSTOP) once the scan runs: its connection stays
+        # open and READY, so without keepalive, deadline or watchdog the calls round_robin
+        # gives it never end. They must be cancelled and retried on the others, and the
+        # scan must finish every checkpoint within the bound.
+        bound = 60
+        zoo = os.path.join(Zoo.tmp.name, "frozen_zoo")
+        os.makedirs(zoo, exist_ok=True)
+        rng = random.Random(7100)
+        base = struct.pack("<786432f", *(rng.gauss(0, 0.05) for _ in range(1024 * 768)))
+        for i in range(12):
+            data = struct.pack("<f", 0.1 * (i + 1)) + base[4:]  # distinct content hashes
+            write_safetensors_raw(os.path.join(zoo, f"m{i:02d}.safetensors"),
+                                  [("proj.weight", "F32", (1024, 768), data)])
+        pool = ServerPool(3, Zoo.tmp.name)
+        try:
+            db = os.path.join(Zoo.tmp.name, "frozen.sqlite")
+            start = time.time()
+            proc = start_and_wait_for([HTSR, "scan", zoo, "--db", db, "--server", pool.address(),
+                                       "--jobs", "3", "--quiet"], db, 1)
+            self.assertIsNone(proc.poll(), "scan finished before a server could be frozen")
+            pool.procs[1].send_signal(signal.SIGSTOP)
+            try:
+                out, err = proc.communicate(timeout=bound)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                self.fail(f"scan still running {bound} s after a server froze: "
+                          f"{count_recorded(db)} of 12 recorded")
+            elapsed = time.time() - start
+            _, rows = table(db, "SELECT count(*), max(attempts) FROM checkpoints "
+                                "WHERE status='ok'")
+            print(f"\nfrozen server (port {pool.ports[1]}): scan of 12 finished in "
+                  f"{elapsed:.1f} s, ok and max attempts {rows[0]}", file=sys.stderr)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertIn("12 ok, 0 failed", out)
+            self.assertLess(elapsed, bound)
+        finally:
+            for p in pool.procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGCONT)
+            pool.close()
+
     def test_sigint_on_the_pool_then_rerun_equals_uninterrupted(self):
         pool = ServerPool(3, Zoo.tmp.name)
         try:
@@ -543,4 +586,4 @@ class PoolScanTest(unittest.TestCase):
 if __name__ == "__main__":
     HTSR = os.path.abspath(sys.argv[1])
     SERVER = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])

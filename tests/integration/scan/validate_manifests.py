@@ -6,7 +6,9 @@ Exits 77 (skip) when kubernetes-validate is not installed (pip install kubernete
     validate_manifests.py DEPLOY_DIR
 """
 import glob
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -70,6 +72,24 @@ def main():
             print(lint.stdout + lint.stderr)
     except OSError:
         pass
+    # The Grafana dashboard: valid JSON whose queries use only metrics htsr-server exports
+    # (server/metrics.cc, server/htsr_server.cc).
+    exported = {"htsr_calls_started_total", "htsr_calls_finished_total", "htsr_errors_total",
+                "htsr_received_bytes_total", "htsr_tensors_received_total",
+                "htsr_layers_analyzed_total", "htsr_stage_seconds_bucket",
+                "htsr_stage_seconds_sum", "htsr_stage_seconds_count", "htsr_call_seconds_bucket",
+                "htsr_calls_in_flight", "htsr_queue_bytes_in_use", "htsr_queue_bytes_peak",
+                "htsr_queue_bytes_budget", "htsr_queued_layers", "htsr_tenant_queue_bytes_in_use",
+                "htsr_tenant_queue_bytes_budget"}
+    for path in sorted(glob.glob(os.path.join(deploy, "grafana", "*.json"))):
+        with open(path) as f:
+            dash = json.load(f)
+        for panel in dash["panels"]:
+            for target in panel["targets"]:
+                for name in re.findall(r"htsr_[a-z_]+", target["expr"]):
+                    if name not in exported:
+                        failures += 1
+                        print(f"{path}: panel '{panel['title']}' uses unknown metric {name}")
     print(f"{len(files)} manifests, kinds {sorted(kinds)}: "
           f"{'ok' if failures == 0 else f'{failures} problems'}")
     return 1 if failures else 0

@@ -32,3 +32,18 @@ TEST(PoolTargetTest, BadListsAreErrors) {
 
 }  // namespace
 }  // namespace htsr::scan
+
+TEST(PoolMemberTargetsTest, CommaListGivesOneTargetPerServer) {
+  EXPECT_EQ(htsr::analysis::PoolMemberTargets("127.0.0.1:7001, 127.0.0.1:7002").value(),
+            (std::vector<std::string>{"ipv4:127.0.0.1:7001", "ipv4:127.0.0.1:7002"}));
+  EXPECT_EQ(htsr::analysis::PoolMemberTargets("[::1]:7001,[::1]:7002").value(),
+            (std::vector<std::string>{"ipv6:[::1]:7001", "ipv6:[::1]:7002"}));
+}
+
+TEST(PoolMemberTargetsTest, NamesAndExplicitTargetsStayOneMember) {
+  EXPECT_EQ(htsr::analysis::PoolMemberTargets("htsr.ns.svc:7001").value(),
+            (std::vector<std::string>{"dns:///htsr.ns.svc:7001"}));
+  EXPECT_EQ(htsr::analysis::PoolMemberTargets("ipv4:127.0.0.1:1,127.0.0.1:2").value(),
+            (std::vector<std::string>{"ipv4:127.0.0.1:1,127.0.0.1:2"}));
+  EXPECT_FALSE(htsr::analysis::PoolMemberTargets("a:1,b:2").ok());
+}
