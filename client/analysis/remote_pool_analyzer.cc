@@ -28,6 +28,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.token = pool.token;
   remote.deadline_seconds = pool.deadline_seconds;
   remote.streams = pool.streams;
+  remote.keep_evals = pool.keep_evals;
   // One channel for the whole scan: round_robin rotates over the pool only within a
   // channel, and its connections are reused from call to call.
   HTSR_ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
