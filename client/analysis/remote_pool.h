@@ -25,6 +25,7 @@ struct RemotePoolOptions {
   int max_attempts = 4;          // calls per checkpoint, first included
   double backoff_seconds = 0.2;  // before the 2nd attempt; doubles, capped at 5 s
   int streams = 1;               // --streams: calls one model is split over
+  bool keep_evals = false;       // return each layer's spectrum (analyze --save-esd, --plot)
 };
 
 // True for the gRPC codes a retry on another server can cure.

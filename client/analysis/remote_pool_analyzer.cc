@@ -103,6 +103,7 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.token = pool.token;
   remote.deadline_seconds = pool.deadline_seconds;
   remote.streams = pool.streams;
+  remote.keep_evals = pool.keep_evals;
   // Channels for the whole scan, one per member (one for a DNS name, where round_robin
   // rotates over what it resolves to): connections are reused from call to call.
   HTSR_ASSIGN_OR_RETURN(std::shared_ptr<PoolMembers> members, PoolMembers::Open(remote, server));

@@ -12,14 +12,30 @@
 #include "cli/command.h"
 #include "cli/progress_bar.h"
 #include "cli/server_flags.h"
+#include "htsr/status_macros.h"
 #include "output/atomic_file.h"
 #include "output/csv_writer.h"
+#include "output/esd_files.h"
 #include "output/json_writer.h"
 #include "output/summary_fields.h"
 #include "output/table_writer.h"
+#include "report/esd_plot_files.h"
 #include "scan/scan_inputs.h"
 
 namespace htsr::cli {
+namespace {
+
+// --save-esd and --plot: files beside the table, one set per model.
+absl::Status WriteLayerFiles(const std::optional<std::string>& esd_dir,
+                             const std::optional<std::string>& plot_dir,
+                             const model::ModelReport& report, const AnalysisOptions& options) {
+  if (esd_dir) HTSR_RETURN_IF_ERROR(output::WriteEsdFiles(*esd_dir, report, options));
+  if (plot_dir) HTSR_RETURN_IF_ERROR(report::WriteEsdPlotFiles(*plot_dir, report));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int RunAnalyze(const Invocation& inv) {
   const ParsedArgs& args = inv.args;
   const std::string& format = inv.format;
@@ -33,11 +49,16 @@ int RunAnalyze(const Invocation& inv) {
       return kExitUsage;
     }
   }
+  // Spectra and plots as files need each layer's eigenvalues.
+  const std::optional<std::string> esd_dir = args.Get("save-esd");
+  const std::optional<std::string> plot_dir = args.Get("plot");
+  if (esd_dir || plot_dir) config->keep_evals = true;
   auto pool = cli::RemotePoolOptionsFromArgs(args);
   if (!pool.ok()) {
     err << "htsr analyze: " << pool.status().message() << "\n";
     return kExitUsage;
   }
+  pool->keep_evals = config->keep_evals;
   const bool quiet = args.Has("quiet");
   // Embedded (the default) or remote: both yield the same ModelReport for a path.
   std::unique_ptr<Engine> engine;
@@ -77,6 +98,10 @@ int RunAnalyze(const Invocation& inv) {
       // Not silent: an empty model has no summary values (README "Empty models").
       err << "htsr analyze: " << path << ": " << output::EmptySummaryReason(report->summary)
           << "; the model has no summary values ('htsr describe' says why)\n";
+    }
+    if (absl::Status s = WriteLayerFiles(esd_dir, plot_dir, *report, config->options); !s.ok()) {
+      err << "htsr analyze: " << s.message() << "\n";
+      unreadable = true;
     }
     reports.push_back(std::move(*report));
   }

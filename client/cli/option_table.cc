@@ -18,6 +18,14 @@ constexpr OptionSpec kOptions[] = {
      kAnalyze | kCompare | kExport | kRank},
     {"out", "FILE|DIR", "the HTML file, or the directory for --format svg",
      "report.html, or report_svg/", kReport},
+    {"save-esd", "DIR",
+     "also write each analysed layer's eigenvalues (float64 .npy, ascending) and a JSON index "
+     "per model into DIR",
+     "", kAnalyze},
+    {"plot", "DIR",
+     "also write each analysed layer's ESD as an SVG into DIR (log-log with the fit and xmin; "
+     "with --mp-fit a linear one with the Marchenko-Pastur bulk)",
+     "", kAnalyze},
     {"quiet", "", "no progress bar and no notes on stderr", "",
      kAnalyze | kCheck | kReport | kRank},
     {"quiet", "", "no progress bar and no per-checkpoint failure lines", "", kScan},

@@ -14,6 +14,7 @@
 #include "htsr/status_macros.h"
 #include "readers/format_readers.h"
 #include "readers/hdf5_file.h"
+#include "readers/lora_adapter.h"
 #include "readers/mapped_file.h"
 #include "readers/npy_format.h"
 #include "readers/onnx_format.h"
@@ -133,6 +134,8 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenMappedFileBytes(FileBytes 
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenCheckpoint(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    // A PEFT LoRA adapter: its update B A per adapted module (readers/lora_adapter.h).
+    if (readers::IsLoraAdapterDir(path)) return readers::OpenLoraAdapter(path);
     const std::string dir = path.ends_with("/") ? path : path + "/";
     // The reference prefers safetensors when a directory has both.
     for (const char* name : {"model.safetensors.index.json", "model.safetensors",

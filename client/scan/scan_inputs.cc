@@ -109,8 +109,9 @@ absl::Status ExpandOne(const std::string& input, std::vector<std::string>* out) 
 
 bool IsCheckpointDirectory(const std::string& dir) {
   std::error_code ec;
-  for (const char* name : {"model.safetensors.index.json", "model.safetensors",
-                           "pytorch_model.bin.index.json", "pytorch_model.bin"}) {
+  for (const char* name :
+       {"model.safetensors.index.json", "model.safetensors", "pytorch_model.bin.index.json",
+        "pytorch_model.bin", "adapter_config.json"}) {  // a PEFT LoRA adapter
     if (fs::is_regular_file(fs::path(dir) / name, ec)) return true;
   }
   return false;

@@ -117,6 +117,27 @@ LayerPlan PlanLayer(const TensorInfo& info, int layer_id, const AnalysisOptions&
   plan.N = std::max(plan.rows, plan.cols);
   plan.M = std::min(plan.rows, plan.cols);
   plan.num_evals = plan.M * plan.rf;
+  if (info.low_rank > 0) {
+    // A LoRA update: the reference (peft=True) reports its r nonzero eigenvalues only and
+    // filters on r (its lora_A layer's M), so a rank-4 adapter is below min_evals 8.
+    if (rank != 2 || info.low_rank > plan.M) {
+      return NotAnalysed(std::move(plan), absl::StrCat("low-rank factors of rank ", info.low_rank,
+                                                       " do not fit shape ", shape_str));
+    }
+    plan.num_evals = info.low_rank;
+    if (options.min_evals > 0 && plan.num_evals < options.min_evals) {
+      return NotAnalysed(std::move(plan), absl::StrCat("num_evals (LoRA rank) ", plan.num_evals,
+                                                       " < min_evals ", options.min_evals));
+    }
+    if (options.max_evals > 0 && plan.num_evals > options.max_evals) {
+      return NotAnalysed(std::move(plan), absl::StrCat("num_evals (LoRA rank) ", plan.num_evals,
+                                                       " > max_evals ", options.max_evals));
+    }
+    if (plan.N > options.max_n) {
+      return NotAnalysed(std::move(plan), absl::StrCat("N ", plan.N, " > max_N ", options.max_n));
+    }
+    return plan;
+  }
 
   // The reference's layer set: which N and M its size filter sees (ReferenceFilterShape).
   int64_t filter_n = plan.N, filter_m = plan.M;

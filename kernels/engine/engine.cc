@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <new>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "htsr/cpu_backend.h"
+#include "htsr/low_rank.h"
 #include "htsr/metrics.h"
 #include "htsr/mp_fit.h"
 #include "htsr/powerlaw_fit.h"
@@ -181,21 +183,21 @@ class WithCpuFallback final : public Backend {
 // Everything after the weights are in place: spectrum of `count` (already scaled) matrices
 // of the plan's shape, fit, metrics and the optional analyses. r.plan.num_evals must be
 // count * M.
-LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConfig& config,
-                            LayerResult r, const std::vector<float>& slices, int64_t count) {
-  WithCpuFallback backend(device, fallback, r.plan.tensor_name);
+// Fit, metrics and the optional analyses of a spectrum: `per_slice` holds `count` ascending
+// runs of `m` eigenvalues. `slices` are the matrices it came from, for randomize; null for a
+// spectrum given without its matrix (a LoRA update), which then has no randomized columns.
+LayerResult AnalyzeSpectrum(Backend& backend, const EngineConfig& config, LayerResult r,
+                            const std::vector<double>& per_slice, int64_t count, int64_t m,
+                            const std::vector<float>* slices) {
   const LayerPlan& plan = r.plan;
   const AnalysisOptions& opt = config.options;
+  absl::Status st;
   r.Q = static_cast<double>(plan.N) / static_cast<double>(plan.M);
-  const MatrixBatch batch{slices.data(), count, plan.rows, plan.cols};
-  std::vector<double> per_slice(static_cast<size_t>(count * plan.M));
-  absl::Status st = backend.SquaredSingularValues(batch, 1.0, opt.precision, per_slice);
-  if (!st.ok()) return Failed(std::move(r), absl::StrCat("eigen solver: ", st.message()));
   std::vector<double> pooled = per_slice;
   std::sort(pooled.begin(), pooled.end());
   r.has_esd = true;
 
-  ComputeSpectrumStats(per_slice, count, plan.M, pooled, plan.N, &r);
+  ComputeSpectrumStats(per_slice, count, m, pooled, plan.N, &r);
   PowerLawFit fit;
   if (opt.fit == FitType::kPowerLaw) {
     fit = FitPowerLaw(pooled, opt, backend);
@@ -240,13 +242,13 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   if (opt.mp_fit) {
     StoreMpFit(FitMarchenkoPastur(pooled, plan.N, plan.M), kMpColumns, &r);
   }
-  if (opt.randomize) {
+  if (opt.randomize && slices != nullptr) {
     // Reference apply_random_esd: 5 replicas when there are < 100 eigenvalues for
     // max_rand_eval and the MP fit, then one fresh replica for the distance/soft rank.
     const int64_t n = count * plan.M;
     const int replicas = n < 100 ? 5 : 1;
     auto random_spectrum = [&](int replica, std::vector<double>* out) -> absl::Status {
-      std::vector<float> shuffled = slices;
+      std::vector<float> shuffled = *slices;
       const int64_t stride = plan.rows * plan.cols;
       for (int64_t s = 0; s < count; ++s) {
         const uint64_t seed = opt.seed * 0x9E3779B97F4A7C15ull +
@@ -286,6 +288,52 @@ LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConf
   return r;
 }
 
+// The spectrum of `count` (already scaled) matrices of the plan's shape, then
+// AnalyzeSpectrum. r.plan.num_evals must be count * M.
+LayerResult AnalyzeMatrices(Backend& device, Backend* fallback, const EngineConfig& config,
+                            LayerResult r, const std::vector<float>& slices, int64_t count) {
+  WithCpuFallback backend(device, fallback, r.plan.tensor_name);
+  const LayerPlan& plan = r.plan;
+  const MatrixBatch batch{slices.data(), count, plan.rows, plan.cols};
+  std::vector<double> per_slice(static_cast<size_t>(count * plan.M));
+  absl::Status st = backend.SquaredSingularValues(batch, 1.0, config.options.precision, per_slice);
+  if (!st.ok()) return Failed(std::move(r), absl::StrCat("eigen solver: ", st.message()));
+  return AnalyzeSpectrum(backend, config, std::move(r), per_slice, count, plan.M, &slices);
+}
+
+// A LoRA update (TensorInfo::low_rank > 0): the bytes are A (r x in) then B (out x r),
+// float32. Its r nonzero eigenvalues come from an r x r problem (htsr/low_rank.h); like the
+// reference's peft mode (truncated SVD with k = r), the row's spectrum is those r values.
+LayerResult AnalyzeLowRank(Backend& device, Backend* fallback, const EngineConfig& config,
+                           LayerResult r, const TensorView& tensor) {
+  const LayerPlan& plan = r.plan;
+  const int64_t rank = tensor.info.low_rank;
+  const size_t a_count = static_cast<size_t>(rank * plan.cols);
+  const size_t b_count = static_cast<size_t>(plan.rows * rank);
+  if (tensor.info.dtype != DType::kF32 ||
+      tensor.bytes.size() != (a_count + b_count) * sizeof(float)) {
+    return Failed(std::move(r), absl::StrCat("LoRA factors of ", tensor.info.name, ": expected ",
+                                             (a_count + b_count) * sizeof(float),
+                                             " float32 bytes, got ", tensor.bytes.size()));
+  }
+  std::vector<float> ab(a_count + b_count);
+  std::memcpy(ab.data(), tensor.bytes.data(), tensor.bytes.size());
+  for (size_t i = 0; i < ab.size(); ++i) {
+    if (!std::isfinite(ab[i])) {
+      return Failed(std::move(r),
+                    absl::StrCat("LoRA factor ", i < a_count ? "A" : "B",
+                                 " has NaN/Inf values at element ", i < a_count ? i : i - a_count));
+    }
+  }
+  const double scale = tensor.info.low_rank_scale * WeightScale(plan, config.options);
+  absl::StatusOr<std::vector<double>> evals = LowRankSquaredSingularValues(
+      std::span<const float>(ab.data(), a_count),
+      std::span<const float>(ab.data() + a_count, b_count), rank, plan.cols, plan.rows, scale);
+  if (!evals.ok()) return Failed(std::move(r), std::string(evals.status().message()));
+  WithCpuFallback backend(device, fallback, r.plan.tensor_name);
+  return AnalyzeSpectrum(backend, config, std::move(r), *evals, 1, rank, nullptr);
+}
+
 // Runs `body` and turns an escaping exception into a failed row: none is thrown on
 // purpose, but none may cross a layer boundary (docs/architecture.md rule 4) — e.g. bad_alloc, or
 // std::system_error when a scan thread cannot start.
@@ -315,6 +363,9 @@ LayerResult Engine::AnalyzeLayer(const LayerPlan& plan, const TensorView& tensor
     return r;
   }
   return Guarded(std::move(r), [&](LayerResult proto) {
+    if (tensor.info.low_rank > 0) {
+      return AnalyzeLowRank(*backend_, cpu_fallback_.get(), config_, std::move(proto), tensor);
+    }
     absl::StatusOr<std::vector<float>> slices = LoadSlices(plan, tensor);
     if (!slices.ok()) return Failed(std::move(proto), std::string(slices.status().message()));
     ScaleInF32(*slices, WeightScale(plan, config_.options));
@@ -328,7 +379,7 @@ std::vector<LayerResult> Engine::AnalyzeLayerRows(const LayerPlan& plan,
   const AnalysisOptions& opt = config_.options;
   if (opt.pool) return {AnalyzeLayer(plan, tensor)};
   // pool = false (reference WW2xSliceIterator): one row per slice, slice_id 0 for dense.
-  if (plan.rf == 1 || !plan.analyse) {
+  if (plan.rf == 1 || !plan.analyse || tensor.info.low_rank > 0) {
     LayerResult r = AnalyzeLayer(plan, tensor);
     r.slice_id = 0;
     return {std::move(r)};

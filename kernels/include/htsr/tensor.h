@@ -24,6 +24,13 @@ struct TensorInfo {
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
 
+  // > 0: not a stored matrix but the low-rank product `low_rank_scale * B A` of a LoRA
+  // adapter, `shape` = (out, in) its logical shape. The view's bytes are then A
+  // (low_rank x in) followed by B (out x low_rank), float32 row-major, and the engine solves an
+  // r x r problem instead of forming B A (docs/spec.md §1b).
+  int64_t low_rank = 0;
+  double low_rank_scale = 1.0;
+
   // Product of the dimensions; nullopt for a negative dimension or on overflow of int64
   // (htsr/base/checked_math.h).
   std::optional<int64_t> NumElements() const;
