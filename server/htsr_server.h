@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/analysis_service.h"
+#include "server/call_watchdog.h"
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
 #include "server/server_config.h"
@@ -44,10 +45,12 @@ class HtsrServer {
   int port_ = 0;
   std::unique_ptr<BlasThreads> blas_;
   std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<MemoryBudget> metadata_;
   std::unique_ptr<TensorBufferPool> buffers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<EngineCache> engines_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<CallWatchdog> watchdog_;  // stopped before the budgets go
   std::unique_ptr<AnalysisService> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
