@@ -78,7 +78,9 @@ void AnalyzeReactor::NoteReadLocked() {
 }
 
 absl::Status AnalyzeReactor::CancelStatus() const {
-  if (context_->deadline() <= std::chrono::system_clock::now()) {
+  // The server's deadline is the client's timeout counted from when the call arrived, so
+  // it lies a little after the client's: a cancel this close to it is the deadline's.
+  if (context_->deadline() <= std::chrono::system_clock::now() + std::chrono::milliseconds(500)) {
     return absl::DeadlineExceededError("deadline exceeded");
   }
   return absl::CancelledError("call cancelled (by the client, a dropped connection or shutdown)");
@@ -108,7 +110,6 @@ void AnalyzeReactor::OnReadDone(bool ok) {
       // Half-close (or a broken stream; OnCancel covers that case as well, and replaces
       // the status if it follows).
       if (!finish_status_.has_value()) {
-        ended_by_stream_ = true;
         if (!header_seen_) {
           FailLocked(absl::InvalidArgumentError("stream ended before the header"));
         } else if (tensors_outstanding_ > 0) {
@@ -128,6 +129,7 @@ void AnalyzeReactor::OnReadDone(bool ok) {
                                  " bytes of '", tensors_[assembly_.index].name, "')")
                   : "")));
         }
+        ended_by_stream_ = finish_status_.has_value();
       }
     } else if (!finish_status_.has_value()) {
       action = HandleRequestLocked();

@@ -7,6 +7,11 @@
 // budget calls that may run other reactors' callbacks are made with mu_ released, so two
 // reactors can never wait on each other. Writes and Finish are serialised by one "writing"
 // token: Finish is only issued when no write is in flight.
+//
+// Hostile clients: a header above --max-tensors-per-call is refused before anything is
+// built from it, and its estimated footprint is reserved in the metadata budget first;
+// the CallWatchdog's timers end calls that go quiet (--idle-seconds, --stall-seconds) or
+// run too long (--max-call-seconds).
 #ifndef HTSR_SERVER_ANALYZE_REACTOR_H_
 #define HTSR_SERVER_ANALYZE_REACTOR_H_
 
