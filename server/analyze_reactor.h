@@ -7,6 +7,11 @@
 // budget calls that may run other reactors' callbacks are made with mu_ released, so two
 // reactors can never wait on each other. Writes and Finish are serialised by one "writing"
 // token: Finish is only issued when no write is in flight.
+//
+// Hostile clients: a header above --max-tensors-per-call is refused before anything is
+// built from it, and its estimated footprint is reserved in the metadata budget first;
+// the CallWatchdog's timers end calls that go quiet (--idle-seconds, --stall-seconds) or
+// run too long (--max-call-seconds).
 #ifndef HTSR_SERVER_ANALYZE_REACTOR_H_
 #define HTSR_SERVER_ANALYZE_REACTOR_H_
 
@@ -28,6 +33,7 @@
 #include "absl/time/time.h"
 #include "htsr/engine.h"
 #include "htsr/v1/analysis.pb.h"
+#include "server/call_watchdog.h"
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
 #include "server/metrics.h"
@@ -43,6 +49,8 @@ namespace htsr::server {
 struct CallEnvironment {
   const ServerConfig* config = nullptr;
   MemoryBudget* budget = nullptr;
+  MemoryBudget* metadata = nullptr;  // what headers build (--metadata-bytes)
+  CallWatchdog* watchdog = nullptr;  // timers: --idle-seconds, --stall-seconds, ...
   WorkQueue* queue = nullptr;
   EngineCache* engines = nullptr;
   TensorBufferPool* buffers = nullptr;
@@ -54,6 +62,7 @@ struct CallEnvironment {
 class AnalyzeReactor final
     : public grpc::ServerBidiReactor<v1::AnalyzeRequest, v1::AnalyzeResponse>,
       public LayerSink,
+      public CallWatchdog::Watched,
       public std::enable_shared_from_this<AnalyzeReactor> {
  public:
   // Creates the reactor and issues the first read. The reactor keeps itself alive until
@@ -67,6 +76,13 @@ class AnalyzeReactor final
   const Engine& engine() const override { return *engine_; }
   bool Abandoned() const override { return abandoned_.load(std::memory_order_acquire); }
   void OnLayerDone(std::vector<LayerResult> rows) override;
+
+  // CallWatchdog (its thread): ends the call when a time limit has passed.
+  void CheckTimers(absl::Time now) override ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Bytes charged to --metadata-bytes for a header: an upper estimate of what the reactor
+  // builds from it (tensors, plans, rows and their messages).
+  static uint64_t HeaderCharge(const v1::AnalyzeHeader& header);
 
   // gRPC reactions.
   void OnReadDone(bool ok) override;
@@ -102,6 +118,16 @@ class AnalyzeReactor final
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnBytesGranted(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // The header in request_: refused over --max-tensors-per-call, else its charge reserved
+  // (or waited for) in the metadata budget before anything is built from it.
+  ReadAction AdmitHeaderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ReadAction BuildHeaderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnMetadataGranted(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // A read is issued (reading_ and the idle clock) with mu_ held, started without it.
+  void NoteReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The status of a call gRPC reports cancelled: DEADLINE_EXCEEDED past the client's
+  // deadline, else CANCELLED (client cancel, dropped connection, server shutdown).
+  absl::Status CancelStatus() const;
 
   // The rows of one planned layer; the summary follows the last layer.
   void AddLayerLocked(std::vector<LayerResult> rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -134,6 +160,16 @@ class AnalyzeReactor final
   bool finish_issued_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool waiting_for_bytes_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_for_metadata_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;       // a read is outstanding
+  absl::Time last_read_time_ ABSL_GUARDED_BY(mu_);  // last message, or the read's start
+  // finish_status_ came from the stream ending early; a cancel seen later replaces it
+  // (a read fails before OnCancel when the client cancels or its deadline passes).
+  bool ended_by_stream_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t metadata_reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  bool trim_on_done_ ABSL_GUARDED_BY(mu_) = false;  // malloc_trim after a large header
+  uint64_t metadata_release_pending_ ABSL_GUARDED_BY(mu_) = 0;
+  bool cancel_metadata_wait_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::AnalyzeResponse> outbox_ ABSL_GUARDED_BY(mu_);
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "htsr/status_macros.h"
+#include "server/tls_check.h"
 
 namespace htsr::server {
 namespace {
@@ -31,6 +32,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
   HTSR_ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "--tls-key"));
   HTSR_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "--tls-cert"));
+  HTSR_RETURN_IF_ERROR(
+      CheckTlsKeyPair(pair.cert_chain, pair.private_key, c.tls_cert_file, c.tls_key_file));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (!c.tls_client_ca_file.empty()) {
     HTSR_ASSIGN_OR_RETURN(options.pem_root_certs,
@@ -66,6 +69,8 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   HTSR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, MakeCredentials(c));
 
   s->budget_ = std::make_unique<MemoryBudget>(c.queue_bytes);
+  s->metadata_ = std::make_unique<MemoryBudget>(c.metadata_bytes);
+  s->watchdog_ = std::make_unique<CallWatchdog>(absl::Milliseconds(200));
   // The cache grows RSS beyond the budget: at most a quarter of it.
   s->buffers_ =
       std::make_unique<TensorBufferPool>(std::min(c.buffer_cache_bytes, c.queue_bytes / 4));
@@ -107,6 +112,8 @@ absl::StatusOr<std::unique_ptr<HtsrServer>> HtsrServer::Start(ServerConfig confi
   env.metrics = s->metrics_.get();
   env.config = &s->config_;
   env.budget = s->budget_.get();
+  env.metadata = s->metadata_.get();
+  env.watchdog = s->watchdog_.get();
   env.queue = s->queue_.get();
   env.engines = s->engines_.get();
   env.buffers = s->buffers_.get();
@@ -160,6 +167,7 @@ void HtsrServer::Shutdown(absl::Duration grace) {
   if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
+  watchdog_.reset();
   pool_.reset();  // drains: abandoned calls' items are skipped, their bytes released
 }
 

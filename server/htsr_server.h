@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/analysis_service.h"
+#include "server/call_watchdog.h"
 #include "server/engine_cache.h"
 #include "server/memory_budget.h"
 #include "server/metrics.h"
@@ -55,6 +56,7 @@ class HtsrServer {
   std::unique_ptr<BlasThreads> blas_;
   std::unique_ptr<ServerMetrics> metrics_;  // before pool_: draining workers observe into it
   std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<MemoryBudget> metadata_;
   std::unique_ptr<TensorBufferPool> buffers_;
   std::unique_ptr<WorkQueue> queue_;
   std::unique_ptr<EngineCache> engines_;
@@ -62,6 +64,7 @@ class HtsrServer {
   std::unique_ptr<TenantRegistry> tenants_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
+  std::unique_ptr<CallWatchdog> watchdog_;  // stopped before the budgets go
   std::unique_ptr<AnalysisService> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

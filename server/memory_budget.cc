@@ -59,4 +59,9 @@ uint64_t MemoryBudget::peak() const {
   return peak_;
 }
 
+size_t MemoryBudget::waiters() const {
+  absl::MutexLock lock(&mu_);
+  return waiters_.size();
+}
+
 }  // namespace htsr::server

@@ -35,6 +35,8 @@ class MemoryBudget {
   uint64_t capacity() const { return capacity_; }
   uint64_t used() const;
   uint64_t peak() const;
+  // Requests queued (calls waiting for bytes).
+  size_t waiters() const;
 
  private:
   struct Waiter {

@@ -47,6 +47,9 @@ absl::Status ValidateConfig(const ServerConfig& c) {
   if (c.max_concurrent_calls == 0) {
     return absl::InvalidArgumentError("--max-concurrent-calls must be > 0");
   }
+  if (c.max_tensors_per_call == 0 || c.metadata_bytes == 0) {
+    return absl::InvalidArgumentError("--max-tensors-per-call and --metadata-bytes must be > 0");
+  }
   if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }

@@ -50,6 +50,17 @@ struct ServerConfig {
   // Server-side upper bound on a call's duration (the client's deadline applies when
   // shorter). Zero = none.
   absl::Duration max_call_duration = absl::Hours(6);
+  // Enforced by a timer (server/call_watchdog.h): a call the server is waiting on (header
+  // or tensor bytes) that sends nothing for idle_duration is ended with DEADLINE_EXCEEDED
+  // and its memory freed; one that holds budget for a tensor it stopped sending while other
+  // calls wait for budget is ended after stall_duration. Zero = off.
+  absl::Duration idle_duration = absl::Seconds(60);
+  absl::Duration stall_duration = absl::Seconds(10);
+  // What one header may make the server build (plans, rows, names, per-tensor state):
+  // at most this many tensors per call, and an estimate of its bytes is reserved in a
+  // budget of metadata_bytes for all calls together (calls wait for it, in FIFO order).
+  uint32_t max_tensors_per_call = 100000;
+  uint64_t metadata_bytes = uint64_t{512} << 20;
 
   int workers = 0;  // engine worker threads (0 = hardware concurrency)
   // Threads of the engine's KS scan, and of BLAS for large layers (which run one at a

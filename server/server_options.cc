@@ -52,7 +52,22 @@ constexpr ServerOption kOptions[] = {
      "freed tensor buffers kept for reuse, on top of --queue-bytes; at most a quarter of it (0 = "
      "none)",
      "512M"},
-    {"max-call-seconds", "S", "server-side bound on one call (0 = none)", "21600"},
+    {"max-call-seconds", "S", "server-side bound on one call, enforced by a timer (0 = none)",
+     "21600"},
+    {"idle-seconds", "S",
+     "end a call the server waits on (header, tensor bytes) that sends nothing this long, with "
+     "DEADLINE_EXCEEDED; its memory is freed (0 = never)",
+     "60"},
+    {"stall-seconds", "S",
+     "end a call that holds budget for a tensor it sends nothing of for this long while other "
+     "calls wait for budget (0 = never)",
+     "10"},
+    {"max-tensors-per-call", "N", "tensors one header may list (RESOURCE_EXHAUSTED above)",
+     "100000"},
+    {"metadata-bytes", "SIZE",
+     "memory for what headers make the server build (plans, rows, names), all calls together; "
+     "a call waits for its share",
+     "512M"},
     {"workers", "N", "engine worker threads (0 = hardware concurrency)", "0"},
     {"engine-threads", "N",
      "threads inside one large layer (BLAS) and of the KS scan (0 = all cores)", "0"},
@@ -112,7 +127,9 @@ absl::StatusOr<ServerStartup> ServerStartupFromArgs(const ParsedArgs& args) {
                               SizeOption{"transport-window-bytes", "4M", &c.transport_window_bytes},
                               SizeOption{"max-message-bytes", "5M", &c.max_message_bytes},
                               SizeOption{"buffer-cache-bytes", "512M", &c.buffer_cache_bytes},
-                              SizeOption{"tenant-queue-bytes", "0", &c.tenant_queue_bytes}}) {
+                              SizeOption{"tenant-queue-bytes", "0", &c.tenant_queue_bytes},
+
+                              SizeOption{"metadata-bytes", "512M", &c.metadata_bytes}}) {
     absl::StatusOr<uint64_t> v = ParseByteSize(args.GetOr(o.name, o.fallback));
     if (!v.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", o.name, ": ", v.status().message()));
@@ -130,6 +147,14 @@ absl::StatusOr<ServerStartup> ServerStartupFromArgs(const ParsedArgs& args) {
   HTSR_ASSIGN_OR_RETURN(double call_seconds,
                         args.GetDouble("max-call-seconds", 6 * 3600, 0, 365 * 86400.0));
   c.max_call_duration = absl::Seconds(call_seconds);
+  HTSR_ASSIGN_OR_RETURN(double idle_seconds, args.GetDouble("idle-seconds", 60, 0, 365 * 86400.0));
+  c.idle_duration = absl::Seconds(idle_seconds);
+  HTSR_ASSIGN_OR_RETURN(double stall_seconds,
+                        args.GetDouble("stall-seconds", 10, 0, 365 * 86400.0));
+  c.stall_duration = absl::Seconds(stall_seconds);
+  HTSR_ASSIGN_OR_RETURN(int64_t max_tensors,
+                        args.GetInt("max-tensors-per-call", 100000, 1, kMaxInt));
+  c.max_tensors_per_call = static_cast<uint32_t>(max_tensors);
   HTSR_ASSIGN_OR_RETURN(int64_t workers, args.GetInt("workers", 0, 0, 4096));
   c.workers = static_cast<int>(workers);
   HTSR_ASSIGN_OR_RETURN(int64_t engine_threads, args.GetInt("engine-threads", 0, 0, 4096));

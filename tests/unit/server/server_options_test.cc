@@ -28,6 +28,10 @@ TEST(ServerOptionsTest, DefaultsEqualServerConfigDefaults) {
   EXPECT_EQ(s->config.buffer_cache_bytes, d.buffer_cache_bytes);
   EXPECT_EQ(s->config.max_concurrent_calls, d.max_concurrent_calls);
   EXPECT_EQ(s->config.max_call_duration, d.max_call_duration);
+  EXPECT_EQ(s->config.idle_duration, d.idle_duration);
+  EXPECT_EQ(s->config.stall_duration, d.stall_duration);
+  EXPECT_EQ(s->config.max_tensors_per_call, d.max_tensors_per_call);
+  EXPECT_EQ(s->config.metadata_bytes, d.metadata_bytes);
   EXPECT_EQ(s->config.grace, d.grace);
   EXPECT_EQ(s->config.log_calls, d.log_calls);
   EXPECT_EQ(s->config.device.kind, d.device.kind);
@@ -45,6 +49,19 @@ TEST(ServerOptionsTest, EitherSpellingAndSwitchValues) {
   EXPECT_EQ(s->port_file, "/tmp/p");
   ASSERT_EQ(s->notes.size(), 1u);
   EXPECT_NE(s->notes[0].find("--max-batch is ignored"), std::string::npos);
+}
+
+TEST(ServerOptionsTest, HostileClientLimits) {
+  absl::StatusOr<ServerStartup> s =
+      Startup({"--idle-seconds=5", "--stall-seconds=0.5", "--max-tensors-per-call=1000",
+               "--metadata-bytes=64M"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->config.idle_duration, absl::Seconds(5));
+  EXPECT_EQ(s->config.stall_duration, absl::Milliseconds(500));
+  EXPECT_EQ(s->config.max_tensors_per_call, 1000u);
+  EXPECT_EQ(s->config.metadata_bytes, uint64_t{64} << 20);
+  EXPECT_FALSE(Startup({"--max-tensors-per-call=0"}).ok());
+  EXPECT_FALSE(Startup({"--idle-seconds=-1"}).ok());
 }
 
 TEST(ServerOptionsTest, BadValuesNameTheOption) {
