@@ -124,6 +124,18 @@ absl::StatusOr<std::vector<float>> ToFloat32(const TensorView& t) {
 
 std::string ShapeOf(const TensorInfo& t) { return ShapeString(t.shape); }
 
+// Rows that come back from a server carry no tensor name (the wire contract has none);
+// layer ids are PlanModel's on both sides, so the local plan restores it.
+void RestoreTensorNames(std::vector<LayerResult>& rows, const std::vector<LayerPlan>& plans) {
+  for (LayerResult& r : rows) {
+    const size_t k = static_cast<size_t>(r.plan.layer_id) - 1;
+    if (r.plan.tensor_name.empty() && r.plan.layer_id >= 1 && k < plans.size() &&
+        plans[k].name == r.plan.name) {
+      r.plan.tensor_name = plans[k].tensor_name;
+    }
+  }
+}
+
 }  // namespace
 
 LayerDistances ComputeDistances(const std::vector<int64_t>& shape, const float* w,
@@ -246,6 +258,22 @@ DeltaSource MakeDeltaSource(const CheckpointReader& model, const CheckpointReade
 absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
     const std::string& path, const std::string& base_path, const Engine& engine,
     const ModelAnalysisOptions& options) {
+  const LayerRunner run =
+      [&engine](const TensorSource& source,
+                const ModelCallbacks& callbacks) -> absl::StatusOr<std::vector<LayerResult>> {
+    return AnalyzeModel(engine, source, callbacks);
+  };
+  HTSR_ASSIGN_OR_RETURN(model::ModelReport report,
+                        AnalyzeAgainstBase(path, base_path, engine.config().options, run, options));
+  report.backend = std::string(engine.backend().Name());
+  return report;
+}
+
+absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
+                                                      const std::string& base_path,
+                                                      const AnalysisOptions& aopts,
+                                                      const LayerRunner& run,
+                                                      const ModelAnalysisOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
   absl::StatusOr<std::unique_ptr<CheckpointReader>> base_reader = OpenCheckpoint(base_path);
@@ -257,7 +285,6 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
   const BasePairing pairing = PairWithBase(reader->Tensors(), base.Tensors());
   DeltaSource delta = MakeDeltaSource(*reader, base, pairing);
 
-  const AnalysisOptions& aopts = engine.config().options;
   std::vector<size_t> tensor_of_plan;
   const std::vector<LayerPlan> plans = PlanModel(delta.source.tensors, aopts, &tensor_of_plan);
   HTSR_RETURN_IF_ERROR(options.filter.CheckSelectsAny(plans, path));
@@ -287,7 +314,11 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
       p->Advance(res.plan.analyse ? res.plan.num_evals : 0, res.plan.name);
     };
   }
-  std::vector<LayerResult> rows = AnalyzeModel(engine, delta.source, callbacks);
+  HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> rows, run(delta.source, callbacks));
+  RestoreTensorNames(rows, plans);
+  // A remote server analyses only the selected layers; filtering again keeps the rows
+  // exactly embedded mode's should one ignore the selection.
+  std::erase_if(rows, [&](const LayerResult& r) { return !callbacks.select(r.plan); });
 
   // Layers without a partner: a skipped row each, never dropped.
   std::vector<std::string> unmatched;
@@ -311,7 +342,8 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
     return options.filter.Selects(p) && matched(p) && p.analyse;
   };
   TensorSource model_source{reader->Tensors(), [r = reader.get()](size_t i) { return r->Load(i); }};
-  std::vector<LayerResult> model_rows = AnalyzeModel(engine, model_source, own);
+  HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> model_rows, run(model_source, own));
+  RestoreTensorNames(model_rows, PlanModel(model_source.tensors, aopts));
   std::map<std::pair<std::string, int64_t>, const LayerResult*> model_by_name, base_by_name;
   for (const LayerResult& r : model_rows) {
     model_by_name[{r.plan.tensor_name, r.slice_id.value_or(-1)}] = &r;
@@ -321,7 +353,8 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
     return model_by_name.count({p.tensor_name, -1}) || model_by_name.count({p.tensor_name, 0});
   };
   TensorSource base_source{base.Tensors(), [b = &base](size_t i) { return b->Load(i); }};
-  std::vector<LayerResult> base_rows = AnalyzeModel(engine, base_source, own_base);
+  HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> base_rows, run(base_source, own_base));
+  RestoreTensorNames(base_rows, PlanModel(base_source.tensors, aopts));
   for (const LayerResult& r : base_rows) {
     base_by_name[{r.plan.tensor_name, r.slice_id.value_or(-1)}] = &r;
   }
@@ -353,7 +386,6 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
   model::ModelReport report;
   report.path = path;
   report.format = std::string(reader->Format());
-  report.backend = std::string(engine.backend().Name());
   report.bytes = reader->TotalBytes();
   report.notes = reader->Notes();
   report.notes.push_back(absl::StrCat("deltas W - W_base against ", base_path));

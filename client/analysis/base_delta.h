@@ -6,6 +6,7 @@
 #define HTSR_CLIENT_ANALYSIS_BASE_DELTA_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,8 +54,23 @@ struct DeltaSource {
 DeltaSource MakeDeltaSource(const CheckpointReader& model, const CheckpointReader& base,
                             const BasePairing& pairing);
 
-// Analyses `path` against `base_path`. Fails when either checkpoint cannot be opened (the
+// Runs the engine over a source: AnalyzeModel in-process, or remote calls (the same rows).
+// An error fails the whole checkpoint.
+using LayerRunner = std::function<absl::StatusOr<std::vector<LayerResult>>(
+    const TensorSource& source, const ModelCallbacks& callbacks)>;
+
+// Analyses `path` against `base_path` with `run`: three passes, each one layer at a time,
+// never a whole model in memory: W - W_base (the rows, distances on the way), then W and
+// W_base alone for the delta_* columns. Fails when either checkpoint cannot be opened (the
 // message names which); bad or unmatched layers become failed or skipped rows.
+// report.backend is left to the caller.
+absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
+                                                      const std::string& base_path,
+                                                      const AnalysisOptions& analysis,
+                                                      const LayerRunner& run,
+                                                      const ModelAnalysisOptions& options);
+
+// AnalyzeAgainstBase on `engine`, in-process.
 absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
     const std::string& path, const std::string& base_path, const Engine& engine,
     const ModelAnalysisOptions& options);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/base_delta.h"
 #include "analysis/pool_target.h"
 #include "analysis/remote_pool.h"
 #include "htsr/engine.h"
@@ -13,10 +14,9 @@
 #include "remote/remote_analyzer.h"
 
 namespace htsr::analysis {
+namespace {
 
-absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
-                                                      const AnalysisOptions& options,
-                                                      analysis::LayerFilter filter) {
+absl::StatusOr<RemoteOptions> PoolRemoteOptions(const RemotePoolOptions& pool) {
   if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
   RemoteOptions remote;
   HTSR_ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
@@ -31,7 +31,41 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   // One channel for the whole scan: round_robin rotates over the pool only within a
   // channel, and its connections are reused from call to call.
   HTSR_ASSIGN_OR_RETURN(remote.channel, OpenRemoteChannel(remote));
+  return remote;
+}
 
+// One remote analysis of `source`, retried on another server with jittered exponential
+// backoff when the failure is the server's (IsRetryable). `*attempts` counts the calls.
+absl::StatusOr<std::vector<LayerResult>> AnalyzeWithRetries(
+    const RemoteOptions& remote, const RemotePoolOptions& pool, const std::string& path,
+    const AnalysisOptions& options, const TensorSource& source, const ModelCallbacks& callbacks,
+    std::string* peer, int* attempts) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  double backoff = pool.backoff_seconds;
+  absl::Status last;
+  int attempt = 0;
+  while (++attempt <= pool.max_attempts) {
+    ++*attempts;
+    absl::StatusOr<std::vector<LayerResult>> layers =
+        AnalyzeRemote(remote, path, options, source, callbacks, nullptr, peer);
+    if (layers.ok()) return layers;
+    last = layers.status();
+    if (!IsRetryable(last) || attempt == pool.max_attempts) break;
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff * jitter(rng)));
+    backoff = std::min(backoff * 2, 5.0);
+  }
+  return absl::Status(last.code(),
+                      absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
+                                   " attempt", attempt > 1 ? "s" : "", ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
+                                                      const AnalysisOptions& options,
+                                                      analysis::LayerFilter filter) {
+  HTSR_ASSIGN_OR_RETURN(RemoteOptions remote, PoolRemoteOptions(pool));
   return [remote, options, filter = std::move(filter),
           pool](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
     const auto start = std::chrono::steady_clock::now();
@@ -89,6 +123,32 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     return absl::Status(last.code(),
                         absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
                                      " attempt", attempt > 1 ? "s" : "", ")"));
+  };
+}
+
+// The client forms W - W_base and streams it as an ordinary model: the wire contract and
+// the server stay as they are, distances are computed here on the way, and the delta_*
+// columns come from two more calls (the model, the base), each layer by layer.
+absl::StatusOr<BaseCheckpointAnalyzer> MakeRemoteBaseAnalyzer(const RemotePoolOptions& pool,
+                                                              const AnalysisOptions& options,
+                                                              analysis::LayerFilter filter) {
+  HTSR_ASSIGN_OR_RETURN(RemoteOptions remote, PoolRemoteOptions(pool));
+  return [remote, options, filter = std::move(filter), pool](
+             const std::string& path,
+             const std::string& base_path) -> absl::StatusOr<AnalyzedCheckpoint> {
+    std::string peer;
+    int attempts = 0;
+    const LayerRunner run = [&](const TensorSource& source, const ModelCallbacks& callbacks) {
+      return AnalyzeWithRetries(remote, pool, path, options, source, callbacks, &peer, &attempts);
+    };
+    HTSR_ASSIGN_OR_RETURN(model::ModelReport report,
+                          AnalyzeAgainstBase(path, base_path, options, run, {filter, {}}));
+    report.backend = absl::StrCat("remote ", peer);
+    AnalyzedCheckpoint out;
+    out.report = std::move(report);
+    out.server = peer.empty() ? remote.address : peer;
+    out.attempts = attempts;
+    return out;
   };
 }
 

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "analysis/base_delta.h"
 #include "analysis/checkpoint_analyzer.h"
 #include "analysis/model_analysis.h"
 #include "cli/analysis_flags.h"
@@ -51,21 +50,14 @@ int RunAnalyze(const Invocation& inv) {
   }
   if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
   if (const std::optional<std::string> base = args.Get("base")) {
-    if (!engine) {
-      // Remote --base is not wired yet: the delta would be streamed as an ordinary model
-      // (wire contract unchanged), but the delta_* columns need two more calls.
-      err << "htsr analyze: --base is not supported with --server yet; analyse in-process\n";
+    auto with_base = analysis::MakeBaseCheckpointAnalyzer(
+        *pool, config->options, *filter, ProgressBar::Factory(!quiet), engine.get());
+    if (!with_base.ok()) {
+      err << "htsr analyze: " << with_base.status().message() << "\n";
       return kExitUsage;
     }
-    *analyze = [base = *base, e = engine.get(),
-                options = analysis::ModelAnalysisOptions{*filter, ProgressBar::Factory(!quiet)}](
-                   const std::string& path) -> absl::StatusOr<analysis::AnalyzedCheckpoint> {
-      absl::StatusOr<model::ModelReport> report =
-          analysis::AnalyzeCheckpointAgainstBase(path, base, *e, options);
-      if (!report.ok()) return report.status();
-      analysis::AnalyzedCheckpoint out;
-      out.report = *std::move(report);
-      return out;
+    *analyze = [base = *base, with_base = *std::move(with_base)](const std::string& path) {
+      return with_base(path, base);
     };
   }
 
