@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "htsr/base/checked_math.h"
@@ -137,6 +138,14 @@ void RestoreTensorNames(std::vector<LayerResult>& rows, const std::vector<LayerP
 }
 
 }  // namespace
+
+absl::Status BaseModelError(const absl::Status& status, const std::string& base_path) {
+  // Reader errors start with the path already; say only that it is the base.
+  const absl::string_view msg = status.message();
+  return absl::Status(status.code(), absl::StartsWith(msg, base_path)
+                                         ? absl::StrCat("base model ", msg)
+                                         : absl::StrCat("base model ", base_path, ": ", msg));
+}
 
 LayerDistances ComputeDistances(const std::vector<int64_t>& shape, const float* w,
                                 const float* w_base) {
@@ -278,8 +287,7 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
   absl::StatusOr<std::unique_ptr<CheckpointReader>> base_reader = OpenCheckpoint(base_path);
   if (!base_reader.ok()) {
-    return absl::Status(base_reader.status().code(), absl::StrCat("base model ", base_path, ": ",
-                                                                  base_reader.status().message()));
+    return BaseModelError(base_reader.status(), base_path);
   }
   const CheckpointReader& base = **base_reader;
   const BasePairing pairing = PairWithBase(reader->Tensors(), base.Tensors());
@@ -380,7 +388,7 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   }
   HTSR_RETURN_IF_ERROR(reader->CheckIntact());
   if (absl::Status s = base.CheckIntact(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("base model ", base_path, ": ", s.message()));
+    return BaseModelError(s, base_path);
   }
 
   model::ModelReport report;

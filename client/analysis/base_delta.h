@@ -21,6 +21,9 @@
 
 namespace htsr::analysis {
 
+// `status` about the base checkpoint, said to be the base's ("base model PATH: ...").
+absl::Status BaseModelError(const absl::Status& status, const std::string& base_path);
+
 // Distances between one layer's W and W_base, in float64 from their float32 values.
 struct LayerDistances {
   double frobenius = 0;       // ||W - W_base||_F

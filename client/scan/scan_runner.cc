@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/base_delta.h"
 #include "htsr/base/parallel_for.h"
 #include "output/summary_fields.h"
 #include "scan/content_hash.h"
@@ -51,8 +52,7 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
     if (hash.ok() && !base_path.empty()) {
       absl::StatusOr<ContentHash> base_hash = HashCheckpoint(base_path);
       if (!base_hash.ok()) {
-        hash = absl::Status(base_hash.status().code(), absl::StrCat("base model ", base_path, ": ",
-                                                                    base_hash.status().message()));
+        hash = analysis::BaseModelError(base_hash.status(), base_path);
       } else {
         rec.options_key = absl::StrCat(rec.options_key, ";base=", base_hash->sha256);
       }
