@@ -22,4 +22,19 @@ absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(
   return MakeEmbeddedAnalyzer(**engine, std::move(filter), std::move(progress));
 }
 
+absl::StatusOr<BaseCheckpointAnalyzer> MakeBaseCheckpointAnalyzer(const RemotePoolOptions& pool,
+                                                                  const AnalysisOptions& options,
+                                                                  LayerFilter filter,
+                                                                  LayerProgressFactory progress,
+                                                                  const Engine* engine) {
+  if (engine != nullptr) {
+    return MakeEmbeddedBaseAnalyzer(*engine, std::move(filter), std::move(progress));
+  }
+#ifdef HTSR_HAVE_REMOTE
+  return MakeRemoteBaseAnalyzer(pool, options, std::move(filter));
+#else
+  return absl::FailedPreconditionError("--server needs htsr built with HTSR_SERVER=ON (gRPC)");
+#endif
+}
+
 }  // namespace htsr::analysis

@@ -31,6 +31,16 @@ using CheckpointAnalyzer = std::function<absl::StatusOr<AnalyzedCheckpoint>(cons
 CheckpointAnalyzer MakeEmbeddedAnalyzer(const Engine& engine, LayerFilter filter,
                                         LayerProgressFactory progress = {});
 
+// Analyses a checkpoint against a base model (analyze --base, a scan manifest's base
+// column): analysis::AnalyzeCheckpointAgainstBase. Same thread-safety as CheckpointAnalyzer.
+using BaseCheckpointAnalyzer = std::function<absl::StatusOr<AnalyzedCheckpoint>(
+    const std::string& path, const std::string& base_path)>;
+
+// In-process only: the delta_* columns need both models' own metrics, which a remote call
+// on the difference alone cannot give (docs/spec.md, "Deltas against a base model").
+BaseCheckpointAnalyzer MakeEmbeddedBaseAnalyzer(const Engine& engine, LayerFilter filter,
+                                                LayerProgressFactory progress = {});
+
 struct RemotePoolOptions;
 
 // Embedded (an engine made from `config`, owned by `*engine`, its backend note in `*note`)
@@ -39,6 +49,14 @@ struct RemotePoolOptions;
 absl::StatusOr<CheckpointAnalyzer> MakeCheckpointAnalyzer(
     const RemotePoolOptions& pool, const EngineConfig& config, LayerFilter filter,
     LayerProgressFactory progress, std::unique_ptr<Engine>* engine, std::string* note);
+
+// The BaseCheckpointAnalyzer beside MakeCheckpointAnalyzer's: on `engine` when that made one
+// (embedded), else on the pool (the client streams W - W_base; remote_pool_analyzer.cc).
+absl::StatusOr<BaseCheckpointAnalyzer> MakeBaseCheckpointAnalyzer(const RemotePoolOptions& pool,
+                                                                  const AnalysisOptions& options,
+                                                                  LayerFilter filter,
+                                                                  LayerProgressFactory progress,
+                                                                  const Engine* engine);
 
 }  // namespace htsr::analysis
 

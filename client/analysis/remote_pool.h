@@ -35,6 +35,10 @@ bool IsRetryable(const absl::Status& status);
 absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
                                                       const AnalysisOptions& options,
                                                       analysis::LayerFilter filter);
+// analyze --base / a manifest's base column on the pool (remote_pool_analyzer.cc says how).
+absl::StatusOr<BaseCheckpointAnalyzer> MakeRemoteBaseAnalyzer(const RemotePoolOptions& pool,
+                                                              const AnalysisOptions& options,
+                                                              analysis::LayerFilter filter);
 #endif
 
 }  // namespace htsr::analysis

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/base_delta.h"
 #include "analysis/pool_target.h"
 #include "analysis/remote_pool.h"
 #include "htsr/engine.h"
@@ -86,15 +88,11 @@ class PoolMembers {
   std::atomic<size_t> next_{0};
 };
 
-}  // namespace
-
-absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
-                                                      const AnalysisOptions& options,
-                                                      analysis::LayerFilter filter) {
+// The pool's connection options (one channel per member is opened by PoolMembers::Open).
+absl::StatusOr<RemoteOptions> PoolRemoteOptions(const RemotePoolOptions& pool) {
   if (pool.max_attempts < 1) return absl::InvalidArgumentError("max_attempts must be >= 1");
   RemoteOptions remote;
   HTSR_ASSIGN_OR_RETURN(remote.address, PoolTarget(pool.server));
-  const std::string server = pool.server;
   remote.load_balancing_policy = "round_robin";
   remote.tls_ca_file = pool.tls_ca_file;
   remote.tls_cert_file = pool.tls_cert_file;
@@ -104,9 +102,59 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
   remote.deadline_seconds = pool.deadline_seconds;
   remote.streams = pool.streams;
   remote.keep_evals = pool.keep_evals;
+  return remote;
+}
+
+// One remote analysis of `source`, each attempt on the member PoolMembers picks, retried
+// with jittered exponential backoff when the failure is the server's (IsRetryable).
+// `after_attempt` runs after every attempt, whatever it returned (the caller's check that
+// its file did not change underneath: then no retry can help). `*attempts` counts calls;
+// `*address` is the member of the last attempt.
+absl::StatusOr<std::vector<LayerResult>> AnalyzeWithRetries(
+    PoolMembers& members, const RemotePoolOptions& pool, const std::string& path,
+    const AnalysisOptions& options, const TensorSource& source, const ModelCallbacks& callbacks,
+    const std::function<absl::Status()>& after_attempt, std::string* peer, std::string* address,
+    int* attempts) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  double backoff = pool.backoff_seconds;
+  absl::Status last;
+  int attempt = 0;
+  while (++attempt <= pool.max_attempts) {
+    ++*attempts;
+    PoolMembers::Member& member = members.Pick();
+    *address = member.remote.address;
+    absl::StatusOr<std::vector<LayerResult>> layers =
+        AnalyzeRemote(member.remote, path, options, source, callbacks, nullptr, peer);
+    if (layers.ok()) {
+      PoolMembers::Succeeded(member);
+    } else if (IsRetryable(layers.status()) &&
+               layers.status().code() != absl::StatusCode::kResourceExhausted) {
+      PoolMembers::Failed(member);  // busy is not failed: it may have room next time
+    }
+    if (after_attempt) HTSR_RETURN_IF_ERROR(after_attempt());
+    if (layers.ok()) return layers;
+    last = layers.status();
+    if (!IsRetryable(last) || attempt == pool.max_attempts) break;
+    // Jittered exponential backoff: retries of many jobs do not land on the pool at once.
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff * jitter(rng)));
+    backoff = std::min(backoff * 2, 5.0);
+  }
+  return absl::Status(last.code(),
+                      absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
+                                   " attempt", attempt > 1 ? "s" : "", ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& pool,
+                                                      const AnalysisOptions& options,
+                                                      analysis::LayerFilter filter) {
+  HTSR_ASSIGN_OR_RETURN(RemoteOptions remote, PoolRemoteOptions(pool));
   // Channels for the whole scan, one per member (one for a DNS name, where round_robin
   // rotates over what it resolves to): connections are reused from call to call.
-  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<PoolMembers> members, PoolMembers::Open(remote, server));
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<PoolMembers> members,
+                        PoolMembers::Open(remote, pool.server));
 
   return [members, options, filter = std::move(filter),
           pool](const std::string& path) -> absl::StatusOr<AnalyzedCheckpoint> {
@@ -125,54 +173,60 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     ModelCallbacks callbacks;
     callbacks.select = [&filter](const LayerPlan& p) { return filter.Selects(p); };
 
-    thread_local std::mt19937_64 rng(std::random_device{}());
-    double backoff = pool.backoff_seconds;
-    absl::Status last;
-    int attempt = 0;
-    while (++attempt <= pool.max_attempts) {
-      std::string peer;
-      PoolMembers::Member& member = members->Pick();
-      const RemoteOptions& remote = member.remote;
-      absl::StatusOr<std::vector<LayerResult>> layers =
-          AnalyzeRemote(remote, path, options, source, callbacks, nullptr, &peer);
-      if (layers.ok()) {
-        PoolMembers::Succeeded(member);
-      } else if (IsRetryable(layers.status()) &&
-                 layers.status().code() != absl::StatusCode::kResourceExhausted) {
-        PoolMembers::Failed(member);  // busy is not failed: it may have room next time
-      }
-      // What was streamed after the file shrank under its mapping was zeros: whatever the
-      // server answered, the checkpoint fails, naming the file, and no retry can help.
-      HTSR_RETURN_IF_ERROR(reader->CheckIntact());
-      if (layers.ok()) {
-        AnalyzedCheckpoint out;
-        // The server analyses only the selected layers; filtering again keeps the rows
-        // exactly embedded mode's should a server ignore the selection.
-        for (LayerResult& l : *layers) {
-          if (filter.Selects(l.plan)) out.report.layers.push_back(std::move(l));
-        }
-        out.report.path = path;
-        out.report.format = std::string(reader->Format());
-        out.report.backend = absl::StrCat("remote ", peer);
-        out.report.bytes = reader->TotalBytes();
-        out.report.notes = reader->Notes();
-        out.report.summary = Summarize(out.report.layers);
-        out.report.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        out.server = peer.empty() ? remote.address : peer;
-        out.attempts = attempt;
-        return out;
-      }
-      last = layers.status();
-      if (!IsRetryable(last) || attempt == pool.max_attempts) break;
-      // Jittered exponential backoff: retries of many jobs do not land on the pool at once.
-      std::uniform_real_distribution<double> jitter(0.5, 1.5);
-      std::this_thread::sleep_for(std::chrono::duration<double>(backoff * jitter(rng)));
-      backoff = std::min(backoff * 2, 5.0);
+    std::string peer, address;
+    int attempts = 0;
+    // What was streamed after the file shrank under its mapping was zeros: whatever the
+    // server answered, the checkpoint fails, naming the file, and no retry can help.
+    HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> layers,
+                          AnalyzeWithRetries(
+                              *members, pool, path, options, source, callbacks,
+                              [r] { return r->CheckIntact(); }, &peer, &address, &attempts));
+    AnalyzedCheckpoint out;
+    // The server analyses only the selected layers; filtering again keeps the rows
+    // exactly embedded mode's should a server ignore the selection.
+    for (LayerResult& l : layers) {
+      if (filter.Selects(l.plan)) out.report.layers.push_back(std::move(l));
     }
-    return absl::Status(last.code(),
-                        absl::StrCat(last.message(), " (", std::min(attempt, pool.max_attempts),
-                                     " attempt", attempt > 1 ? "s" : "", ")"));
+    out.report.path = path;
+    out.report.format = std::string(reader->Format());
+    out.report.backend = absl::StrCat("remote ", peer);
+    out.report.bytes = reader->TotalBytes();
+    out.report.notes = reader->Notes();
+    out.report.summary = Summarize(out.report.layers);
+    out.report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out.server = peer.empty() ? address : peer;
+    out.attempts = attempts;
+    return out;
+  };
+}
+
+// The client forms W - W_base and streams it as an ordinary model: the wire contract and
+// the server stay as they are, distances are computed here on the way, and the delta_*
+// columns come from two more calls (the model, the base), each layer by layer.
+absl::StatusOr<BaseCheckpointAnalyzer> MakeRemoteBaseAnalyzer(const RemotePoolOptions& pool,
+                                                              const AnalysisOptions& options,
+                                                              analysis::LayerFilter filter) {
+  HTSR_ASSIGN_OR_RETURN(RemoteOptions remote, PoolRemoteOptions(pool));
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<PoolMembers> members,
+                        PoolMembers::Open(remote, pool.server));
+  return [members, options, filter = std::move(filter), pool](
+             const std::string& path,
+             const std::string& base_path) -> absl::StatusOr<AnalyzedCheckpoint> {
+    std::string peer, address;
+    int attempts = 0;
+    const LayerRunner run = [&](const TensorSource& source, const ModelCallbacks& callbacks) {
+      return AnalyzeWithRetries(*members, pool, path, options, source, callbacks, {}, &peer,
+                                &address, &attempts);
+    };
+    HTSR_ASSIGN_OR_RETURN(model::ModelReport report,
+                          AnalyzeAgainstBase(path, base_path, options, run, {filter, {}}));
+    report.backend = absl::StrCat("remote ", peer);
+    AnalyzedCheckpoint out;
+    out.report = std::move(report);
+    out.server = peer.empty() ? address : peer;
+    out.attempts = attempts;
+    return out;
   };
 }
 

@@ -70,6 +70,17 @@ int RunAnalyze(const Invocation& inv) {
     return kExitUsage;
   }
   if (!quiet && !note.empty()) err << "htsr: " << note << "\n";
+  if (const std::optional<std::string> base = args.Get("base")) {
+    auto with_base = analysis::MakeBaseCheckpointAnalyzer(
+        *pool, config->options, *filter, ProgressBar::Factory(!quiet), engine.get());
+    if (!with_base.ok()) {
+      err << "htsr analyze: " << with_base.status().message() << "\n";
+      return kExitUsage;
+    }
+    *analyze = [base = *base, with_base = *std::move(with_base)](const std::string& path) {
+      return with_base(path, base);
+    };
+  }
 
   std::vector<model::ModelReport> reports;
   bool unreadable = false, failed_layers = false;

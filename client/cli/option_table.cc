@@ -30,6 +30,12 @@ constexpr OptionSpec kOptions[] = {
      kAnalyze | kCheck | kReport | kRank},
     {"quiet", "", "no progress bar and no per-checkpoint failure lines", "", kScan},
 
+    // Deltas against a base model (analyze; scan takes a manifest's base column).
+    {"base", "FILE",
+     "analyse W - W_base for every layer also in FILE (same name and shape), with distances "
+     "and the change of alpha, log_norm and log_spectral_norm",
+     "", kAnalyze},
+
     // scan and export: the database.
     {"db", "FILE", "the SQLite database (created when missing)", "scan.sqlite", kScan},
     {"db", "FILE", "the scan database", "scan.sqlite", kExport},

@@ -99,6 +99,11 @@ int RunScan(const Invocation& inv) {
   options.quiet = quiet;
   options.progress = !quiet && ProgressBar::StderrIsTerminal();
   options.cancel = &interrupt.requested();
+  // Rows with a manifest base column are analysed against it (analyze --base).
+  auto with_base = analysis::MakeBaseCheckpointAnalyzer(*pool, config->options, *filter,
+                                                        /*progress=*/{}, engine.get());
+  if (!with_base.ok()) return usage(with_base.status());
+  options.base_analyzer = &*with_base;
   auto stats = scan::RunScan(items, **store, analyzer, options, err);
   if (!stats.ok()) return usage(stats.status());
 

@@ -42,8 +42,9 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
   name_w = std::min<size_t>(name_w, 48);
   // The columns --mp-fit and --randomize asked for, when some row has them (they used to
   // appear only in CSV/JSON).
-  bool mp = false, rand = false;
+  bool mp = false, rand = false, base = false;
   for (const auto& r : m.layers) {
+    base |= r.dist_relative.has_value();  // --base: how far each layer moved
     mp |= r.num_spikes.has_value() || r.mp_softrank.has_value();
     rand |= r.num_traps.has_value() || r.rand_num_spikes.has_value();
   }
@@ -51,6 +52,7 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
     std::string h;
     if (mp) h += absl::StrFormat("  %6s  %8s", "spikes", "mp_srank");
     if (rand) h += absl::StrFormat("  %5s  %9s", "traps", "rand_dist");
+    if (base) h += absl::StrFormat("  %8s  %8s  %8s", "rel_dist", "cka", "d_alpha");
     return h;
   };
   auto opt_int = [](const std::optional<int64_t>& v) {
@@ -63,6 +65,10 @@ void WriteTable(const model::ModelReport& m, std::ostream& out) {
     if (rand) {
       c += absl::StrFormat("  %5s  %9s", opt_int(r.num_traps ? r.num_traps : r.rand_num_spikes),
                            opt_num(r.rand_distance));
+    }
+    if (base) {
+      c += absl::StrFormat("  %8s  %8s  %8s", opt_num(r.dist_relative), opt_num(r.dist_cka),
+                           opt_num(r.delta_alpha));
     }
     return c;
   };

@@ -64,7 +64,13 @@ absl::StatusOr<std::vector<ScanItem>> ParseManifest(const std::string& text,
     item.path = (p.is_absolute() || base.empty() ? p : base / p).lexically_normal().string();
     for (size_t i = 1; i < fields.size(); ++i) {
       std::string name = header.empty() ? absl::StrCat("col", i + 1) : header[i];
-      item.extra.emplace_back(std::move(name), fields[i]);
+      std::string value = fields[i];
+      if (name == kBaseColumn && !value.empty()) {
+        // A base model is a path like the checkpoint's: relative to the manifest.
+        fs::path b(value);
+        value = (b.is_absolute() || base.empty() ? b : base / b).lexically_normal().string();
+      }
+      item.extra.emplace_back(std::move(name), std::move(value));
     }
     items.push_back(std::move(item));
   }

@@ -8,6 +8,9 @@
 // Fields are tab-separated when a line has a tab, else comma-separated, else separated by
 // runs of spaces. Without a header, extra columns are named col2, col3, ... Relative paths
 // are relative to the manifest's directory, so a manifest travels with its checkpoints.
+// A column named "base" (header) is a base model's path, also relative to the manifest: the
+// checkpoint is analysed against it (analyze --base), and the base's content hash joins the
+// options key, so a resumed scan redoes a row whose base changed.
 #ifndef HTSR_CLIENT_SCAN_MANIFEST_H_
 #define HTSR_CLIENT_SCAN_MANIFEST_H_
 
@@ -18,6 +21,8 @@
 #include "scan/scan_item.h"
 
 namespace htsr::scan {
+
+inline constexpr char kBaseColumn[] = "base";
 
 // `text` is the manifest's contents; `manifest_path` names it in errors and anchors
 // relative paths. Errors name the line.

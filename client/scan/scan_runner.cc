@@ -8,9 +8,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/base_delta.h"
 #include "htsr/base/parallel_for.h"
 #include "output/summary_fields.h"
 #include "scan/content_hash.h"
+#include "scan/manifest.h"
 #include "scan/scan_progress.h"
 
 namespace htsr::scan {
@@ -42,6 +44,19 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
     rec.options_key = options.options_key;
     const auto hash_start = std::chrono::steady_clock::now();
     absl::StatusOr<ContentHash> hash = HashCheckpoint(item.path);
+    // A base model (manifest column "base"): its content is part of what the row means.
+    std::string base_path;
+    for (const auto& [name, value] : item.extra) {
+      if (name == kBaseColumn) base_path = value;
+    }
+    if (hash.ok() && !base_path.empty()) {
+      absl::StatusOr<ContentHash> base_hash = HashCheckpoint(base_path);
+      if (!base_hash.ok()) {
+        hash = analysis::BaseModelError(base_hash.status(), base_path);
+      } else {
+        rec.options_key = absl::StrCat(rec.options_key, ";base=", base_hash->sha256);
+      }
+    }
     rec.hash_seconds = Since(hash_start);
     absl::StatusOr<analysis::AnalyzedCheckpoint> result;
     if (!hash.ok()) {
@@ -50,7 +65,7 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
       rec.content_hash = hash->sha256;
       rec.bytes = hash->bytes;
       if (!options.force) {
-        absl::StatusOr<bool> done = store.IsDone(item.path, hash->sha256, options.options_key);
+        absl::StatusOr<bool> done = store.IsDone(item.path, hash->sha256, rec.options_key);
         if (!done.ok()) return done.status();
         if (*done) {
           std::lock_guard<std::mutex> lock(mu);
@@ -62,7 +77,13 @@ absl::StatusOr<ScanStats> RunScan(const std::vector<ScanItem>& items, ScanStore&
       }
       const auto analyze_start = std::chrono::steady_clock::now();
       try {
-        result = analyzer(item.path);
+        if (base_path.empty()) {
+          result = analyzer(item.path);
+        } else if (options.base_analyzer == nullptr) {
+          result = absl::FailedPreconditionError("a base column needs a base analyzer");
+        } else {
+          result = (*options.base_analyzer)(item.path, base_path);
+        }
       } catch (const std::exception& e) {
         // No exception crosses a job boundary: it is this checkpoint's failure.
         result = absl::InternalError(absl::StrCat("analysis threw: ", e.what()));

@@ -25,6 +25,8 @@ struct ScanOptions {
   bool progress = false;                      // progress line on stderr
   bool quiet = false;                         // no per-checkpoint failure lines on `log`
   const std::atomic<bool>* cancel = nullptr;  // set from a signal handler
+  // For items with a manifest base column (manifest.h); null: such items fail, saying why.
+  const analysis::BaseCheckpointAnalyzer* base_analyzer = nullptr;
 };
 
 struct ScanStats {

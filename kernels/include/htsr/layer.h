@@ -99,6 +99,13 @@ struct LayerResult {
   std::optional<int64_t> num_ERG_spikes;
   std::optional<double> ERG_gap;
 
+  // analyze --base (client/analysis/base_delta.h): the row is W - W_base's; these compare
+  // the two models. delta_* = the metric of W minus that of W_base (each analysed alone);
+  // dist_frobenius = ||W - W_base||_F, dist_relative = that / ||W_base||_F, dist_euclidean
+  // and dist_cka = the reference's distances(method='euclidean' | 'cka') for the layer.
+  std::optional<double> delta_alpha, delta_log_norm, delta_log_spectral_norm;
+  std::optional<double> dist_frobenius, dist_relative, dist_euclidean, dist_cka;
+
   // The pooled spectrum, ascending; kept only when the caller asks (reports, plots).
   std::vector<double> evals;
 
