@@ -198,3 +198,66 @@ def test_bad_torch_tensors_raise_clear_errors():
     a = htsr.analyze({"l.weight": w.t()})
     b = htsr.analyze({"l.weight": w.t().contiguous()})
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_readme_snippets_on_a_module_equal_weightwatcher():
+    """weightwatcher's README, run with `import htsr as ww` and with the reference itself
+    (in this process: under the oracle's interpreter)."""
+    torch = pytest.importorskip("torch")
+    weightwatcher = pytest.importorskip("weightwatcher")
+    import htsr as ww
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 16, 3)
+            self.fc1 = torch.nn.Linear(200, 100)
+            self.norm = torch.nn.LayerNorm(100)
+            self.fc2 = torch.nn.Linear(100, 30)
+
+    torch.manual_seed(0)
+    model = Net()
+    ref_watcher = weightwatcher.WeightWatcher(model=model)
+    ref = ref_watcher.analyze()
+    watcher = ww.WeightWatcher(model=model)
+    details = watcher.analyze()
+    _compare(details, ref, "nn.Module (WeightWatcher)")
+    summary = watcher.get_summary(details)
+    ref_summary = ref_watcher.get_summary(ref)
+    assert summary.keys() == ref_summary.keys()
+    for k in summary:
+        assert math.isclose(summary[k], ref_summary[k], rel_tol=1e-7), k
+    assert watcher.get_details() is details
+    # describe(): the same layers and sizes (ids: see IGNORED).
+    cols = ["name", "M", "N", "Q", "layer_type", "longname", "num_evals", "rf"]
+    d, rd = watcher.describe(), ref_watcher.describe()
+    assert list(d.columns) == list(rd.columns)
+    pd.testing.assert_frame_equal(d[cols].reset_index(drop=True), rd[cols].reset_index(drop=True),
+                                  check_dtype=False)
+    # get_ESD: the same eigenvalues for the same layer (fc1 has id 2 in both).
+    np.testing.assert_allclose(watcher.get_ESD(layer=2), ref_watcher.get_ESD(layer=2),
+                               rtol=1e-6)
+    # Options at the reference's names, and a clear refusal of what htsr lacks.
+    _compare(watcher.analyze(min_evals=50, fix_fingers="clip_xmax"),
+             ref_watcher.analyze(min_evals=50, fix_fingers="clip_xmax"), "nn.Module clip_xmax")
+    with pytest.raises(NotImplementedError, match="intra"):
+        watcher.analyze(intra=True)
+
+
+def test_cuda_tensors_are_copied_to_the_cpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    w = torch.randn(64, 32)
+    a = htsr.analyze({"l.weight": w.cuda()})
+    b = htsr.analyze({"l.weight": w})
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_progress_callback_and_threads():
+    pytest.importorskip("tqdm")
+    rng = np.random.default_rng(1)
+    sd = {f"l{i}.weight": rng.standard_normal((40, 20)).astype(np.float32) for i in range(5)}
+    a = htsr.analyze(sd, progress=True, threads=1)
+    b = htsr.analyze(sd, progress=False)
+    pd.testing.assert_frame_equal(a, b)
