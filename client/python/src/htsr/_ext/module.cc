@@ -199,6 +199,7 @@ model::ModelReport AnalyzeTensors(const std::string& label, const py::list& info
 PYBIND11_MODULE(_htsr, m) {
   m.doc() = "htsr's engine in process (use the htsr package, not this module)";
   BindReport(m);
+  BindPolicy(m);
   m.def("analyze_path", &AnalyzePath, py::arg("path"), py::arg("options"), py::arg("layers"),
         py::arg("progress"));
   m.def("analyze_tensors", &AnalyzeTensors, py::arg("label"), py::arg("infos"), py::arg("load"),

@@ -10,6 +10,8 @@
 namespace htsr::python {
 
 void BindReport(pybind11::module_& m);
+// check_policy (py_policy.cc).
+void BindPolicy(pybind11::module_& m);
 
 }  // namespace htsr::python
 
