@@ -45,7 +45,8 @@ fi
 
 echo "== tests in the fresh venv"
 HTSR_BIN="$HTSR_BIN" "$WORK/venv/bin/python" -m pytest -q -s -p no:cacheprovider \
-  "$REPO/tests/integration/python/test_htsr_inprocess.py"
+  "$REPO/tests/integration/python/test_htsr_inprocess.py" \
+  "$REPO/tests/integration/python/test_htsr_callbacks.py"
 
 ORACLE=${HTSR_WW_PYTHON:-/opt/ww-oracle/bin/python}
 if [ -x "$ORACLE" ] && "$ORACLE" -c 'import pytest, torch, pandas' 2>/dev/null; then
@@ -53,5 +54,7 @@ if [ -x "$ORACLE" ] && "$ORACLE" -c 'import pytest, torch, pandas' 2>/dev/null; 
   "$ORACLE" -m pip install -q --disable-pip-version-check --no-deps --target "$WORK/site" \
     "$WORK"/dist/htsr-*.whl
   PYTHONPATH="$WORK/site" HTSR_BIN="$HTSR_BIN" "$ORACLE" -m pytest -q -s -p no:cacheprovider \
-    "$REPO/tests/integration/python/test_htsr_inprocess.py"
+    "$REPO/tests/integration/python/test_htsr_inprocess.py" \
+    "$REPO/tests/integration/python/test_htsr_callbacks.py" \
+  "$REPO/tests/integration/python/test_htsr_callbacks.py"
 fi
