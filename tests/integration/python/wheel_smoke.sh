@@ -55,6 +55,5 @@ if [ -x "$ORACLE" ] && "$ORACLE" -c 'import pytest, torch, pandas' 2>/dev/null; 
     "$WORK"/dist/htsr-*.whl
   PYTHONPATH="$WORK/site" HTSR_BIN="$HTSR_BIN" "$ORACLE" -m pytest -q -s -p no:cacheprovider \
     "$REPO/tests/integration/python/test_htsr_inprocess.py" \
-    "$REPO/tests/integration/python/test_htsr_callbacks.py" \
-  "$REPO/tests/integration/python/test_htsr_callbacks.py"
+    "$REPO/tests/integration/python/test_htsr_callbacks.py"
 fi
