@@ -261,3 +261,29 @@ def test_progress_callback_and_threads():
     a = htsr.analyze(sd, progress=True, threads=1)
     b = htsr.analyze(sd, progress=False)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_remote_mode_equals_in_process():
+    binary = os.environ.get("HTSR_SERVER_BIN")
+    if not binary or not os.path.exists(binary):
+        pytest.skip("HTSR_SERVER_BIN (htsr-server) not set")
+    pytest.importorskip("grpc")
+    port_file = tempfile.mktemp()
+    proc = subprocess.Popen([binary, "--listen=127.0.0.1:0", f"--port-file={port_file}",
+                             "--workers=2"], stderr=subprocess.DEVNULL)
+    try:
+        import time
+        deadline = time.time() + 20
+        while not os.path.exists(port_file) or not open(port_file).read().strip():
+            assert time.time() < deadline and proc.poll() is None, "server did not start"
+            time.sleep(0.05)
+        server = "127.0.0.1:" + open(port_file).read().strip()
+        rng = np.random.default_rng(2)
+        sd = {f"l{i}.weight": rng.standard_normal((60, 30)).astype(np.float32) for i in range(3)}
+        local, remote = htsr.analyze(sd), htsr.analyze(sd, server=server)
+        assert list(local.columns) == list(remote.columns)
+        for col in local.columns:
+            assert list(local[col].astype(str)) == list(remote[col].astype(str)), col
+    finally:
+        proc.terminate()
+        proc.wait()

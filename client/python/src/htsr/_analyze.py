@@ -151,5 +151,14 @@ def _remote(model, server, layers, format, keep_skipped, options):
     df = htsr_client.to_dataframe(result)
     if not keep_skipped and "status" in df.columns:
         df = df[df["status"] != "skipped"].reset_index(drop=True)
+    # The in-process frame's columns: the reference's (lambda_max = spectral_norm, longname
+    # = name), layer_id and name first, the rest sorted as pandas sorts them; reason last.
+    if "spectral_norm" in df.columns:
+        df["lambda_max"] = df["spectral_norm"]
+    df["longname"] = df["name"]
+    drop = {"seconds", "evals"} | (set() if keep_skipped else {"reason"})
+    rest = sorted(c for c in df.columns if c not in drop | {"layer_id", "name", "reason"})
+    tail = ["reason"] if keep_skipped and "reason" in df.columns else []
+    df = df[["layer_id", "name"] + rest + tail]
     df.attrs["summary"] = result["summary"]
     return df
