@@ -13,7 +13,9 @@ Metrics are logged as htsr/alpha, htsr/alpha_weighted, htsr/log_norm, ... (the s
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _analyze
@@ -67,6 +69,9 @@ class Monitor:
         self._thread = threading.Thread(target=self._work, args=(step, weights),
                                         name=f"htsr-step-{step}", daemon=True)
         self._thread.start()
+        # An analysis still running at exit is waited for before the interpreter shuts
+        # down (its workers take the GIL to release buffers).
+        atexit.register(_join_thread, weakref.ref(self._thread))
         return True
 
     def _work(self, step: int, weights: Dict[str, Any]) -> None:
@@ -101,6 +106,12 @@ class Monitor:
     def join(self) -> None:
         if self._thread is not None:
             self._thread.join()
+
+
+def _join_thread(ref) -> None:
+    t = ref()
+    if t is not None and t.is_alive():
+        t.join()
 
 
 def _transformers_base():
