@@ -287,3 +287,16 @@ def test_remote_mode_equals_in_process():
     finally:
         proc.terminate()
         proc.wait()
+
+
+def test_converted_layers_one_at_a_time_without_deadlock():
+    # Transposed (non-contiguous) and big-endian arrays are copied, one layer at a time
+    # (the loader's slot), on several engine workers: same rows as contiguous input.
+    rng = np.random.default_rng(3)
+    base = {f"l{i}.weight": rng.standard_normal((30, 50)).astype(np.float32) for i in range(6)}
+    odd = {k: (v.T.copy().T if i % 2 else v.astype(">f4")) for i, (k, v) in
+           enumerate(base.items())}
+    assert not odd["l1.weight"].flags.c_contiguous
+    a = htsr.analyze(odd, threads=2)
+    b = htsr.analyze(base, threads=2)
+    pd.testing.assert_frame_equal(a, b)

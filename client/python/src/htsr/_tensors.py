@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any, Callable, List, Tuple
 
@@ -72,7 +73,8 @@ def _torch_info(name: str, t) -> Tuple[str, Callable[[], Any]] | None:
             x = x.view(torch.int16 if dtype == "BF16" else torch.uint8)
         return x.numpy()
 
-    return dtype, load
+    converts = t.device.type != "cpu" or not t.is_contiguous()
+    return dtype, load, converts
 
 
 def _numpy_info(name: str, a: np.ndarray) -> Tuple[str, Callable[[], Any]] | None:
@@ -95,7 +97,20 @@ def _numpy_info(name: str, a: np.ndarray) -> Tuple[str, Callable[[], Any]] | Non
             x = x.view(_BITS[dtype])
         return np.ascontiguousarray(x)  # no copy when it already is
 
-    return dtype, load
+    converts = a.dtype.byteorder == ">" or not a.flags.c_contiguous
+    return dtype, load, converts
+
+
+def _one_at_a_time(load: Callable[[], Any], slot: threading.Semaphore) -> Callable[[], Any]:
+    def converted():
+        slot.acquire()  # waits without the GIL
+        try:
+            return load(), slot.release
+        except BaseException:
+            slot.release()
+            raise
+
+    return converted
 
 
 def _named_values(model: Any) -> Tuple[str, List[Tuple[str, Any]]]:
@@ -115,6 +130,9 @@ def prepare(model: Any):
     label, items = _named_values(model)
     infos: List[Info] = []
     loaders: List[Callable[[], Any]] = []
+    # At most one converted (copied) layer alive at a time: a loader that has to copy takes
+    # the slot, and the engine gives it back when it is done with that layer's buffer.
+    slot = threading.Semaphore(1)
     for name, value in items:
         if not isinstance(name, str):
             raise TypeError(f"htsr.analyze: state dict keys must be strings, got {name!r}")
@@ -130,7 +148,7 @@ def prepare(model: Any):
         if got is None:
             continue
         infos.append((name, got[0], [int(d) for d in value.shape]))
-        loaders.append(got[1])
+        loaders.append(_one_at_a_time(got[1], slot) if got[2] else got[1])
     if not infos:
         raise ValueError(f"htsr.analyze: the {label} holds no tensor to analyse")
     return ("tensors", label, infos, lambda i: loaders[i]())

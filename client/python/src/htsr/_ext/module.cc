@@ -106,15 +106,25 @@ model::ModelReport AnalyzePath(const std::string& path, const py::dict& options,
   return *std::move(report);
 }
 
-// A Python buffer and the object behind it, released with the GIL held.
+// A Python buffer and the object behind it, released with the GIL held; then `release()`
+// when the loader gave one (the Python side's "one converted layer at a time" slot).
 struct HeldBuffer {
   py::object obj;
+  py::object release;
   Py_buffer view{};
   bool has_view = false;
   ~HeldBuffer() {
     py::gil_scoped_acquire gil;
     if (has_view) PyBuffer_Release(&view);
     obj = py::object();
+    if (release && !release.is_none()) {
+      try {
+        release();
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("htsr buffer release");
+      }
+    }
+    release = py::object();
   }
 };
 
@@ -123,7 +133,16 @@ absl::StatusOr<TensorView> LoadFromPython(const py::object& load, const TensorIn
   py::gil_scoped_acquire gil;
   auto held = std::make_shared<HeldBuffer>();
   try {
-    held->obj = load(index);
+    py::object got = load(index);
+    // load(i) returns a buffer, or (buffer, release): release() is called once the engine
+    // is done with the buffer.
+    if (py::isinstance<py::tuple>(got) && py::len(got) == 2) {
+      py::tuple t = got.cast<py::tuple>();
+      held->obj = t[0];
+      held->release = t[1];
+    } else {
+      held->obj = std::move(got);
+    }
   } catch (py::error_already_set& e) {
     return absl::InvalidArgumentError(absl::StrCat("loading '", info.name, "': ", e.what()));
   }
