@@ -35,6 +35,9 @@ cmake --build build -j "$JOBS"
 step "tests"
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 900
 
+step "python package: the htsr wheel in a fresh venv (tests/integration/python/wheel_smoke.sh)"
+bash tests/integration/python/wheel_smoke.sh "$PWD/build/client/htsr"
+
 step "unit tests under ASan + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHTSR_SANITIZE=ON \
   -DHTSR_CUDA=OFF -DHTSR_BENCH=OFF >/dev/null
