@@ -289,7 +289,7 @@ void WriteHtmlReport(const ReportData& data, const ReportOptions& options, std::
             << "\">" << H(m.name) << "</a></td>";
         for (const auto& v : m.values) {
           out << "<td data-v=\"" << (v ? H(output::FormatDouble(*v)) : "") << "\">"
-              << (v ? Fmt(*v) : "-") << "</td>";
+              << (v ? absl::StrFormat("%.3f", *v) : "-") << "</td>";  // as htsr rank prints
         }
         std::vector<std::string> diag;
         if (m.under_trained && *m.under_trained)
