@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "analysis/reader_source.h"
 #include "htsr/base/checked_math.h"
 #include "htsr/dtype.h"
 #include "htsr/status_macros.h"
@@ -349,7 +350,7 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   own.select = [&](const LayerPlan& p) {
     return options.filter.Selects(p) && matched(p) && p.analyse;
   };
-  TensorSource model_source{reader->Tensors(), [r = reader.get()](size_t i) { return r->Load(i); }};
+  const TensorSource model_source = ReaderSource(*reader);
   HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> model_rows, run(model_source, own));
   RestoreTensorNames(model_rows, PlanModel(model_source.tensors, aopts));
   std::map<std::pair<std::string, int64_t>, const LayerResult*> model_by_name, base_by_name;
@@ -360,7 +361,7 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   own_base.select = [&](const LayerPlan& p) {
     return model_by_name.count({p.tensor_name, -1}) || model_by_name.count({p.tensor_name, 0});
   };
-  TensorSource base_source{base.Tensors(), [b = &base](size_t i) { return b->Load(i); }};
+  const TensorSource base_source = ReaderSource(base);
   HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> base_rows, run(base_source, own_base));
   RestoreTensorNames(base_rows, PlanModel(base_source.tensors, aopts));
   for (const LayerResult& r : base_rows) {

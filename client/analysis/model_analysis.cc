@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "analysis/reader_source.h"
 #include "htsr/status_macros.h"
 #include "readers/checkpoint_reader.h"
 
@@ -13,14 +14,7 @@ absl::StatusOr<model::ModelReport> AnalyzeCheckpoint(const std::string& path, co
   const auto start = std::chrono::steady_clock::now();
   HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
 
-  TensorSource source;
-  source.tensors = reader->Tensors();
-  const CheckpointReader* r = reader.get();
-  source.load = [r](size_t i) -> absl::StatusOr<TensorView> {
-    // A file that shrank is not read further: its remaining layers fail fast.
-    HTSR_RETURN_IF_ERROR(r->CheckIntact());
-    return r->Load(i);
-  };
+  const TensorSource source = ReaderSource(*reader);
 
   // Progress counts the selected layers and their bytes.
   int64_t units = 0, bytes = 0;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "analysis/base_delta.h"
 #include "analysis/pool_target.h"
+#include "analysis/reader_source.h"
 #include "analysis/remote_pool.h"
 #include "htsr/engine.h"
 #include "htsr/status_macros.h"
@@ -161,13 +162,8 @@ absl::StatusOr<CheckpointAnalyzer> MakeRemoteAnalyzer(const RemotePoolOptions& p
     const auto start = std::chrono::steady_clock::now();
     // A checkpoint that cannot be opened is its own failure: no server can help.
     HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
-    TensorSource source;
-    source.tensors = reader->Tensors();
+    const TensorSource source = ReaderSource(*reader);
     const CheckpointReader* r = reader.get();
-    source.load = [r](size_t i) -> absl::StatusOr<TensorView> {
-      HTSR_RETURN_IF_ERROR(r->CheckIntact());  // a file that shrank is not streamed further
-      return r->Load(i);
-    };
     HTSR_RETURN_IF_ERROR(filter.CheckSelectsAny(PlanModel(source.tensors, options), path));
 
     ModelCallbacks callbacks;
