@@ -59,8 +59,8 @@ ProgressBar::ProgressBar(bool enabled, std::string label, int64_t total_units, i
   last_draw_ = start_;
   if (!enabled_) return;
   if (plain_) {
-    std::fprintf(stderr, "htsr: %s: analysing %lld layers\n", label_.c_str(),
-                 static_cast<long long>(total_units_));
+    std::fprintf(stderr, "htsr: %s: analysing %lld layer%s\n", label_.c_str(),
+                 static_cast<long long>(total_units_), total_units_ == 1 ? "" : "s");
     std::fflush(stderr);
   } else {
     Draw();
