@@ -2,7 +2,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +12,6 @@
 #include "cli/progress_bar.h"
 #include "cli/server_flags.h"
 #include "htsr/status_macros.h"
-#include "output/atomic_file.h"
 #include "output/csv_writer.h"
 #include "output/esd_files.h"
 #include "output/json_writer.h"
@@ -39,7 +37,6 @@ absl::Status WriteLayerFiles(const std::optional<std::string>& esd_dir,
 int RunAnalyze(const Invocation& inv) {
   const ParsedArgs& args = inv.args;
   const std::string& format = inv.format;
-  std::ostream& out = inv.out;
   std::ostream& err = inv.err;
   auto config = EngineConfigFromArgs(args);
   auto filter = LayerFilterFromArgs(args);
@@ -124,30 +121,20 @@ int RunAnalyze(const Invocation& inv) {
     err << "htsr analyze: --out " << *out_path << " not written: an input could not be read\n";
     return kExitUsage;
   }
-  std::ostringstream buffer;
-  std::ostream* sink = out_path ? static_cast<std::ostream*>(&buffer) : &out;
-  if (format == "csv") {
-    output::WriteCsv(reports, *sink);
-  } else if (format == "json") {
-    output::WriteJson(reports, *sink);
-  } else {
-    for (size_t i = 0; i < reports.size(); ++i) {
-      if (i) *sink << "\n";
-      output::WriteTable(reports[i], *sink);
+  const int written = inv.WriteOutput([&](std::ostream& sink) {
+    if (format == "csv") {
+      output::WriteCsv(reports, sink);
+    } else if (format == "json") {
+      output::WriteJson(reports, sink);
+    } else {
+      for (size_t i = 0; i < reports.size(); ++i) {
+        if (i) sink << "\n";
+        output::WriteTable(reports[i], sink);
+      }
     }
-  }
-  sink->flush();
-  if (!*sink) {
-    err << "htsr analyze: writing the output failed\n";
-    return kExitUsage;
-  }
-  if (out_path) {
-    // Temporary file + rename: the file appears whole, or not at all.
-    if (absl::Status s = output::WriteFileAtomically(*out_path, buffer.str()); !s.ok()) {
-      err << "htsr analyze: " << s.message() << "\n";
-      return kExitUsage;
-    }
-  }
+    return absl::OkStatus();
+  });
+  if (written != kExitOk) return written;
   if (unreadable) return kExitUsage;
   return failed_layers ? kExitLayersFailed : kExitOk;
 }

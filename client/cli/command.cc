@@ -1,10 +1,13 @@
 #include "cli/command.h"
 
 #include <algorithm>
+#include <optional>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "output/atomic_file.h"
 #include "output/summary_fields.h"  // HTSR_VERSION_STRING
 
 namespace htsr::cli {
@@ -56,6 +59,21 @@ std::string Alternatives(absl::string_view formats) {
 int Invocation::UsageError(absl::string_view message) const {
   err << "htsr " << command << ": " << message << "\n";
   return kExitUsage;
+}
+
+int Invocation::WriteOutput(const std::function<absl::Status(std::ostream&)>& write) const {
+  const std::optional<std::string> path = args.Get("out");
+  std::ostringstream buffer;
+  std::ostream& sink = path ? static_cast<std::ostream&>(buffer) : out;
+  if (absl::Status s = write(sink); !s.ok()) return UsageError(s.message());
+  sink.flush();
+  if (!sink) return UsageError("writing the output failed");
+  if (path) {
+    if (absl::Status s = output::WriteFileAtomically(*path, buffer.str()); !s.ok()) {
+      return UsageError(s.message());
+    }
+  }
+  return kExitOk;
 }
 
 ArgParser ParserFor(const CommandSpec& command) {

@@ -7,12 +7,14 @@
 #define HTSR_CLIENT_CLI_COMMAND_H_
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "htsr/base/arg_parser.h"
 
@@ -56,6 +58,10 @@ struct Invocation {
 
   // "htsr COMMAND: message" on err; returns kExitUsage.
   int UsageError(absl::string_view message) const;
+  // The command's answer: `write` fills a stream that is stdout, or, with --out FILE, a
+  // buffer written to FILE atomically once complete (a failed command leaves no partial
+  // file). Returns kExitOk, or kExitUsage with the error said.
+  int WriteOutput(const std::function<absl::Status(std::ostream&)>& write) const;
 };
 
 struct CommandSpec {

@@ -1,5 +1,4 @@
 // htsr compare FILE... : trends of model-level metrics against accuracy within series.
-#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +15,6 @@ namespace htsr::cli {
 int RunCompare(const Invocation& inv) {
   const ParsedArgs& args = inv.args;
   const std::string& format = inv.format;
-  std::ostream& out = inv.out;
   std::ostream& err = inv.err;
   trends::TargetSpec spec;
   auto options = cli::TrendOptionsFromArgs(args, spec);
@@ -58,29 +56,16 @@ int RunCompare(const Invocation& inv) {
   const std::vector<trends::SeriesTrend> result = trends::AnalyzeTrends(records, *options);
   const auto collapse = model::FindScaleCollapse(records, options->target_is_error);
 
-  std::ofstream file;
-  std::ostream* sink = &out;
-  if (auto path = args.Get("out")) {
-    file.open(*path, std::ios::out | std::ios::trunc);
-    if (!file) {
-      err << "htsr compare: cannot write --out " << *path << "\n";
-      return kExitUsage;
+  return inv.WriteOutput([&](std::ostream& sink) {
+    if (format == "csv") {
+      trends::WriteTrendCsv(result, sink);
+    } else if (format == "json") {
+      trends::WriteTrendJson(result, *options, collapse, sink);
+    } else {
+      trends::WriteTrendTable(result, *options, collapse, sink);
     }
-    sink = &file;
-  }
-  if (format == "csv") {
-    trends::WriteTrendCsv(result, *sink);
-  } else if (format == "json") {
-    trends::WriteTrendJson(result, *options, collapse, *sink);
-  } else {
-    trends::WriteTrendTable(result, *options, collapse, *sink);
-  }
-  sink->flush();
-  if (!*sink) {
-    err << "htsr compare: writing the output failed\n";
-    return kExitUsage;
-  }
-  return kExitOk;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace htsr::cli

@@ -1,5 +1,4 @@
 // htsr rank INPUT... : models ordered by predicted quality, without any data.
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -104,26 +103,16 @@ int RunRank(const Invocation& inv) {
   }
   const trends::RankResult ranked = trends::RankModels(records, ropts);
 
-  std::ofstream file;
-  std::ostream* sink = &inv.out;
-  if (auto path = args.Get("out")) {
-    file.open(*path, std::ios::out | std::ios::trunc);
-    if (!file) return usage(absl::InvalidArgumentError(absl::StrCat("cannot write --out ", *path)));
-    sink = &file;
-  }
-  if (inv.format == "csv") {
-    trends::WriteRankCsv(ranked, *sink);
-  } else if (inv.format == "json") {
-    trends::WriteRankJson(ranked, *sink);
-  } else {
-    trends::WriteRankTable(ranked, *sink);
-  }
-  sink->flush();
-  if (!*sink) {
-    err << "htsr rank: writing the output failed\n";
-    return kExitUsage;
-  }
-  return kExitOk;
+  return inv.WriteOutput([&](std::ostream& sink) {
+    if (inv.format == "csv") {
+      trends::WriteRankCsv(ranked, sink);
+    } else if (inv.format == "json") {
+      trends::WriteRankJson(ranked, sink);
+    } else {
+      trends::WriteRankTable(ranked, sink);
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace htsr::cli
