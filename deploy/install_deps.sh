@@ -7,8 +7,8 @@ PKGS=(build-essential cmake ninja-build pkg-config git ca-certificates
       libabsl-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-      libsqlite3-dev libssl-dev libmicrohttpd-dev python3 python3-venv python3-pip python3-dev
-      clang clang-format chromium)
+      libsqlite3-dev libssl-dev libmicrohttpd-dev libre2-dev
+      python3 python3-venv python3-pip python3-dev clang clang-format chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

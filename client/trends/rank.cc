@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +12,7 @@
 #include "output/json_writer.h"
 #include "output/result_columns.h"
 #include "output/summary_fields.h"
+#include "re2/re2.h"
 #include "results/layer_rows.h"
 #include "trends/regression.h"
 
@@ -164,17 +164,22 @@ absl::Status GroupBy(std::vector<model::ModelRecord>& records, const std::string
     }
     return absl::OkStatus();
   }
-  std::regex re;
-  try {
-    re = std::regex(rule, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+  // RE2: linear-time matching, so a pattern cannot stall the command (std::regex
+  // backtracks, and GCC 12's <regex> also trips -Wmaybe-uninitialized under ASan).
+  const RE2 re(rule, RE2::Quiet);
+  if (!re.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--group-by '", rule, "': not 'dir' nor a regular expression: ", e.what()));
+        absl::StrCat("--group-by '", rule, "': not 'dir' nor a regular expression: ", re.error()));
   }
+  const int groups = std::min(re.NumberOfCapturingGroups(), 1);
   for (model::ModelRecord& r : records) {
     if (!r.series.empty()) continue;
-    std::smatch m;
-    if (std::regex_search(r.name, m, re)) r.series = m.size() > 1 && m[1].matched ? m[1] : m[0];
+    const re2::StringPiece name(r.name);
+    re2::StringPiece m[2];
+    if (!re.Match(name, 0, name.size(), RE2::UNANCHORED, m, groups + 1)) continue;
+    // The first group when the pattern has one and it took part, else the whole match.
+    const re2::StringPiece& series = groups == 1 && m[1].data() != nullptr ? m[1] : m[0];
+    r.series = std::string(series.data(), series.size());
   }
   return absl::OkStatus();
 }
