@@ -49,7 +49,7 @@ std::string LE(T v) {
 
 inline std::string FloatBytes(const std::vector<float>& v) {
   std::string s(v.size() * 4, '\0');
-  std::memcpy(s.data(), v.data(), s.size());
+  if (!v.empty()) std::memcpy(s.data(), v.data(), s.size());  // data() may be null when empty
   return s;
 }
 
