@@ -44,6 +44,23 @@ struct ModelRecord {
   }
 };
 
+// Records grouped by their series, groups in order of first appearance, records in input
+// order within a group (what compare and rank report per series).
+struct SeriesGroup {
+  std::string series;
+  std::vector<const ModelRecord*> records;
+};
+inline std::vector<SeriesGroup> GroupBySeries(const std::vector<ModelRecord>& records) {
+  std::vector<SeriesGroup> groups;
+  for (const ModelRecord& r : records) {
+    size_t g = 0;
+    while (g < groups.size() && groups[g].series != r.series) ++g;
+    if (g == groups.size()) groups.push_back({r.series, {}});
+    groups[g].records.push_back(&r);
+  }
+  return groups;
+}
+
 }  // namespace htsr::model
 
 #endif  // HTSR_CLIENT_MODEL_MODEL_RECORD_H_

@@ -66,22 +66,11 @@ RankResult RankModels(const std::vector<model::ModelRecord>& records, const Rank
   RankResult result;
   result.by = o.by;
   result.target_name = o.target_name;
-  std::vector<std::string> order;
-  std::vector<std::vector<const model::ModelRecord*>> groups;
-  for (const model::ModelRecord& r : records) {
-    size_t g = 0;
-    while (g < order.size() && order[g] != r.series) ++g;
-    if (g == order.size()) {
-      order.push_back(r.series);
-      groups.emplace_back();
-    }
-    groups[g].push_back(&r);
-  }
-  for (size_t g = 0; g < order.size(); ++g) {
+  for (const model::SeriesGroup& g : model::GroupBySeries(records)) {
     RankedSeries s;
-    s.series = order[g];
+    s.series = g.series;
     std::vector<model::ModelRecord> members;
-    for (const model::ModelRecord* r : groups[g]) {
+    for (const model::ModelRecord* r : g.records) {
       s.models.push_back(MakeRow(*r, o));
       members.push_back(*r);
     }

@@ -69,23 +69,12 @@ SeriesTrend AnalyzeOne(const std::string& series,
 
 std::vector<SeriesTrend> AnalyzeTrends(const std::vector<model::ModelRecord>& records,
                                        const TrendOptions& options) {
-  std::vector<std::string> order;
-  std::vector<std::vector<const model::ModelRecord*>> groups;
-  for (const model::ModelRecord& r : records) {
-    size_t g = 0;
-    while (g < order.size() && order[g] != r.series) ++g;
-    if (g == order.size()) {
-      order.push_back(r.series);
-      groups.emplace_back();
-    }
-    groups[g].push_back(&r);
-  }
   std::vector<SeriesTrend> out;
-  for (size_t g = 0; g < order.size(); ++g) {
+  for (const model::SeriesGroup& g : model::GroupBySeries(records)) {
     // A group where no model has a target has no trend to fit (callers list those models).
     bool any_target = false;
-    for (const model::ModelRecord* r : groups[g]) any_target |= r->target.has_value();
-    if (any_target) out.push_back(AnalyzeOne(order[g], groups[g], options));
+    for (const model::ModelRecord* r : g.records) any_target |= r->target.has_value();
+    if (any_target) out.push_back(AnalyzeOne(g.series, g.records, options));
   }
   return out;
 }
