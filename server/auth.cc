@@ -28,8 +28,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-absl::Status CheckBearerToken(const grpc::ServerContextBase& context, const std::string& expected) {
-  if (expected.empty()) return absl::OkStatus();
+absl::StatusOr<std::string_view> BearerToken(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -37,11 +36,11 @@ absl::Status CheckBearerToken(const grpc::ServerContextBase& context, const std:
   }
   std::string_view value(it->second.data(), it->second.size());
   constexpr std::string_view kPrefix = "Bearer ";
-  if (value.substr(0, kPrefix.size()) != kPrefix ||
-      !ConstantTimeEquals(value.substr(kPrefix.size()), expected)) {
+  if (value.substr(0, kPrefix.size()) != kPrefix) {
     return absl::UnauthenticatedError("invalid bearer token");
   }
-  return absl::OkStatus();
+  value.remove_prefix(kPrefix.size());
+  return value;
 }
 
 }  // namespace htsr::server

@@ -20,9 +20,9 @@ absl::StatusOr<std::string> LoadTokenFile(const std::string& path);
 // whether the lengths differ, which the token format does not keep secret anyway).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
-// OK when `expected` is empty or the call's `authorization` metadata is
-// "Bearer <expected>"; UNAUTHENTICATED otherwise.
-absl::Status CheckBearerToken(const grpc::ServerContextBase& context, const std::string& expected);
+// The token of the call's "authorization: Bearer <token>" metadata (a view into the
+// context's metadata); UNAUTHENTICATED when it is missing or not a bearer token.
+absl::StatusOr<std::string_view> BearerToken(const grpc::ServerContextBase& context);
 
 }  // namespace htsr::server
 

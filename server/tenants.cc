@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "htsr/status_macros.h"
 #include "server/auth.h"
 #include "server/size_flag.h"
 
@@ -188,17 +189,7 @@ absl::StatusOr<std::shared_ptr<Tenant>> TenantRegistry::Authenticate(
     const grpc::ServerContextBase& context) const {
   absl::MutexLock lock(&mu_);
   if (entries_.empty()) return anonymous_;
-  const auto& md = context.client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) {
-    return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
-  }
-  std::string_view value(it->second.data(), it->second.size());
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (value.substr(0, kPrefix.size()) != kPrefix) {
-    return absl::UnauthenticatedError("invalid bearer token");
-  }
-  value.remove_prefix(kPrefix.size());
+  HTSR_ASSIGN_OR_RETURN(const std::string_view value, BearerToken(context));
   // Every token is compared (no early exit), so timing does not tell which one is close.
   std::shared_ptr<Tenant> found;
   for (const Entry& e : entries_) {
