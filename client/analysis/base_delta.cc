@@ -7,11 +7,13 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "analysis/lora_merge.h"
 #include "analysis/reader_source.h"
 #include "htsr/base/checked_math.h"
 #include "htsr/dtype.h"
@@ -109,21 +111,6 @@ std::vector<std::pair<MatrixView, MatrixView>> Slices(const std::vector<int64_t>
   return out;
 }
 
-absl::StatusOr<std::vector<float>> ToFloat32(const TensorView& t) {
-  const std::optional<int64_t> n = t.info.NumElements();
-  if (!n || static_cast<uint64_t>(*n) * DTypeSize(t.info.dtype) != t.bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tensor '", t.info.name, "' has the wrong number of bytes"));
-  }
-  std::vector<float> out(static_cast<size_t>(*n));
-  if (!ConvertToFloat32(t.info.dtype, t.bytes.data(), out.size(), out.data())) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", t.info.name, "': dtype ",
-                                                   std::string(DTypeName(t.info.dtype)),
-                                                   " is not floating"));
-  }
-  return out;
-}
-
 std::string ShapeOf(const TensorInfo& t) { return ShapeString(t.shape); }
 
 // Rows that come back from a server carry no tensor name (the wire contract has none);
@@ -139,6 +126,21 @@ void RestoreTensorNames(std::vector<LayerResult>& rows, const std::vector<LayerP
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<float>> TensorToFloat32(const TensorView& t) {
+  const std::optional<int64_t> n = t.info.NumElements();
+  if (!n || static_cast<uint64_t>(*n) * DTypeSize(t.info.dtype) != t.bytes.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", t.info.name, "' has the wrong number of bytes"));
+  }
+  std::vector<float> out(static_cast<size_t>(*n));
+  if (!ConvertToFloat32(t.info.dtype, t.bytes.data(), out.size(), out.data())) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", t.info.name, "': dtype ",
+                                                   std::string(DTypeName(t.info.dtype)),
+                                                   " is not floating"));
+  }
+  return out;
+}
 
 absl::Status BaseModelError(const absl::Status& status, const std::string& base_path) {
   // Reader errors start with the path already; say only that it is the base.
@@ -235,7 +237,7 @@ DeltaSource MakeDeltaSource(const CheckpointReader& model, const CheckpointReade
     {
       // One tensor of each model at a time: the views are released before the next load.
       HTSR_ASSIGN_OR_RETURN(TensorView tw, model.Load(i));
-      HTSR_ASSIGN_OR_RETURN(w, ToFloat32(tw));
+      HTSR_ASSIGN_OR_RETURN(w, TensorToFloat32(tw));
     }
     {
       absl::StatusOr<TensorView> tb = base.Load(*index[i]);
@@ -243,7 +245,7 @@ DeltaSource MakeDeltaSource(const CheckpointReader& model, const CheckpointReade
         return absl::Status(tb.status().code(),
                             absl::StrCat("base model: ", tb.status().message()));
       }
-      HTSR_ASSIGN_OR_RETURN(wb, ToFloat32(*tb));
+      HTSR_ASSIGN_OR_RETURN(wb, TensorToFloat32(*tb));
     }
     const TensorInfo& info = model.Tensors()[i];
     LayerDistances d = ComputeDistances(info.shape, w.data(), wb.data());
@@ -291,8 +293,27 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
     return BaseModelError(base_reader.status(), base_path);
   }
   const CheckpointReader& base = **base_reader;
-  const BasePairing pairing = PairWithBase(reader->Tensors(), base.Tensors());
-  DeltaSource delta = MakeDeltaSource(*reader, base, pairing);
+  // A LoRA adapter is not a model of its own: its layers are the updates W_merged - W_base
+  // already (from their r x r problems), and the model the delta_* columns compare with the
+  // base is the merged W_base + s B A (analysis/lora_merge.h).
+  const bool updates = HoldsLowRankUpdates(reader->Tensors());
+  const BasePairing pairing = updates ? PairUpdatesWithBase(reader->Tensors(), base.Tensors())
+                                      : PairWithBase(reader->Tensors(), base.Tensors());
+  DeltaSource delta, merged;
+  if (updates) {
+    delta.source = ReaderSource(*reader);
+    merged = MakeMergedSource(*reader, base, pairing);
+  } else {
+    delta = MakeDeltaSource(*reader, base, pairing);
+  }
+  const auto& distances = updates ? merged.distances : delta.distances;
+  // Model tensor name -> its partner's name in the base (the same name but for adapters).
+  std::unordered_map<std::string, std::string> base_name_of;
+  for (size_t i = 0; i < pairing.base_index.size(); ++i) {
+    if (pairing.base_index[i]) {
+      base_name_of[reader->Tensors()[i].name] = base.Tensors()[*pairing.base_index[i]].name;
+    }
+  }
 
   std::vector<size_t> tensor_of_plan;
   const std::vector<LayerPlan> plans = PlanModel(delta.source.tensors, aopts, &tensor_of_plan);
@@ -350,17 +371,20 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   own.select = [&](const LayerPlan& p) {
     return options.filter.Selects(p) && matched(p) && p.analyse;
   };
-  const TensorSource model_source = ReaderSource(*reader);
+  const TensorSource model_source = updates ? merged.source : ReaderSource(*reader);
   HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> model_rows, run(model_source, own));
   RestoreTensorNames(model_rows, PlanModel(model_source.tensors, aopts));
   std::map<std::pair<std::string, int64_t>, const LayerResult*> model_by_name, base_by_name;
   for (const LayerResult& r : model_rows) {
     model_by_name[{r.plan.tensor_name, r.slice_id.value_or(-1)}] = &r;
   }
+  std::unordered_set<std::string> wanted_base;
+  for (const LayerResult& r : model_rows) {
+    auto b = base_name_of.find(r.plan.tensor_name);
+    if (b != base_name_of.end()) wanted_base.insert(b->second);
+  }
   ModelCallbacks own_base;
-  own_base.select = [&](const LayerPlan& p) {
-    return model_by_name.count({p.tensor_name, -1}) || model_by_name.count({p.tensor_name, 0});
-  };
+  own_base.select = [&](const LayerPlan& p) { return wanted_base.contains(p.tensor_name); };
   const TensorSource base_source = ReaderSource(base);
   HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> base_rows, run(base_source, own_base));
   RestoreTensorNames(base_rows, PlanModel(base_source.tensors, aopts));
@@ -371,15 +395,17 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   for (LayerResult& r : rows) {
     auto t = tensor_by_name.find(r.plan.tensor_name);
     if (r.status == LayerStatus::kSkipped || t == tensor_by_name.end()) continue;
-    if (const auto& d = (*delta.distances)[t->second]) {
+    if (const auto& d = (*distances)[t->second]) {
       r.dist_frobenius = d->frobenius;
       r.dist_relative = d->relative;
       r.dist_euclidean = d->euclidean;
       r.dist_cka = d->cka;
     }
     const std::pair<std::string, int64_t> key{r.plan.tensor_name, r.slice_id.value_or(-1)};
+    auto bn = base_name_of.find(r.plan.tensor_name);
+    if (bn == base_name_of.end()) continue;
     auto m = model_by_name.find(key);
-    auto b = base_by_name.find(key);
+    auto b = base_by_name.find({bn->second, key.second});
     if (m == model_by_name.end() || b == base_by_name.end()) continue;
     if (m->second->status != LayerStatus::kSuccess || b->second->status != LayerStatus::kSuccess)
       continue;
@@ -397,7 +423,15 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   report.format = std::string(reader->Format());
   report.bytes = reader->TotalBytes();
   report.notes = reader->Notes();
-  report.notes.push_back(absl::StrCat("deltas W - W_base against ", base_path));
+  if (updates) {
+    report.notes.push_back(absl::StrCat(
+        "LoRA updates s B A on ", base_path,
+        ": rows are the updates (the merged W_base + s B A "
+        "minus W_base); delta_* and dist_* compare the merged weight with W_base; ",
+        base_name_of.size(), " of the base's ", base.Tensors().size(), " tensors are adapted"));
+  } else {
+    report.notes.push_back(absl::StrCat("deltas W - W_base against ", base_path));
+  }
   if (!unmatched.empty()) {
     report.notes.push_back(absl::StrCat(unmatched.size(),
                                         " layer(s) have no base layer of the same name and "

@@ -24,6 +24,10 @@ namespace htsr::analysis {
 // `status` about the base checkpoint, said to be the base's ("base model PATH: ...").
 absl::Status BaseModelError(const absl::Status& status, const std::string& base_path);
 
+// A tensor's values as float32 (the reference converts both sides first); an error naming the
+// tensor for a wrong byte count or a dtype that is not floating.
+absl::StatusOr<std::vector<float>> TensorToFloat32(const TensorView& t);
+
 // Distances between one layer's W and W_base, in float64 from their float32 values.
 struct LayerDistances {
   double frobenius = 0;       // ||W - W_base||_F

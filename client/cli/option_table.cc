@@ -33,7 +33,8 @@ constexpr OptionSpec kOptions[] = {
     // Deltas against a base model (analyze; scan takes a manifest's base column).
     {"base", "FILE",
      "analyse W - W_base for every layer also in FILE (same name and shape), with distances "
-     "and the change of alpha, log_norm and log_spectral_norm",
+     "and the change of alpha, log_norm and log_spectral_norm; for a LoRA adapter, its updates "
+     "with the merged W + s*B*A compared against FILE's weights",
      "", kAnalyze},
 
     // scan and export: the database.

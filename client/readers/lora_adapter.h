@@ -19,6 +19,7 @@ struct LoraConfig {
   double r = 8;
   double lora_alpha = 8;
   bool use_rslora = false;                  // scale lora_alpha / sqrt(r) instead of / r
+  bool fan_in_fan_out = false;              // base weights stored (in, out): update (BA)^T
   std::vector<std::string> target_modules;  // empty: not checked
   bool target_modules_regex = false;        // a string: PEFT's regex, not checked
   std::vector<std::pair<std::string, double>> rank_pattern, alpha_pattern;

@@ -221,6 +221,7 @@ class LoraAdapterReader final : public ReaderBase {
     info.shape = {b != nullptr ? out : r, a != nullptr ? in : r};
     info.low_rank = r;
     info.low_rank_scale = alpha / (config_.use_rslora ? std::sqrt(rank) : rank);
+    info.low_rank_fan_in_fan_out = config_.fan_in_fan_out;
     // The bytes Load hands out: both factors as float32.
     const uint64_t bytes =
         layer->problem.empty() ? static_cast<uint64_t>(r) * static_cast<uint64_t>(in + out) * 4 : 0;
@@ -264,6 +265,12 @@ absl::StatusOr<LoraConfig> ParseLoraConfig(absl::string_view text) {
       return absl::InvalidArgumentError("adapter_config.json: use_rslora is not true/false");
     }
     c.use_rslora = u->boolean;
+  }
+  if (const JsonValue* f = json->Find("fan_in_fan_out"); f != nullptr) {
+    if (f->kind != JsonValue::Kind::kBool) {
+      return absl::InvalidArgumentError("adapter_config.json: fan_in_fan_out is not true/false");
+    }
+    c.fan_in_fan_out = f->boolean;
   }
   if (const JsonValue* t = json->Find("target_modules"); t != nullptr) {
     if (t->IsString()) {

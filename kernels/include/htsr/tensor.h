@@ -30,6 +30,10 @@ struct TensorInfo {
   // r x r problem instead of forming B A (docs/spec.md §1b).
   int64_t low_rank = 0;
   double low_rank_scale = 1.0;
+  // The module's weight is stored (in, out), as GPT-2's Conv1D stores it (PEFT's
+  // fan_in_fan_out): the update it receives is then (scale * B A)^T. The spectrum is the same;
+  // only merging with a base weight (--base) needs to know.
+  bool low_rank_fan_in_fan_out = false;
 
   // Product of the dimensions; nullopt for a negative dimension or on overflow of int64
   // (htsr/base/checked_math.h).

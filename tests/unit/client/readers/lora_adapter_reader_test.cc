@@ -60,6 +60,8 @@ TEST(LoraConfig, DefaultsAndFields) {
   EXPECT_EQ(c->r, 16);
   EXPECT_EQ(c->lora_alpha, 32);
   EXPECT_TRUE(c->use_rslora);
+  EXPECT_FALSE(c->fan_in_fan_out);
+  EXPECT_TRUE(ParseLoraConfig(R"({"fan_in_fan_out": true})")->fan_in_fan_out);
   EXPECT_EQ(c->target_modules.size(), 2u);
   ASSERT_EQ(c->rank_pattern.size(), 1u);
   EXPECT_EQ(c->rank_pattern[0].second, 4);
@@ -79,6 +81,7 @@ TEST(LoraConfig, RefusesWhatIsNotAConfig) {
   EXPECT_HAS(ParseLoraConfig(R"({"r": 2.5})").status().message(), "r is not a positive integer");
   EXPECT_HAS(ParseLoraConfig(R"({"lora_alpha": "16"})").status().message(), "lora_alpha");
   EXPECT_HAS(ParseLoraConfig(R"({"use_rslora": 1})").status().message(), "use_rslora");
+  EXPECT_HAS(ParseLoraConfig(R"({"fan_in_fan_out": "yes"})").status().message(), "fan_in_fan_out");
   EXPECT_HAS(ParseLoraConfig(R"({"target_modules": [1]})").status().message(), "target_modules");
   EXPECT_EQ(ParseLoraConfig(R"({"peft_type": "IA3"})").status().code(),
             absl::StatusCode::kUnimplemented);
