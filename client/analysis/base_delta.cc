@@ -17,6 +17,7 @@
 #include "analysis/reader_source.h"
 #include "htsr/base/checked_math.h"
 #include "htsr/dtype.h"
+#include "htsr/gram_products.h"
 #include "htsr/status_macros.h"
 
 namespace htsr::analysis {
@@ -40,31 +41,23 @@ double FrobeniusOfDifference(const MatrixView& a, const MatrixView& b) {
   return std::sqrt(s);
 }
 
-// ||A^T B||_F for A, B of the same shape (rows x cols): a cols x cols product.
-double FrobeniusOfAtB(const MatrixView& a, const MatrixView& b) {
-  double s = 0;
-  for (int64_t i = 0; i < a.cols; ++i) {
-    for (int64_t j = 0; j < b.cols; ++j) {
-      double dot = 0;
-      for (int64_t r = 0; r < a.rows; ++r) dot += a.at(r, i) * b.at(r, j);
-      s += dot * dot;
-    }
+// The view's elements as a row-major float64 matrix, for BLAS.
+std::vector<double> Dense(const MatrixView& m) {
+  std::vector<double> out(static_cast<size_t>(m.rows * m.cols));
+  for (int64_t r = 0; r < m.rows; ++r) {
+    for (int64_t c = 0; c < m.cols; ++c) out[static_cast<size_t>(r * m.cols + c)] = m.at(r, c);
   }
-  return std::sqrt(s);
-}
-
-// ||B B^T||_F = ||B^T B||_F (the same nonzero eigenvalues): the smaller Gram matrix serves.
-double FrobeniusOfGram(const MatrixView& b) {
-  if (b.rows >= b.cols) return FrobeniusOfAtB(b, b);
-  const MatrixView t{b.data, b.cols, b.rows, b.cs, b.rs};
-  return FrobeniusOfAtB(t, t);
+  return out;
 }
 
 // weightwatcher 0.7.7 matrix_distance(W1, W2, 'cka'): ||W1^T W2|| / sqrt(||W1^T W1|| ||W2 W2^T||),
-// with 1e-6 added to a denominator below 1e-6. W1 is the model's matrix, W2 the base's.
+// with 1e-6 added to a denominator below 1e-6. W1 is the model's matrix, W2 the base's. The
+// products run through BLAS (htsr/gram_products.h) in float64.
 double Cka(const MatrixView& w1, const MatrixView& w2) {
-  const double num = FrobeniusOfAtB(w1, w2);
-  double norm = std::sqrt(FrobeniusOfGram(w1) * FrobeniusOfGram(w2));
+  const std::vector<double> a = Dense(w1), b = Dense(w2);
+  const double num = CrossProductFrobenius(a.data(), b.data(), w1.rows, w1.cols);
+  double norm = std::sqrt(GramFrobenius(a.data(), w1.rows, w1.cols) *
+                          GramFrobenius(b.data(), w2.rows, w2.cols));
   if (norm < 1e-6) norm += 1e-6;
   return num / norm;
 }

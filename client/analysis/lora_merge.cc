@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "htsr/base/checked_math.h"
 #include "htsr/dtype.h"
 #include "htsr/status_macros.h"
@@ -165,8 +165,8 @@ DeltaSource MakeMergedSource(const CheckpointReader& adapter, const CheckpointRe
         for (int64_t j = 0; j < r; ++j) {
           ba += static_cast<double>(b[o * r + j]) * a[j * in_dim + k];
         }
-        const size_t at = transposed ? static_cast<size_t>(k * out_dim + o)
-                                     : static_cast<size_t>(o * in_dim + k);
+        const size_t at =
+            transposed ? static_cast<size_t>(k * out_dim + o) : static_cast<size_t>(o * in_dim + k);
         (*merged)[at] = static_cast<float>(static_cast<double>(w[at]) + s * ba);
       }
     }
