@@ -276,3 +276,82 @@ def test_call_is_made_again_after_a_connection_failure(tmp_path):
     assert e.value.code == "UNAVAILABLE"
     d.join(timeout=10)
     dropper.close()
+
+
+_SILENT_SERVER = r"""
+import sys, threading, time
+from concurrent import futures
+import grpc
+
+def analyze(request_iterator, context):
+    next(request_iterator)              # the header has arrived: the call is under way
+    open(sys.argv[2], "w").close()
+    threading.Event().wait()            # and is never answered
+
+handler = grpc.method_handlers_generic_handler("htsr.v1.AnalysisService", {
+    "Analyze": grpc.stream_stream_rpc_method_handler(
+        analyze, request_deserializer=None, response_serializer=None)})
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=[
+    ("grpc.http2.min_ping_interval_without_data_ms", 100),
+    ("grpc.http2.max_ping_strikes", 0), ("grpc.keepalive_permit_without_calls", 1)])
+server.add_generic_rpc_handlers((handler,))
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+open(sys.argv[1], "w").write(str(port))
+server.wait_for_termination()
+"""
+
+
+def test_a_frozen_server_fails_the_call_instead_of_hanging(tmp_path):
+    """A server that took the call and then froze (SIGSTOP: its socket stays open, nothing
+    answers) fails the call UNAVAILABLE through keepalive pings, with no deadline set. Without
+    the pings the call would wait forever (the test's own guard: 30 s)."""
+    import threading
+
+    script = tmp_path / "silent.py"
+    script.write_text(_SILENT_SERVER)
+    port_file, started = tmp_path / "port", tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, str(script), str(port_file), str(started)])
+    try:
+        deadline = time.time() + 20
+        while not port_file.exists() or not port_file.read_text():
+            assert time.time() < deadline and proc.poll() is None, "silent server did not start"
+            time.sleep(0.05)
+        address = f"127.0.0.1:{port_file.read_text()}"
+        box = {}
+
+        def client():
+            try:
+                htsr_client.analyze(model(5), address, timeout=None, keepalive_seconds=1.0,
+                                    connect_retries=())
+            except Exception as e:  # noqa: BLE001 (asserted below)
+                box["error"] = e
+
+        t = threading.Thread(target=client, daemon=True)
+        t.start()
+        while not started.exists():
+            assert time.time() < deadline, "the call never reached the silent server"
+            time.sleep(0.05)
+        begin = time.monotonic()
+        proc.send_signal(signal.SIGSTOP)
+        t.join(timeout=30)
+        assert not t.is_alive(), "the call still waits on a frozen server after 30 s"
+        assert isinstance(box.get("error"), htsr_client.AnalysisError), box
+        assert box["error"].code == "UNAVAILABLE", box["error"]
+        assert time.monotonic() - begin < 20
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_auto_timeout_grows_with_the_model_and_can_be_turned_off():
+    header = htsr_client.pb.AnalyzeHeader()
+    header.tensors.add(name="w", dtype=htsr_client.pb.DTYPE_F32, shape=[1024, 1024])  # 4 MiB
+    header.tensors.add(name="h", dtype=htsr_client.pb.DTYPE_BF16, shape=[512, 1024])  # 1 MiB
+    assert htsr_client._resolve_timeout("auto", header) == pytest.approx(120.0 + 5.0)
+    assert htsr_client._resolve_timeout(None, header) is None
+    assert htsr_client._resolve_timeout(7, header) == 7.0
+    for bad in ("soon", 0, -1):
+        with pytest.raises(ValueError):
+            htsr_client._resolve_timeout(bad, header)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import grpc
 import numpy as np
@@ -29,6 +30,16 @@ DEFAULT_CHUNK_BYTES = 1 << 20
 # reset, a server restarting) did nothing there: it is made again after each of these
 # pauses, on a fresh connection, within the timeout. As the C++ client.
 CONNECT_RETRY_SECONDS = (0.25, 1.0)
+# timeout="auto" (the default): a deadline of 120 s plus one second per MiB sent, as the C++
+# client (RemoteOptions), so a server that stops answering cannot hold a training job forever;
+# a real analysis far slower than 1 MiB/s means something is wrong. None: no deadline.
+AUTO_TIMEOUT_BASE_SECONDS = 120.0
+AUTO_TIMEOUT_BYTES_PER_SECOND = float(1 << 20)
+# HTTP/2 keepalive pings (htsr-server permits them this often): a connection whose peer stops
+# answering (a frozen process, a dead host behind an open socket) is closed after
+# keepalive_seconds + keepalive_seconds, failing the call UNAVAILABLE instead of waiting for
+# the deadline. As the C++ client.
+DEFAULT_KEEPALIVE_SECONDS = 10.0
 
 
 class AnalysisError(RuntimeError):
@@ -203,8 +214,17 @@ def to_dataframe(result: Mapping[str, Any]):
 
 def _channel(server: str, tls_ca: Optional[str], tls_cert: Optional[str],
              tls_key: Optional[str], tls_server_name: Optional[str],
-             attempt: int = 0) -> grpc.Channel:
+             attempt: int = 0,
+             keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> grpc.Channel:
     options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+    if keepalive_seconds and keepalive_seconds > 0:
+        ms = max(1, int(keepalive_seconds * 1000))
+        # Newer gRPC cores time a keepalive ping out by the generic ping timeout (60 s by
+        # default), not keepalive_timeout_ms alone: both are set (seen with grpcio 1.85).
+        options += [("grpc.keepalive_time_ms", ms), ("grpc.keepalive_timeout_ms", ms),
+                    ("grpc.http2.ping_timeout_ms", ms),
+                    ("grpc.keepalive_permit_without_calls", 1),
+                    ("grpc.http2.max_pings_without_data", 0)]
     if attempt:
         # Different arguments, different connection: not one still backing off (1 s and up)
         # after the failure that this attempt retries.
@@ -260,6 +280,32 @@ def _raise(e: grpc.RpcError) -> None:
     raise AnalysisError(code, e.details() or "") from None
 
 
+_DTYPE_BYTES = {pb.DTYPE_F64: 8, pb.DTYPE_F32: 4, pb.DTYPE_F16: 2, pb.DTYPE_BF16: 2,
+                pb.DTYPE_I64: 8, pb.DTYPE_I32: 4, pb.DTYPE_I16: 2, pb.DTYPE_I8: 1,
+                pb.DTYPE_U8: 1, pb.DTYPE_BOOL: 1, pb.DTYPE_F8_E4M3: 1, pb.DTYPE_F8_E5M2: 1}
+
+
+def _resolve_timeout(timeout: Union[float, str, None], header: pb.AnalyzeHeader
+                     ) -> Optional[float]:
+    """Seconds for the call: "auto" from the bytes the model could send (every tensor the
+    header lists, the upper bound of what the server asks for)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, str):
+        if timeout != "auto":
+            raise ValueError(f'timeout must be seconds, "auto" or None, not {timeout!r}')
+        total = 0
+        for t in header.tensors:
+            n = _DTYPE_BYTES.get(t.dtype, 8)
+            for d in t.shape:
+                n *= int(d)
+            total += n
+        return AUTO_TIMEOUT_BASE_SECONDS + total / AUTO_TIMEOUT_BYTES_PER_SECOND
+    if not timeout > 0:
+        raise ValueError("timeout must be > 0 seconds")
+    return float(timeout)
+
+
 class _NotAnswered(Exception):
     """The call failed UNAVAILABLE before the server's plan: safe to make again."""
 
@@ -272,16 +318,21 @@ def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "m
             token: Optional[str] = None, token_file: Optional[str] = None,
             tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
             tls_key: Optional[str] = None, tls_server_name: Optional[str] = None,
-            timeout: Optional[float] = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+            timeout: Union[float, str, None] = "auto",
+            chunk_bytes: int = DEFAULT_CHUNK_BYTES,
             keep_evals: bool = False, layers: Optional[Sequence[int]] = None,
             connect_retries: Sequence[float] = CONNECT_RETRY_SECONDS,
+            keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
             **options: Any) -> Dict[str, Any]:
     """Analyses ``model`` on the server; returns {"layers": [row dicts], "summary": dict}.
 
     Rows are ordered by layer_id (then slice_id), as ``htsr analyze`` prints them.
     Raises AnalysisError when the call fails as a whole. A call that fails UNAVAILABLE
     before the server answered is made again after each pause of ``connect_retries``
-    (seconds), within ``timeout``.
+    (seconds), within ``timeout``. ``timeout``: seconds for the whole call, retries
+    included; "auto" (default) is 120 s plus 1 s per MiB of the tensors the model holds;
+    None waits forever. ``keepalive_seconds``: ping interval (and the time a ping may go
+    unanswered) before a silent server's connection is dropped; 0 turns pings off.
     """
     if chunk_bytes <= 0:
         raise ValueError("chunk_bytes must be > 0")
@@ -295,13 +346,15 @@ def analyze(model: Any, server: str = "127.0.0.1:50051", *, model_name: str = "m
             continue  # not a tensor type the contract knows: never a layer
         header.tensors.append(meta)
         sendable.append((name, value))
+    timeout = _resolve_timeout(timeout, header)
 
     start = time.monotonic()
     for attempt in range(len(connect_retries) + 1):
         remaining = None if timeout is None else timeout - (time.monotonic() - start)
         try:
             return _analyze_once(server, header, sendable, token, token_file, tls_ca, tls_cert,
-                                 tls_key, tls_server_name, remaining, chunk_bytes, attempt)
+                                 tls_key, tls_server_name, remaining, chunk_bytes, attempt,
+                                 keepalive_seconds)
         except _NotAnswered as e:
             last = attempt == len(connect_retries)
             if last or (timeout is not None and
@@ -315,7 +368,7 @@ def _analyze_once(server: str, header: pb.AnalyzeHeader, sendable: List[Tuple[st
                   token: Optional[str], token_file: Optional[str], tls_ca: Optional[str],
                   tls_cert: Optional[str], tls_key: Optional[str],
                   tls_server_name: Optional[str], timeout: Optional[float], chunk_bytes: int,
-                  attempt: int) -> Dict[str, Any]:
+                  attempt: int, keepalive_seconds: float) -> Dict[str, Any]:
     plan_box: "queue.Queue[Optional[pb.ModelPlan]]" = queue.Queue(maxsize=1)
 
     def requests() -> Iterator[pb.AnalyzeRequest]:
@@ -345,7 +398,8 @@ def _analyze_once(server: str, header: pb.AnalyzeHeader, sendable: List[Tuple[st
                     break
             del data  # one tensor's CPU copy alive at a time
 
-    channel = _channel(server, tls_ca, tls_cert, tls_key, tls_server_name, attempt)
+    channel = _channel(server, tls_ca, tls_cert, tls_key, tls_server_name, attempt,
+                       keepalive_seconds)
     rows: List[Dict[str, Any]] = []
     summary: Optional[Dict[str, Any]] = None
     plan_sent = False
