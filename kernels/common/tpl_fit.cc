@@ -11,7 +11,8 @@
 //    for the model CDF (including its cancellation and the "CDF at xmin rounds to 1" case);
 //  * the first candidate with the smallest D; reported: alpha, Lambda, xmin, D,
 //    num_pl_spikes (eigenvalues >= xmin); sigma and xmax are empty (NaN) as in the reference.
-// The per-candidate math is shared with the CUDA scan (htsr/tpl_profile.h, htsr/tpl_ks.h).
+// The per-candidate math is shared with the CUDA scan (htsr/tpl_profile.h, htsr/tpl_ks.h);
+// the scan over candidates is a Backend method, the host one is ScanTruncatedPowerLawHost.
 #include "htsr/tpl_fit.h"
 
 #include <algorithm>
@@ -19,6 +20,8 @@
 #include <limits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "htsr/ks_math.h"
 #include "htsr/tpl_ks.h"
@@ -128,7 +131,88 @@ double TplLogLikelihood(std::span<const double> tail, double alpha, double Lambd
   return static_cast<double>(s.k * (tpl::MeanLogLik<Real>(alpha, z, s) - s.log_xmin));
 }
 
-TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOptions& options) {
+std::vector<int64_t> TplCandidates(std::span<const double> x, FitType fit) {
+  const size_t n = x.size();
+  // Candidates: the first index of every unique value but the largest (E_TPL: in its window,
+  // and again without the window's largest value).
+  std::vector<int64_t> candidates;
+  for (size_t j = 0; j < n;
+       j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
+    candidates.push_back(static_cast<int64_t>(j));
+  }
+  if (!candidates.empty()) candidates.pop_back();
+  if (fit == FitType::kExtendedTpl && n > 0) {
+    double lo = 0, hi = 0;
+    ExtendedTplWindow(x, &lo, &hi);
+    std::vector<int64_t> window;
+    for (size_t j = 0; j < n;
+         j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
+      if (x[j] >= lo && x[j] <= hi) window.push_back(static_cast<int64_t>(j));
+    }
+    if (!window.empty()) window.pop_back();
+    candidates = std::move(window);
+  }
+  return candidates;
+}
+
+absl::Status CheckTplScanInput(std::span<const double> sorted,
+                               std::span<const int64_t> candidates) {
+  const size_t n = sorted.size();
+  for (size_t j = 0; j < n; ++j) {
+    if (!std::isfinite(sorted[j]) || !(sorted[j] > ks::kFitThreshold) ||
+        (j > 0 && sorted[j] < sorted[j - 1])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TPL scan input must be finite, ascending and > ", ks::kFitThreshold,
+                       "; value ", j, " is ", sorted[j]));
+    }
+  }
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    const int64_t i = candidates[c];
+    const bool ok = i >= 0 && static_cast<size_t>(i) < n && sorted[i] < sorted[n - 1] &&
+                    (i == 0 || sorted[i - 1] < sorted[i]) && (c == 0 || candidates[c - 1] < i);
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TPL scan candidate ", c, " (index ", i, " of ", n,
+                       ") is not an increasing first index of a value below the largest"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+TplScan ScanTruncatedPowerLawHost(std::span<const double> x, std::span<const int64_t> candidates) {
+  const size_t n = x.size();
+  TplScan out;
+  if (candidates.empty()) return out;
+  const Suffix suffix(x);
+  std::vector<double> logs(n);
+  for (size_t j = 0; j < n; ++j) logs[j] = std::log(x[j]);
+  double best_d = std::numeric_limits<double>::infinity();
+  Real alpha_hint = 0, z_hint = 0;
+  for (const int64_t c : candidates) {
+    const size_t i = static_cast<size_t>(c);
+    const TailStats s = suffix.Stats(x, i);
+    const ProfileFit f = tpl::FitProfile(s, alpha_hint, z_hint);
+    alpha_hint = f.alpha;
+    if (f.z > 0) z_hint = f.z;
+    const double d = KsDistance(x, logs, i, static_cast<double>(f.alpha),
+                                static_cast<double>(f.z / s.xmin), best_d);
+    if (std::isnan(d) || !(d < best_d)) continue;
+    best_d = d;
+    out.best_index = c;
+    out.alpha = f.alpha;
+    out.z = f.z;
+    out.D = d;
+  }
+  return out;
+}
+
+namespace {
+
+using ScanFn =
+    absl::FunctionRef<absl::StatusOr<TplScan>(std::span<const double>, std::span<const int64_t>)>;
+
+TplFit FitTruncatedPowerLawWith(std::span<const double> all_evals, const AnalysisOptions& options,
+                                ScanFn scan_fn) {
   TplFit out;
   std::span<const double> evals = all_evals;
   if (options.xmax_drop > 0) {
@@ -143,25 +227,7 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
   const std::span<const double> x(first_nz, evals.end());
   const size_t n = x.size();
 
-  // Candidates: the first index of every unique value but the largest (E_TPL: in its window,
-  // and again without the window's largest value).
-  std::vector<size_t> candidates;
-  for (size_t j = 0; j < n;
-       j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
-    candidates.push_back(j);
-  }
-  if (!candidates.empty()) candidates.pop_back();
-  if (options.fit == FitType::kExtendedTpl && n > 0) {
-    double lo = 0, hi = 0;
-    ExtendedTplWindow(x, &lo, &hi);
-    std::vector<size_t> window;
-    for (size_t j = 0; j < n;
-         j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
-      if (x[j] >= lo && x[j] <= hi) window.push_back(j);
-    }
-    if (!window.empty()) window.pop_back();
-    candidates = std::move(window);
-  }
+  const std::vector<int64_t> candidates = TplCandidates(x, options.fit);
   out.num_candidates = static_cast<int64_t>(candidates.size());
   if (candidates.empty()) {
     out.failure = n < 2 ? absl::StrCat("truncated power-law fit needs >= 2 distinct eigenvalues > ",
@@ -170,38 +236,26 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
     return out;
   }
 
-  const Suffix suffix(x);
-  std::vector<double> logs(n);
-  for (size_t j = 0; j < n; ++j) logs[j] = std::log(x[j]);
-  double best_d = std::numeric_limits<double>::infinity();
-  size_t best = n;
-  ProfileFit best_fit;
-  Real alpha_hint = 0, z_hint = 0;
-  for (size_t i : candidates) {
-    const TailStats s = suffix.Stats(x, i);
-    const ProfileFit f = tpl::FitProfile(s, alpha_hint, z_hint);
-    alpha_hint = f.alpha;
-    if (f.z > 0) z_hint = f.z;
-    const double d = KsDistance(x, logs, i, static_cast<double>(f.alpha),
-                                static_cast<double>(f.z / s.xmin), best_d);
-    if (std::isnan(d) || !(d < best_d)) continue;
-    best_d = d;
-    best = i;
-    best_fit = f;
+  const absl::StatusOr<TplScan> scan = scan_fn(x, candidates);
+  if (!scan.ok()) {
+    out.failure = absl::StrCat("truncated power-law scan: ", scan.status().message());
+    return out;
   }
-  if (best == n) {
+  if (scan->best_index < 0) {
     out.failure = "truncated power-law fit: no candidate with a finite KS distance";
     return out;
   }
+  const size_t best = static_cast<size_t>(scan->best_index);
+  const Suffix suffix(x);
   const TailStats s = suffix.Stats(x, best);
-  const Real alpha = best_fit.alpha, z = best_fit.z;
+  const Real alpha = scan->alpha, z = scan->z;
   out.ok = true;
   out.alpha = static_cast<double>(alpha);
   out.Lambda = static_cast<double>(z / s.xmin);
   out.xmin = x[best];
-  out.D = best_d;
+  out.D = scan->D;
   out.num_pl_spikes = evals.end() - std::lower_bound(evals.begin(), evals.end(), out.xmin);
-  out.loglik = static_cast<double>(s.k * (best_fit.mean_loglik - s.log_xmin));
+  out.loglik = static_cast<double>(s.k * (tpl::MeanLogLik(alpha, z, s) - s.log_xmin));
 
   // powerlaw's distribution_compare('power_law', 'truncated_power_law', nested) with
   // weightwatcher's normalized_ratio=True, at this xmin: the power law's continuous MLE
@@ -227,6 +281,23 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
   out.p = 1.0 - std::erf(std::sqrt(std::fabs(R)));  // 1 - chi2(1).cdf(|2R|), in float64
   out.R = R / std::sqrt(static_cast<double>(s.k * var));
   return out;
+}
+
+}  // namespace
+
+TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options,
+                            Backend& backend) {
+  return FitTruncatedPowerLawWith(
+      evals, options, [&](std::span<const double> x, std::span<const int64_t> candidates) {
+        return backend.ScanTruncatedPowerLaw(x, candidates);
+      });
+}
+
+TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options) {
+  return FitTruncatedPowerLawWith(
+      evals, options,
+      [](std::span<const double> x, std::span<const int64_t> candidates)
+          -> absl::StatusOr<TplScan> { return ScanTruncatedPowerLawHost(x, candidates); });
 }
 
 }  // namespace htsr
