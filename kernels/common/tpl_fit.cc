@@ -11,6 +11,8 @@
 //    for the model CDF (including its cancellation and the "CDF at xmin rounds to 1" case);
 //  * the first candidate with the smallest D; reported: alpha, Lambda, xmin, D,
 //    num_pl_spikes (eigenvalues >= xmin); sigma and xmax are empty (NaN) as in the reference.
+// The per-candidate math is shared with the CUDA scan (htsr/tpl_profile.h, htsr/tpl_ks.h);
+// the scan over candidates is a Backend method, the host one is ScanTruncatedPowerLawHost.
 #include "htsr/tpl_fit.h"
 
 #include <algorithm>
@@ -18,242 +20,20 @@
 #include <limits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "htsr/ks_math.h"
-#include "htsr/tpl_math.h"
+#include "htsr/tpl_ks.h"
+#include "htsr/tpl_profile.h"
 
 namespace htsr {
 namespace {
 
 using Real = long double;
+using TailStats = tpl::TailStats<Real>;
+using ProfileFit = tpl::ProfileFit<Real>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Sufficient statistics of a tail x_0 = xmin <= x_1 <= ... (k points):
-// T_ln = sum ln(x / xmin), T_x = sum (x - xmin).
-struct TailStats {
-  Real xmin = 0, log_xmin = 0, k = 0, t_ln = 0, t_x = 0;
-};
-
-// ln(e^z E_alpha(z)); z = 0 is the power law's 1 / (alpha - 1).
-Real LogScaledE(Real alpha, Real z) {
-  if (z == 0) return -std::log(alpha - 1);
-  return std::log(tpl::ScaledExpInt(alpha, z));
-}
-
-// Brent's root finder (zbrent) on a decreasing-or-increasing f with f(a), f(b) of opposite
-// signs.
-template <typename F>
-Real FindRoot(F&& f, Real a, Real b, Real fa, Real fb, Real tol) {
-  Real c = b, fc = fb, d = b - a, e = d;
-  for (int iter = 0; iter < 200; ++iter) {
-    if ((fb > 0) == (fc > 0)) {
-      c = a;
-      fc = fa;
-      e = d = b - a;
-    }
-    if (std::fabs(fc) < std::fabs(fb)) {
-      a = b;
-      b = c;
-      c = a;
-      fa = fb;
-      fb = fc;
-      fc = fa;
-    }
-    const Real tol1 = 2 * std::numeric_limits<Real>::epsilon() * std::fabs(b) + tol / 2;
-    const Real xm = (c - b) / 2;
-    if (std::fabs(xm) <= tol1 || fb == 0) return b;
-    if (std::fabs(e) >= tol1 && std::fabs(fa) > std::fabs(fb)) {
-      const Real s = fb / fa;
-      Real p, q;
-      if (a == c) {
-        p = 2 * xm * s;
-        q = 1 - s;
-      } else {
-        const Real qq = fa / fc, r = fb / fc;
-        p = s * (2 * xm * qq * (qq - r) - (b - a) * (r - 1));
-        q = (qq - 1) * (r - 1) * (s - 1);
-      }
-      if (p > 0) q = -q;
-      p = std::fabs(p);
-      if (2 * p < std::min(3 * xm * q - std::fabs(tol1 * q), std::fabs(e * q))) {
-        e = d;
-        d = p / q;
-      } else {
-        d = xm;
-        e = d;
-      }
-    } else {
-      d = xm;
-      e = d;
-    }
-    a = b;
-    fa = fb;
-    b += std::fabs(d) > tol1 ? d : std::copysign(tol1, xm);
-    fb = f(b);
-  }
-  return b;
-}
-
-// Brent's minimiser on [a, b] starting at x (NR brent).
-template <typename F>
-Real Minimize(F&& f, Real a, Real b, Real x, Real tol, Real* fmin) {
-  constexpr Real kGold = 0.3819660112501051518L, kZeps = 1e-18L;
-  Real d = 0, e = 0;
-  Real w = x, v = x, fx = f(x), fw = fx, fv = fx;
-  for (int iter = 0; iter < 200; ++iter) {
-    const Real xm = (a + b) / 2, tol1 = tol * std::fabs(x) + kZeps, tol2 = 2 * tol1;
-    if (std::fabs(x - xm) <= tol2 - (b - a) / 2) break;
-    if (std::fabs(e) > tol1) {
-      Real r = (x - w) * (fx - fv), q = (x - v) * (fx - fw), p = (x - v) * q - (x - w) * r;
-      q = 2 * (q - r);
-      if (q > 0) p = -p;
-      q = std::fabs(q);
-      const Real etemp = e;
-      e = d;
-      if (std::fabs(p) >= std::fabs(q * etemp / 2) || p <= q * (a - x) || p >= q * (b - x)) {
-        e = x >= xm ? a - x : b - x;
-        d = kGold * e;
-      } else {
-        d = p / q;
-        const Real u = x + d;
-        if (u - a < tol2 || b - u < tol2) d = std::copysign(tol1, xm - x);
-      }
-    } else {
-      e = x >= xm ? a - x : b - x;
-      d = kGold * e;
-    }
-    const Real u = std::fabs(d) >= tol1 ? x + d : x + std::copysign(tol1, d);
-    const Real fu = f(u);
-    if (fu <= fx) {
-      if (u >= x) {
-        a = x;
-      } else {
-        b = x;
-      }
-      v = w;
-      w = x;
-      x = u;
-      fv = fw;
-      fw = fx;
-      fx = fu;
-    } else {
-      if (u < x) {
-        a = u;
-      } else {
-        b = u;
-      }
-      if (fu <= fw || w == x) {
-        v = w;
-        w = u;
-        fv = fw;
-        fw = fu;
-      } else if (fu <= fv || v == x || v == w) {
-        v = u;
-        fv = fu;
-      }
-    }
-  }
-  *fmin = fx;
-  return x;
-}
-
-// The Lambda of the profile at `alpha` (alpha >= 1), as z = Lambda * xmin: the score
-// equation E[x] = mean(x), i.e. E_{alpha-1}(z) / E_alpha(z) - 1 = T_x / (k xmin) =: m,
-// whose left side decreases from 1/(alpha-2) (alpha > 2; infinity otherwise) at z = 0 to 0.
-// Solved in u = ln z. `hint`: a previous solution (> 0) to start the bracket from.
-Real ProfileZ(Real alpha, const TailStats& s, Real hint) {
-  const Real m = s.t_x / (s.k * s.xmin);
-  if (alpha > 2 && m * (alpha - 2) >= 1) return 0;  // maximum at Lambda = 0 (power law)
-  const Real log_m = std::log(m);
-  // g(u) and, from the recurrence E_{p-1} = (e^{-z} - (p-1) E_p) / z (scaled by e^z), its
-  // derivative z d/dz: (E_{a-1} - E_{a-2}) / (E_{a-1} - E_a) + E_{a-1} / E_a.
-  auto g_and_slope = [&](Real u, Real* slope) {
-    const Real z = std::exp(u);
-    Real e = 0, em1 = 0;
-    tpl::ScaledExpIntPair(alpha, z, &e, &em1);
-    if (slope != nullptr) {
-      const Real em2 = (1 - (alpha - 2) * em1) / z;
-      *slope = z * ((em1 - em2) / (em1 - e) + em1 / e);
-    }
-    return std::log((em1 - e) / e) - log_m;
-  };
-  auto g = [&](Real u) { return g_and_slope(u, nullptr); };
-  constexpr Real kLo = -250, kHi = 250;
-  Real u0 = hint > 0 ? std::log(hint) : -log_m;
-  u0 = std::clamp(u0, kLo, kHi);
-  // Newton from the hint (a neighbouring candidate's solution: a few steps), kept only
-  // while it converges; otherwise bracket and Brent.
-  for (int it = 0; it < 8; ++it) {
-    Real slope = 0;
-    const Real gu = g_and_slope(u0, &slope);
-    if (gu == 0) return std::exp(u0);
-    if (!(slope < 0) || !std::isfinite(gu)) break;
-    const Real step = -gu / slope;
-    if (std::fabs(step) > 2) break;
-    u0 += step;
-    if (std::fabs(step) < 1e-13L) return std::exp(u0);
-  }
-  u0 = std::clamp(u0, kLo, kHi);
-  Real g0 = g(u0);
-  if (g0 == 0) return std::exp(u0);
-  Real step = 1e-3;
-  Real u1 = u0, g1 = g0;
-  // g decreases in u: g > 0 means z is too small.
-  for (int i = 0; i < 60; ++i) {
-    u1 = std::clamp(g0 > 0 ? u0 + step : u0 - step, kLo, kHi);
-    g1 = g(u1);
-    if ((g1 > 0) != (g0 > 0) || g1 == 0) break;
-    if (u1 == kLo) return 0;  // z below e^-250: the power law to any precision
-    if (u1 == kHi) return std::exp(kHi);
-    u0 = u1;
-    g0 = g1;
-    step *= 2;
-  }
-  if ((g1 > 0) == (g0 > 0) && g1 != 0) return std::exp(u1);
-  return std::exp(FindRoot(g, u0, u1, g0, g1, 1e-14L));
-}
-
-// Mean log-likelihood per point, without the constant -ln xmin.
-Real MeanLogLik(Real alpha, Real z, const TailStats& s) {
-  const Real lambda_term = z == 0 ? 0 : z * s.t_x / (s.k * s.xmin);
-  return -alpha * s.t_ln / s.k - lambda_term - LogScaledE(alpha, z);
-}
-
-struct ProfileFit {
-  Real alpha = 0, z = 0, mean_loglik = 0;
-};
-
-// The maximum over alpha >= 1, Lambda >= 0. `alpha_hint`, `z_hint`: a neighbouring fit.
-ProfileFit FitProfile(const TailStats& s, Real alpha_hint, Real z_hint) {
-  const Real alpha_pl = 1 + s.k / s.t_ln;  // the power law's MLE (Nelder-Mead's start there)
-  Real start = alpha_hint > 1 ? alpha_hint : alpha_pl;
-  Real z_last = z_hint;
-  auto neg = [&](Real alpha) {
-    const Real z = ProfileZ(alpha, s, z_last);
-    if (z > 0) z_last = z;
-    return -MeanLogLik(alpha, z, s);
-  };
-  // A window around the start (a neighbour's optimum is usually within 1e-3), widened
-  // until the optimum is inside it; the profile is concave, so that optimum is the maximum.
-  Real delta = alpha_hint > 1 ? Real(0.01) * start + Real(1e-3) : start;
-  ProfileFit out;
-  for (int expand = 0; expand < 40; ++expand) {
-    const Real lo = std::max(Real(1), start - delta), hi = start + delta;
-    const Real s0 = std::clamp(start, lo + (hi - lo) * 1e-3L, hi - (hi - lo) * 1e-3L);
-    Real fmin = 0;
-    const Real a = Minimize(neg, lo, hi, s0, Real(1e-9), &fmin);
-    out.alpha = a;
-    out.mean_loglik = -fmin;
-    const Real edge = (hi - lo) * 1e-4L;
-    const bool at_lo = a < lo + edge && lo > 1, at_hi = a > hi - edge;
-    if (!at_lo && !at_hi) break;
-    start = a;
-    delta *= 8;
-  }
-  out.z = ProfileZ(out.alpha, s, z_last);
-  out.mean_loglik = MeanLogLik(out.alpha, out.z, s);
-  return out;
-}
 
 // Tail suffix sums in long double: sum ln x and sum x over j >= i.
 struct Suffix {
@@ -275,34 +55,18 @@ struct Suffix {
   }
 };
 
-// G(x) = int_x^inf t^-alpha e^{-Lambda t} dt = x^{1-alpha} E_alpha(Lambda x) in float64,
-// as the reference's float(gammainc(1 - alpha, Lambda x)) / Lambda**(1 - alpha) (to an ulp
-// or two). `log_x` = ln x.
-double TailIntegral(double alpha, double lambda, double x, double log_x) {
-  if (lambda == 0) return std::exp((1 - alpha) * log_x) / (alpha - 1);
-  const double z = lambda * x;
-  return std::exp((1 - alpha) * log_x - z) * tpl::ScaledExpInt(alpha, z);
-}
-
-// The reference's KS distance of candidate `i` (first index of its value): over the unique
-// values x_u >= xmin, |model CDF - empirical CDF| with the empirical CDF "fraction below x_u"
-// of all n points, renormalised to the tail, and the model CDF
-// ((1 - G(x_u)) - (1 - G(xmin))) / (1 - (1 - G(xmin))) in float64. Stops early (returns a
-// value >= `stop_at`) once the running maximum reaches `stop_at`: such a candidate cannot be
-// the first minimum.
+// The reference's KS distance of candidate `i` (first index of its value): the maximum of
+// tpl::KsTerm over the unique values x_u >= xmin. Stops early (returns a value >= `stop_at`)
+// once the running maximum reaches `stop_at`: such a candidate cannot be the first minimum.
 double KsDistance(std::span<const double> x, std::span<const double> logs, size_t i, double alpha,
                   double lambda, double stop_at) {
   const size_t n = x.size();
-  const double cdf_xmin = 1.0 - TailIntegral(alpha, lambda, x[i], logs[i]);
-  if (cdf_xmin == 1.0) return 1.0;  // model CDF all ones; the empirical one starts at 0
-  const double norm = 1.0 - cdf_xmin;
-  const double f0 = static_cast<double>(i) / static_cast<double>(n);
-  const double tail_norm = 1.0 - f0;
+  const tpl::KsCandidate c = tpl::MakeKsCandidate(alpha, lambda, x[i], logs[i],
+                                                  static_cast<int64_t>(i), static_cast<int64_t>(n));
+  if (c.saturated) return 1.0;
   double d = 0;
   for (size_t j = i; j < n;) {
-    const double emp = (static_cast<double>(j) / static_cast<double>(n) - f0) / tail_norm;
-    const double model = ((1.0 - TailIntegral(alpha, lambda, x[j], logs[j])) - cdf_xmin) / norm;
-    const double diff = std::fabs(model - emp);
+    const double diff = tpl::KsTerm(c, x[j], logs[j], static_cast<int64_t>(j));
     if (std::isnan(diff)) return kNaN;
     d = std::max(d, diff);
     if (d >= stop_at) return d;
@@ -352,7 +116,7 @@ void ExtendedTplWindow(std::span<const double> x, double* lo, double* hi) {
 TplTailFit FitTplTail(std::span<const double> tail) {
   const Suffix suffix(tail);
   const TailStats s = suffix.Stats(tail, 0);
-  const ProfileFit f = FitProfile(s, 0, 0);
+  const ProfileFit f = tpl::FitProfile<Real>(s, 0, 0);
   TplTailFit out;
   out.alpha = static_cast<double>(f.alpha);
   out.Lambda = static_cast<double>(f.z / s.xmin);
@@ -364,10 +128,91 @@ double TplLogLikelihood(std::span<const double> tail, double alpha, double Lambd
   const Suffix suffix(tail);
   const TailStats s = suffix.Stats(tail, 0);
   const Real z = static_cast<Real>(Lambda) * s.xmin;
-  return static_cast<double>(s.k * (MeanLogLik(alpha, z, s) - s.log_xmin));
+  return static_cast<double>(s.k * (tpl::MeanLogLik<Real>(alpha, z, s) - s.log_xmin));
 }
 
-TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOptions& options) {
+std::vector<int64_t> TplCandidates(std::span<const double> x, FitType fit) {
+  const size_t n = x.size();
+  // Candidates: the first index of every unique value but the largest (E_TPL: in its window,
+  // and again without the window's largest value).
+  std::vector<int64_t> candidates;
+  for (size_t j = 0; j < n;
+       j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
+    candidates.push_back(static_cast<int64_t>(j));
+  }
+  if (!candidates.empty()) candidates.pop_back();
+  if (fit == FitType::kExtendedTpl && n > 0) {
+    double lo = 0, hi = 0;
+    ExtendedTplWindow(x, &lo, &hi);
+    std::vector<int64_t> window;
+    for (size_t j = 0; j < n;
+         j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
+      if (x[j] >= lo && x[j] <= hi) window.push_back(static_cast<int64_t>(j));
+    }
+    if (!window.empty()) window.pop_back();
+    candidates = std::move(window);
+  }
+  return candidates;
+}
+
+absl::Status CheckTplScanInput(std::span<const double> sorted,
+                               std::span<const int64_t> candidates) {
+  const size_t n = sorted.size();
+  for (size_t j = 0; j < n; ++j) {
+    if (!std::isfinite(sorted[j]) || !(sorted[j] > ks::kFitThreshold) ||
+        (j > 0 && sorted[j] < sorted[j - 1])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TPL scan input must be finite, ascending and > ", ks::kFitThreshold,
+                       "; value ", j, " is ", sorted[j]));
+    }
+  }
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    const int64_t i = candidates[c];
+    const bool ok = i >= 0 && static_cast<size_t>(i) < n && sorted[i] < sorted[n - 1] &&
+                    (i == 0 || sorted[i - 1] < sorted[i]) && (c == 0 || candidates[c - 1] < i);
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TPL scan candidate ", c, " (index ", i, " of ", n,
+                       ") is not an increasing first index of a value below the largest"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+TplScan ScanTruncatedPowerLawHost(std::span<const double> x, std::span<const int64_t> candidates) {
+  const size_t n = x.size();
+  TplScan out;
+  if (candidates.empty()) return out;
+  const Suffix suffix(x);
+  std::vector<double> logs(n);
+  for (size_t j = 0; j < n; ++j) logs[j] = std::log(x[j]);
+  double best_d = std::numeric_limits<double>::infinity();
+  Real alpha_hint = 0, z_hint = 0;
+  for (const int64_t c : candidates) {
+    const size_t i = static_cast<size_t>(c);
+    const TailStats s = suffix.Stats(x, i);
+    const ProfileFit f = tpl::FitProfile(s, alpha_hint, z_hint);
+    alpha_hint = f.alpha;
+    if (f.z > 0) z_hint = f.z;
+    const double d = KsDistance(x, logs, i, static_cast<double>(f.alpha),
+                                static_cast<double>(f.z / s.xmin), best_d);
+    if (std::isnan(d) || !(d < best_d)) continue;
+    best_d = d;
+    out.best_index = c;
+    out.alpha = f.alpha;
+    out.z = f.z;
+    out.D = d;
+  }
+  return out;
+}
+
+namespace {
+
+using ScanFn =
+    absl::FunctionRef<absl::StatusOr<TplScan>(std::span<const double>, std::span<const int64_t>)>;
+
+TplFit FitTruncatedPowerLawWith(std::span<const double> all_evals, const AnalysisOptions& options,
+                                ScanFn scan_fn) {
   TplFit out;
   std::span<const double> evals = all_evals;
   if (options.xmax_drop > 0) {
@@ -382,25 +227,7 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
   const std::span<const double> x(first_nz, evals.end());
   const size_t n = x.size();
 
-  // Candidates: the first index of every unique value but the largest (E_TPL: in its window,
-  // and again without the window's largest value).
-  std::vector<size_t> candidates;
-  for (size_t j = 0; j < n;
-       j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
-    candidates.push_back(j);
-  }
-  if (!candidates.empty()) candidates.pop_back();
-  if (options.fit == FitType::kExtendedTpl && n > 0) {
-    double lo = 0, hi = 0;
-    ExtendedTplWindow(x, &lo, &hi);
-    std::vector<size_t> window;
-    for (size_t j = 0; j < n;
-         j = static_cast<size_t>(std::upper_bound(x.begin() + j, x.end(), x[j]) - x.begin())) {
-      if (x[j] >= lo && x[j] <= hi) window.push_back(j);
-    }
-    if (!window.empty()) window.pop_back();
-    candidates = std::move(window);
-  }
+  const std::vector<int64_t> candidates = TplCandidates(x, options.fit);
   out.num_candidates = static_cast<int64_t>(candidates.size());
   if (candidates.empty()) {
     out.failure = n < 2 ? absl::StrCat("truncated power-law fit needs >= 2 distinct eigenvalues > ",
@@ -409,44 +236,32 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
     return out;
   }
 
-  const Suffix suffix(x);
-  std::vector<double> logs(n);
-  for (size_t j = 0; j < n; ++j) logs[j] = std::log(x[j]);
-  double best_d = std::numeric_limits<double>::infinity();
-  size_t best = n;
-  ProfileFit best_fit;
-  Real alpha_hint = 0, z_hint = 0;
-  for (size_t i : candidates) {
-    const TailStats s = suffix.Stats(x, i);
-    const ProfileFit f = FitProfile(s, alpha_hint, z_hint);
-    alpha_hint = f.alpha;
-    if (f.z > 0) z_hint = f.z;
-    const double d = KsDistance(x, logs, i, static_cast<double>(f.alpha),
-                                static_cast<double>(f.z / s.xmin), best_d);
-    if (std::isnan(d) || !(d < best_d)) continue;
-    best_d = d;
-    best = i;
-    best_fit = f;
+  const absl::StatusOr<TplScan> scan = scan_fn(x, candidates);
+  if (!scan.ok()) {
+    out.failure = absl::StrCat("truncated power-law scan: ", scan.status().message());
+    return out;
   }
-  if (best == n) {
+  if (scan->best_index < 0) {
     out.failure = "truncated power-law fit: no candidate with a finite KS distance";
     return out;
   }
+  const size_t best = static_cast<size_t>(scan->best_index);
+  const Suffix suffix(x);
   const TailStats s = suffix.Stats(x, best);
-  const Real alpha = best_fit.alpha, z = best_fit.z;
+  const Real alpha = scan->alpha, z = scan->z;
   out.ok = true;
   out.alpha = static_cast<double>(alpha);
   out.Lambda = static_cast<double>(z / s.xmin);
   out.xmin = x[best];
-  out.D = best_d;
+  out.D = scan->D;
   out.num_pl_spikes = evals.end() - std::lower_bound(evals.begin(), evals.end(), out.xmin);
-  out.loglik = static_cast<double>(s.k * (best_fit.mean_loglik - s.log_xmin));
+  out.loglik = static_cast<double>(s.k * (tpl::MeanLogLik(alpha, z, s) - s.log_xmin));
 
   // powerlaw's distribution_compare('power_law', 'truncated_power_law', nested) with
   // weightwatcher's normalized_ratio=True, at this xmin: the power law's continuous MLE
   // against the fit above, per-point log-likelihood differences d_j.
   const Real alpha_pl = 1 + s.k / s.t_ln;
-  const Real log_e = LogScaledE(alpha, z);
+  const Real log_e = tpl::LogScaledE(alpha, z);
   const Real lambda = z / s.xmin;
   Real sum = 0;
   std::vector<Real> diffs;
@@ -466,6 +281,23 @@ TplFit FitTruncatedPowerLaw(std::span<const double> all_evals, const AnalysisOpt
   out.p = 1.0 - std::erf(std::sqrt(std::fabs(R)));  // 1 - chi2(1).cdf(|2R|), in float64
   out.R = R / std::sqrt(static_cast<double>(s.k * var));
   return out;
+}
+
+}  // namespace
+
+TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options,
+                            Backend& backend) {
+  return FitTruncatedPowerLawWith(
+      evals, options, [&](std::span<const double> x, std::span<const int64_t> candidates) {
+        return backend.ScanTruncatedPowerLaw(x, candidates);
+      });
+}
+
+TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options) {
+  return FitTruncatedPowerLawWith(
+      evals, options,
+      [](std::span<const double> x, std::span<const int64_t> candidates)
+          -> absl::StatusOr<TplScan> { return ScanTruncatedPowerLawHost(x, candidates); });
 }
 
 }  // namespace htsr

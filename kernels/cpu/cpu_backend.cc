@@ -1,4 +1,4 @@
-// The CPU backend: LAPACK eigen solver per matrix and the threaded KS scan.
+// The CPU backend: LAPACK eigen solver per matrix, the threaded KS scan and the host TPL scan.
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "htsr/cpu_backend.h"
+#include "htsr/tpl_fit.h"
 #include "lapack_decls.h"
 
 namespace htsr::cpu {
@@ -62,6 +63,12 @@ class CpuBackend final : public Backend {
   absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
     if (sorted.size() < 2) return absl::InvalidArgumentError("KS scan needs >= 2 values");
     return cpu::ScanPowerLaw(sorted, threads_);
+  }
+
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    if (absl::Status st = CheckTplScanInput(sorted, candidates); !st.ok()) return st;
+    return ScanTruncatedPowerLawHost(sorted, candidates);
   }
 
  private:

@@ -30,8 +30,10 @@
 #include "gram_eigen.cuh"
 #include "host_staging.cuh"
 #include "htsr/ks_math.h"
+#include "htsr/tpl_fit.h"
 #include "ks_scan.cuh"
 #include "launch_plan.h"
+#include "tpl_scan.cuh"
 
 namespace htsr {
 namespace {
@@ -186,6 +188,47 @@ class CudaBackend final : public Backend {
     HTSR_RETURN_IF_ERROR(RunOnLane(plan, run, [&] {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "KS scan of %d values needs %.1f MiB of GPU memory, %.1f MiB usable on %s", n,
+          need / 1048576.0, UsableBytes() / 1048576.0, device_name_));
+    }));
+    return scan;
+  }
+
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    // Checked here on the host: the kernels index by the candidates without bounds checks.
+    HTSR_RETURN_IF_ERROR(CheckTplScanInput(sorted, candidates));
+    if (candidates.empty()) return TplScan{};
+    const int64_t n = static_cast<int64_t>(sorted.size());
+    const int64_t c = static_cast<int64_t>(candidates.size());
+    HTSR_ASSIGN_OR_RETURN(const int64_t need, cuda::TplScanDeviceBytes(n, c));  // incl. uploads
+    auto plan = [&](const Lane&, int64_t budget) -> std::optional<int64_t> {
+      return need <= budget ? std::optional<int64_t>(need) : std::nullopt;
+    };
+    TplScan scan;
+    auto run = [&](const Lease& lease) -> absl::Status {
+      cudaStream_t stream = lease.lane()->stream.get();
+      HTSR_ASSIGN_OR_RETURN(auto d_values,
+                            cuda::DeviceBuffer<double>::Allocate(sorted.size(), stream));
+      HTSR_ASSIGN_OR_RETURN(auto d_candidates,
+                            cuda::DeviceBuffer<int64_t>::Allocate(candidates.size(), stream));
+      HTSR_RETURN_IF_ERROR(lease.lane()->staging.Upload(sorted.data(), sorted.size_bytes(),
+                                                        d_values.data(), stream));
+      HTSR_RETURN_IF_ERROR(lease.lane()->staging.Upload(candidates.data(), candidates.size_bytes(),
+                                                        d_candidates.data(), stream));
+      HTSR_ASSIGN_OR_RETURN(
+          const cuda::TplScanResult r,
+          cuda::TplScanDevice(d_values.data(), n, d_candidates.data(), c, stream));
+      scan.best_index = r.best_index;
+      if (r.best_index >= 0) {
+        scan.alpha = r.alpha;
+        scan.z = r.z;
+        scan.D = r.D;
+      }
+      return absl::OkStatus();
+    };
+    HTSR_RETURN_IF_ERROR(RunOnLane(plan, run, [&] {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "TPL scan of %d values needs %.1f MiB of GPU memory, %.1f MiB usable on %s", n,
           need / 1048576.0, UsableBytes() / 1048576.0, device_name_));
     }));
     return scan;

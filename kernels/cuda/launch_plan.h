@@ -1,6 +1,6 @@
 // Host-side planning math of the CUDA backend: which Gram product a row-major matrix
-// needs, how many matrices of a batch fit a device-memory budget, and the KS kernel's
-// launch shape. Plain C++ (no CUDA types) so CI without a GPU unit-tests it.
+// needs, how many matrices of a batch fit a device-memory budget, and the KS and TPL scans'
+// launch shapes and memory. Plain C++ (no CUDA types) so CI without a GPU unit-tests it.
 #ifndef HTSR_KERNELS_CUDA_LAUNCH_PLAN_H_
 #define HTSR_KERNELS_CUDA_LAUNCH_PLAN_H_
 
@@ -93,6 +93,19 @@ inline std::optional<int64_t> KsScanBytes(int64_t n) {
   const std::optional<int64_t> bytes = CheckedMul(n, 8 + 8 + 8 + 16 + 16 + 8 + 8);
   if (!bytes || *bytes > std::numeric_limits<int64_t>::max() - 64) return std::nullopt;
   return *bytes + 64;
+}
+
+// Device bytes of the TPL scan for n sorted values and c candidates: the uploaded values and
+// their logs, the uploaded candidate indices, per candidate T_ln, T_x, alpha, z and D, and
+// the result record and the shared D bound.
+inline std::optional<int64_t> TplScanBytes(int64_t n, int64_t candidates) {
+  const std::optional<int64_t> values = CheckedMul(n, 8 + 8);
+  const std::optional<int64_t> per_candidate = CheckedMul(candidates, 8 + 5 * 8);
+  if (!values || !per_candidate ||
+      *values > std::numeric_limits<int64_t>::max() - 128 - *per_candidate) {
+    return std::nullopt;
+  }
+  return *values + *per_candidate + 128;
 }
 
 }  // namespace htsr::cuda_plan

@@ -153,8 +153,8 @@ void ScaleInF32(std::vector<float>& slices, double scale) {
 // device limit never turns into a failed row.
 class WithCpuFallback final : public Backend {
  public:
-  WithCpuFallback(Backend& primary, Backend* fallback, const std::string& layer)
-      : primary_(primary), fallback_(fallback), layer_(layer) {}
+  WithCpuFallback(Backend& primary, Backend* fallback, std::string layer)
+      : primary_(primary), fallback_(fallback), layer_(std::move(layer)) {}
   std::string_view Name() const override { return primary_.Name(); }
   std::string Description() const override { return primary_.Description(); }
   absl::Status SquaredSingularValues(const MatrixBatch& batch, double scale, Precision precision,
@@ -173,11 +173,24 @@ class WithCpuFallback final : public Backend {
     if (!scan.ok() && fallback_ != nullptr) scan = fallback_->ScanPowerLaw(sorted);
     return scan;
   }
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    absl::StatusOr<TplScan> scan = primary_.ScanTruncatedPowerLaw(sorted, candidates);
+    if (!scan.ok() && fallback_ != nullptr) {
+      // Unlike the power-law scan, the TPL scan is slow on the CPU: say why it runs there.
+      std::fprintf(stderr, "htsr: layer '%s' TPL scan on the CPU: %s\n", layer_.c_str(),
+                   std::string(scan.status().message()).c_str());
+      scan = fallback_->ScanTruncatedPowerLaw(sorted, candidates);
+    }
+    return scan;
+  }
 
  private:
   Backend& primary_;
   Backend* fallback_;
-  const std::string& layer_;
+  // A copy: the LayerResult whose name this is moves into AnalyzeSpectrum, which still
+  // reports fallbacks (the TPL scan).
+  const std::string layer_;
 };
 
 // Everything after the weights are in place: spectrum of `count` (already scaled) matrices
@@ -203,7 +216,7 @@ LayerResult AnalyzeSpectrum(Backend& backend, const EngineConfig& config, LayerR
     fit = FitPowerLaw(pooled, opt, backend);
   } else {
     // docs/spec.md §3a: the reference reports the TPL's alpha, xmin and D, no sigma or xmax.
-    const TplFit tpl = FitTruncatedPowerLaw(pooled, opt);
+    const TplFit tpl = FitTruncatedPowerLaw(pooled, opt, backend);
     fit.ok = tpl.ok;
     fit.failure = tpl.failure;
     fit.alpha = tpl.alpha;

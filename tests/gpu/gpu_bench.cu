@@ -1,9 +1,10 @@
 // GPU benchmarks of the CUDA backend (not a test; docs/architecture.md rule 10): the KS scan at
 // n = 4096 and 16384 (device time by CUDA events around the device-resident scan, and the
-// host wall time of Backend::ScanPowerLaw), and one 4096 x 4096 layer end to end (eigen +
-// scan) in f64 and f32 against the CPU backend on the same machine, and the throughput of
-// 8 such layers from 4 callers on backends with 1, 2 and 4 lanes. Every line names the
-// device. Usage: gpu_bench [--reps N] [--layer N]
+// host wall time of Backend::ScanPowerLaw), the TPL scan at n = 1024 and 4096 (TPL and E_TPL
+// candidates, Backend::ScanTruncatedPowerLaw against the CPU's), one 4096 x 4096 layer end
+// to end (eigen + scan) in f64 and f32 against the CPU backend on the same machine, and the
+// throughput of 8 such layers from 4 callers on backends with 1, 2 and 4 lanes. Every line
+// names the device. Usage: gpu_bench [--reps N] [--layer N]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "../../kernels/cuda/ks_scan.cuh"
 #include "htsr/backend.h"
 #include "htsr/ks_math.h"
+#include "htsr/tpl_fit.h"
 
 namespace {
 
@@ -125,6 +127,41 @@ int main(int argc, char** argv) {
         static_cast<long long>(n), Median(device_ms), reps, Median(call_ms), Median(cpu_ms),
         static_cast<long long>(g.best_index), static_cast<long long>(c.best_index),
         std::fabs(g.alpha - c.alpha) / std::fabs(c.alpha), dev.c_str());
+  }
+
+  // --- TPL scan (docs/spec.md §3a): every xmin candidate's maximum-likelihood fit and KS
+  // distance; host wall time of Backend::ScanTruncatedPowerLaw on both backends.
+  for (int64_t n : {int64_t{1024}, int64_t{4096}}) {
+    const std::vector<double> x = Spectrum(static_cast<size_t>(n), 11);
+    for (htsr::FitType fit : {htsr::FitType::kTruncatedPowerLaw, htsr::FitType::kExtendedTpl}) {
+      const std::vector<int64_t> candidates = htsr::TplCandidates(x, fit);
+      std::vector<double> gpu_ms, cpu_ms;
+      htsr::TplScan g{}, c{};
+      for (int r = -1; r < std::min(reps, 10); ++r) {
+        const auto t0 = Clock::now();
+        auto scan = gpu->ScanTruncatedPowerLaw(x, candidates);
+        const double wall = MsSince(t0);
+        if (!scan.ok()) return Fail(scan.status(), "ScanTruncatedPowerLaw");
+        g = *scan;
+        if (r >= 0) gpu_ms.push_back(wall);
+      }
+      for (int r = 0; r < 2; ++r) {  // the host scan takes seconds at n = 4096
+        const auto t0 = Clock::now();
+        auto scan = cpu->ScanTruncatedPowerLaw(x, candidates);
+        cpu_ms.push_back(MsSince(t0));
+        if (!scan.ok()) return Fail(scan.status(), "cpu ScanTruncatedPowerLaw");
+        c = *scan;
+      }
+      std::printf(
+          "tpl_scan %s n=%lld (%zu candidates): gpu %.2f ms (median of %zu), cpu %.1f ms = "
+          "%.1fx | idx gpu %lld cpu %lld, alpha rel diff %.2e, D diff %.2e [%s]\n",
+          fit == htsr::FitType::kExtendedTpl ? "E_TPL" : "TPL", static_cast<long long>(n),
+          candidates.size(), Median(gpu_ms), gpu_ms.size(), Median(cpu_ms),
+          Median(cpu_ms) / Median(gpu_ms), static_cast<long long>(g.best_index),
+          static_cast<long long>(c.best_index),
+          static_cast<double>(std::fabs((g.alpha - c.alpha) / c.alpha)), std::fabs(g.D - c.D),
+          dev.c_str());
+    }
   }
 
   // --- One layer end to end: eigenvalues + filter + KS scan ---

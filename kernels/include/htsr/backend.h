@@ -31,6 +31,17 @@ struct PowerLawScan {
   double D = -1;
 };
 
+// Result of the truncated power-law xmin scan (docs/spec.md §3a) over given candidates of one
+// sorted spectrum. alpha and z keep the backend's working precision (long double on the CPU,
+// double on CUDA) up to the host's likelihood-ratio step, so the CPU results do not depend on
+// this seam.
+struct TplScan {
+  int64_t best_index = -1;  // index of xmin in the sorted input; -1: no candidate has a finite D
+  long double alpha = -1;
+  long double z = -1;  // Lambda * xmin
+  double D = -1;
+};
+
 enum class DeviceKind : uint8_t { kAuto, kCpu, kCuda };
 
 // Where an engine computes: a kind and, for CUDA, which device (cudaSetDevice's ordinal;
@@ -77,6 +88,15 @@ class Backend {
   // KS scan over every candidate xmin of `sorted` (ascending, all > ks::kFitThreshold,
   // size >= 2): the first index with the smallest D (docs/spec.md §3).
   virtual absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) = 0;
+
+  // Truncated power-law scan of `sorted` (ascending, all > ks::kFitThreshold): for each xmin
+  // index in `candidates` (strictly increasing, each the first index of its value, below the
+  // first index of the largest value) the maximum-likelihood TPL of its tail and the
+  // reference's KS distance; the first candidate with the smallest D (docs/spec.md §3a).
+  // InvalidArgument when the input breaks that contract; kResourceExhausted: too large for
+  // this device, the caller may fall back to the CPU.
+  virtual absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                        std::span<const int64_t> candidates) = 0;
 };
 
 // Number of usable CUDA devices; 0 when built without CUDA, with no driver or no device.

@@ -8,16 +8,17 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "htsr/backend.h"
 #include "htsr/options.h"
 
 namespace htsr {
 
 // Maximum-likelihood TPL p(x) = x^-alpha e^(-Lambda x) / Z on x >= xmin over alpha >= 1,
 // Lambda >= 0 (the reference's valid range is alpha > 1, Lambda > 0; a maximum on its border
-// is reported on the border). The log-likelihood is concave in (alpha, Lambda) (exponential
-// family in (ln x, x)), so the maximum is unique: a 1-D profile over alpha (Brent) with the
-// exact Lambda of each alpha (the score equation E[x] = mean x, solved in ln Lambda).
+// is reported on the border). How: htsr/tpl_profile.h.
 struct TplTailFit {
   double alpha = -1, Lambda = -1;
   double loglik = 0;  // sum over the tail of ln p(x)
@@ -40,10 +41,29 @@ struct TplFit {
   int64_t num_candidates = 0;  // xmins scanned
 };
 
+// The xmin candidates of `x` (ascending, all > ks::kFitThreshold) as indices: the first index
+// of every unique value but the largest; kExtendedTpl: only those in the reference's E_TPL
+// window around the peak of the log10 histogram, again without the window's largest.
+std::vector<int64_t> TplCandidates(std::span<const double> x, FitType fit);
+
+// Whether (sorted, candidates) meet Backend::ScanTruncatedPowerLaw's contract; InvalidArgument
+// naming the first offending value or candidate otherwise.
+absl::Status CheckTplScanInput(std::span<const double> sorted, std::span<const int64_t> candidates);
+
+// The host scan, the reference (the CPU backend's ScanTruncatedPowerLaw): candidates in
+// order, each fitted in long double from its neighbour's optimum, D stopped early once it
+// cannot be the first minimum. Input as CheckTplScanInput accepts (not checked here).
+TplScan ScanTruncatedPowerLawHost(std::span<const double> sorted,
+                                  std::span<const int64_t> candidates);
+
 // The reference's TPL fit of one layer. `evals`: pooled, ascending, zeros kept. `fit` is
 // kTruncatedPowerLaw (every unique value but the largest is an xmin candidate) or
 // kExtendedTpl (candidates restricted to the reference's E_TPL window around the peak of the
 // log10 histogram). options.xmax_drop applies as for the power law.
+// The scan over the candidates runs on `backend`; the rest (candidates, likelihood ratio)
+// on the host. The overload without a backend scans on the host.
+TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options,
+                            Backend& backend);
 TplFit FitTruncatedPowerLaw(std::span<const double> evals, const AnalysisOptions& options);
 
 }  // namespace htsr

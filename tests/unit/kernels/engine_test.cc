@@ -236,7 +236,13 @@ class SmallDeviceBackend final : public Backend {
     if (fail_scans_) return absl::InternalError("kernel launch failed");
     return cpu_->ScanPowerLaw(sorted);
   }
-  std::atomic<int> solves{0}, refused{0}, scans{0};
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    ++tpl_scans;
+    if (fail_scans_) return absl::ResourceExhaustedError("TPL scan needs more device memory");
+    return cpu_->ScanTruncatedPowerLaw(sorted, candidates);
+  }
+  std::atomic<int> solves{0}, refused{0}, scans{0}, tpl_scans{0};
 
  private:
   const int64_t max_elements_;
@@ -297,6 +303,32 @@ TEST(EngineFallbackTest, FailedDeviceScanIsRedoneOnTheCpu) {
   EXPECT_EQ(got.D, want.D);
 }
 
+TEST(EngineFallbackTest, RefusedDeviceTplScanIsRedoneOnTheCpuAndNamed) {
+  OwnedTensor t = MakeTensor("tpl.weight", {60, 90}, 34);
+  AnalysisOptions options;
+  options.fit = FitType::kTruncatedPowerLaw;
+  auto device = std::make_unique<SmallDeviceBackend>(1 << 30, absl::OkStatus(), true);
+  SmallDeviceBackend* dev = device.get();
+  EngineConfig config;
+  config.threads = 1;
+  config.options = options;
+  auto engine = Engine::CreateWithBackend(config, std::move(device));
+  ::testing::internal::CaptureStderr();
+  const LayerResult got = Analyze(*engine, t);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  const LayerResult want = Analyze(*MakeEngine(options, 1), t);
+  EXPECT_EQ(dev->tpl_scans.load(), 1);
+  EXPECT_EQ(dev->scans.load(), 0);  // the TPL fit does not run the power-law scan
+  EXPECT_NE(said.find("'tpl.weight' TPL scan on the CPU"), std::string::npos) << said;
+  ASSERT_EQ(got.status, LayerStatus::kSuccess) << got.reason;
+  // The CPU's own numbers, bit for bit.
+  EXPECT_EQ(got.alpha, want.alpha);
+  EXPECT_EQ(got.Lambda, want.Lambda);
+  EXPECT_EQ(got.xmin, want.xmin);
+  EXPECT_EQ(got.D, want.D);
+  EXPECT_EQ(got.tpl_R, want.tpl_R);
+}
+
 TEST(EngineFallbackTest, OtherDeviceErrorsAreAFailedRowNotAFallback) {
   // A solver that broke is not "too large": retrying elsewhere would hide a real fault.
   OwnedTensor t = MakeTensor("x.weight", {30, 50}, 34);
@@ -328,6 +360,10 @@ class InFlightBackend final : public Backend {
   }
   absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
     return cpu_->ScanPowerLaw(sorted);
+  }
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    return cpu_->ScanTruncatedPowerLaw(sorted, candidates);
   }
   std::atomic<int> max_in_flight{0};
 

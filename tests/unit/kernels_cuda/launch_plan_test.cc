@@ -94,5 +94,19 @@ TEST(KsScanBytesTest, LinearInN) {
   EXPECT_FALSE(KsScanBytes(std::numeric_limits<int64_t>::max() / 8).has_value());
 }
 
+TEST(TplScanBytesTest, LinearInValuesAndCandidates) {
+  const std::optional<int64_t> a = TplScanBytes(1000, 500);
+  const std::optional<int64_t> b = TplScanBytes(2000, 500);
+  const std::optional<int64_t> c = TplScanBytes(1000, 900);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(*b - *a, 1000 * 16);
+  EXPECT_EQ(*c - *a, 400 * 48);
+  EXPECT_FALSE(TplScanBytes(std::numeric_limits<int64_t>::max() / 8, 1).has_value());
+  EXPECT_FALSE(TplScanBytes(1, std::numeric_limits<int64_t>::max() / 40).has_value());
+  EXPECT_FALSE(TplScanBytes(std::numeric_limits<int64_t>::max() / 32,
+                            std::numeric_limits<int64_t>::max() / 96)
+                   .has_value());
+}
+
 }  // namespace
 }  // namespace htsr::cuda_plan

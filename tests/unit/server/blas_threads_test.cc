@@ -26,6 +26,10 @@ class NamedBackend final : public Backend {
   absl::StatusOr<PowerLawScan> ScanPowerLaw(std::span<const double> sorted) override {
     return cpu_->ScanPowerLaw(sorted);
   }
+  absl::StatusOr<TplScan> ScanTruncatedPowerLaw(std::span<const double> sorted,
+                                                std::span<const int64_t> candidates) override {
+    return cpu_->ScanTruncatedPowerLaw(sorted, candidates);
+  }
 
  private:
   const std::string name_;
