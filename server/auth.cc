@@ -1,23 +1,6 @@
 #include "server/auth.h"
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-
 namespace htsr::server {
-
-absl::StatusOr<std::string> LoadTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open token file ", path));
-  std::string line;
-  std::getline(in, line);
-  std::string token(absl::StripAsciiWhitespace(line));
-  if (token.empty())
-    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
-  return token;
-}
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

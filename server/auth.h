@@ -3,7 +3,6 @@
 #ifndef HTSR_SERVER_AUTH_H_
 #define HTSR_SERVER_AUTH_H_
 
-#include <string>
 #include <string_view>
 
 #include <grpcpp/server_context.h>
@@ -12,9 +11,6 @@
 #include "absl/status/statusor.h"
 
 namespace htsr::server {
-
-// Reads a token file: the first line, surrounding whitespace removed. Empty is an error.
-absl::StatusOr<std::string> LoadTokenFile(const std::string& path);
 
 // Compares without an early exit, so timing reveals nothing about where they differ (only
 // whether the lengths differ, which the token format does not keep secret anyway).

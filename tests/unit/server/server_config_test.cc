@@ -68,17 +68,5 @@ TEST(Auth, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("", ""));
 }
 
-TEST(Auth, TokenFile) {
-  const std::string path = ::testing::TempDir() + "/htsr_token_test";
-  std::ofstream(path) << "  tok-123 \nsecond line\n";
-  auto t = LoadTokenFile(path);
-  ASSERT_TRUE(t.ok());
-  EXPECT_EQ(*t, "tok-123");
-  std::ofstream(path) << "\n";
-  EXPECT_FALSE(LoadTokenFile(path).ok());
-  EXPECT_FALSE(LoadTokenFile(path + ".missing").ok());
-  std::remove(path.c_str());
-}
-
 }  // namespace
 }  // namespace htsr::server
