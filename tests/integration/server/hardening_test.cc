@@ -20,23 +20,22 @@
 #include "htsr/engine.h"
 #include "htsr/v1/analysis.grpc.pb.h"
 #include "remote/remote_analyzer.h"
+#include "server_calls.h"
 #include "server_process.h"
 #include "synthetic_model.h"
 
 namespace htsr {
 namespace {
 
+using ::htsr::testing::ExpectDrained;
+using ::htsr::testing::Info;
 using ::htsr::testing::MakeMixedModel;
 using ::htsr::testing::MakeTensor;
 using ::htsr::testing::ServerProcess;
+using ::htsr::testing::Stub;
 using ::htsr::testing::SyntheticModel;
 using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>;
 using Clock = std::chrono::steady_clock;
-
-std::unique_ptr<v1::AnalysisService::Stub> Stub(const ServerProcess& s) {
-  return v1::AnalysisService::NewStub(
-      grpc::CreateChannel(s.address(), grpc::InsecureChannelCredentials()));
-}
 
 void Deadline(grpc::ClientContext* ctx, int seconds) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
@@ -106,26 +105,6 @@ CallOutcome Converse(const ServerProcess& s, const std::vector<v1::AnalyzeReques
   out.status = stream->Finish();
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;
-}
-
-v1::ServerInfo Info(const ServerProcess& s) {
-  grpc::ClientContext ctx;
-  Deadline(&ctx, 30);
-  v1::ServerInfo info;
-  EXPECT_TRUE(Stub(s)->GetServerInfo(&ctx, {}, &info).ok());
-  return info;
-}
-
-// Waits (bounded) until the server holds no calls and no tensor bytes.
-void ExpectDrained(const ServerProcess& s) {
-  v1::ServerInfo info;
-  for (int i = 0; i < 250; ++i) {
-    info = Info(s);
-    if (info.active_calls() == 0 && info.bytes_in_use() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(info.active_calls(), 0u);
-  EXPECT_EQ(info.bytes_in_use(), 0u);
 }
 
 RemoteOptions Remote(const ServerProcess& s) {

@@ -18,6 +18,7 @@
 #include "htsr/engine.h"
 #include "htsr/v1/analysis.grpc.pb.h"
 #include "remote/remote_analyzer.h"
+#include "server_calls.h"
 #include "server_process.h"
 #include "synthetic_model.h"
 
@@ -27,6 +28,7 @@ namespace {
 using ::htsr::testing::MakeMixedModel;
 using ::htsr::testing::MakeTensor;
 using ::htsr::testing::ServerProcess;
+using ::htsr::testing::Stub;
 using ::htsr::testing::SyntheticModel;
 using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>;
 
@@ -36,11 +38,6 @@ std::string WriteTokenFile(const std::string& dir) {
   const std::string path = dir + "/token";
   std::ofstream(path) << kToken << "\n";
   return path;
-}
-
-std::unique_ptr<v1::AnalysisService::Stub> Stub(const ServerProcess& s) {
-  return v1::AnalysisService::NewStub(
-      grpc::CreateChannel(s.address(), grpc::InsecureChannelCredentials()));
 }
 
 void Authorize(grpc::ClientContext* ctx, const std::string& token = kToken) {
@@ -85,26 +82,7 @@ grpc::Status Converse(v1::AnalysisService::Stub* stub, grpc::ClientContext* ctx,
   return stream->Finish();
 }
 
-v1::ServerInfo Info(const ServerProcess& s) {
-  grpc::ClientContext ctx;
-  Authorize(&ctx);
-  v1::ServerInfo info;
-  EXPECT_TRUE(Stub(s)->GetServerInfo(&ctx, {}, &info).ok());
-  return info;
-}
-
-// Waits (bounded) until the server holds no calls and no tensor bytes.
-void ExpectDrained(const ServerProcess& s) {
-  v1::ServerInfo info;
-  for (int i = 0; i < 250; ++i) {
-    info = Info(s);
-    // Our own GetServerInfo is not an Analyze call, so active_calls counts only those.
-    if (info.active_calls() == 0 && info.bytes_in_use() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(info.active_calls(), 0u);
-  EXPECT_EQ(info.bytes_in_use(), 0u);
-}
+void AuthorizeWithOurToken(grpc::ClientContext* ctx) { Authorize(ctx); }
 
 RemoteOptions Remote(const ServerProcess& s, bool token = true) {
   RemoteOptions r;
@@ -137,7 +115,7 @@ class BadClients : public ::testing::Test {
       EXPECT_EQ((*results)[i].alpha, expected[i].alpha);
     }
     // ...holds no memory for it, and never logs the token.
-    ExpectDrained(*server_);
+    ExpectDrained(*server_, AuthorizeWithOurToken);
     EXPECT_EQ(server_->log().find(kToken), std::string::npos);
     server_.reset();
     std::error_code ignored;
@@ -261,7 +239,7 @@ TEST_F(BadClients, DisconnectMidStreamReleasesMemory) {
     ctx.TryCancel();  // the client goes away with half a tensor sent
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  ExpectDrained(*server_);
+  ExpectDrained(*server_, AuthorizeWithOurToken);
 }
 
 TEST_F(BadClients, LayerAboveMaxLayerBytesIsAFailedRow) {
@@ -287,7 +265,7 @@ TEST_F(BadClients, StalledClientHitsItsDeadline) {
   while (stream->Read(&resp)) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  ExpectDrained(*server_);
+  ExpectDrained(*server_, AuthorizeWithOurToken);
 }
 
 TEST(ServerLimits, MaxConcurrentCalls) {
@@ -361,7 +339,7 @@ TEST(ServerMemory, SixteenClientsStayUnderBudget) {
     }
   }
   const long peak_kib = server.StatusKiB("VmHWM");
-  const v1::ServerInfo info = Info(server);
+  const v1::ServerInfo info = Info(server, AuthorizeWithOurToken);
   EXPECT_LE(info.peak_bytes_in_use(), kBudget);
   EXPECT_GT(info.peak_bytes_in_use(), 0u);
   const double streamed_mib = kClients * kLayers * 2.0;
@@ -376,7 +354,7 @@ TEST(ServerMemory, SixteenClientsStayUnderBudget) {
       info.peak_bytes_in_use() / 1048576.0);
   EXPECT_LT(growth_mib, bound_mib);
   EXPECT_LT(growth_mib, streamed_mib / 4);
-  ExpectDrained(server);
+  ExpectDrained(server, AuthorizeWithOurToken);
 }
 
 TEST(ServerLifecycle, SigtermWithCallInFlightExitsZero) {
