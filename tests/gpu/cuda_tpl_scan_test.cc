@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../kernels/cuda/cuda_backend.h"
+#include "../unit/kernels/npz_spectra.h"
 #include "gtest/gtest.h"
 #include "htsr/backend.h"
 #include "htsr/ks_math.h"
@@ -58,22 +59,8 @@ class CudaTplScanTest : public ::testing::Test {
 };
 
 std::map<std::string, std::vector<double>> RealSpectra() {
-  std::map<std::string, std::vector<double>> out;
-  auto reader = OpenCheckpoint(HTSR_TEST_DATA_DIR "/real/all-MiniLM-L6-v2_evals.npz");
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  if (!reader.ok()) return out;
-  const auto& tensors = (*reader)->Tensors();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    auto view = (*reader)->Load(i);
-    EXPECT_TRUE(view.ok());
-    if (!view.ok()) continue;
-    std::vector<double> v(view->bytes.size() / 8);
-    std::memcpy(v.data(), view->bytes.data(), v.size() * 8);
-    std::sort(v.begin(), v.end());
-    v.erase(v.begin(), std::upper_bound(v.begin(), v.end(), ks::kFitThreshold));
-    out[tensors[i].name] = std::move(v);
-  }
-  return out;
+  return test_data::FitRanges(
+      test_data::ReadNpzSpectra(HTSR_TEST_DATA_DIR "/real/all-MiniLM-L6-v2_evals.npz"));
 }
 
 // A Marchenko-Pastur-like bulk with a truncated heavy tail, like a trained layer's spectrum.

@@ -30,30 +30,18 @@ all-MiniLM-L6-v2 layers, tests/tools/make_delta_fixtures.py). Writes, under test
 import json
 import logging
 import os
+import sys
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_lora_fixtures import hadamard, write_adapter  # noqa: E402
 DATA = os.path.join(HERE, "..", "data")
 OUT = os.path.join(DATA, "lora")
 PREFIX = "base_model.model."
 R, ALPHA = 8, 16
-
-
-def hadamard(n):
-    h = np.array([[1.0]])
-    while h.shape[0] < n:
-        h = np.block([[h, h], [h, -h]])
-    return h
-
-
-def write_adapter(dirname, tensors, config):
-    os.makedirs(dirname, exist_ok=True)
-    save_file(tensors, os.path.join(dirname, "adapter_model.safetensors"))
-    with open(os.path.join(dirname, "adapter_config.json"), "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-        f.write("\n")
 
 
 def merge(w, a, b, scale, fan_in_fan_out=False):

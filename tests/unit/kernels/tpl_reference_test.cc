@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "htsr/tpl_fit.h"
+#include "npz_spectra.h"
 #include "readers/checkpoint_reader.h"
 
 namespace htsr {
@@ -46,18 +47,10 @@ std::vector<std::map<std::string, std::string>> ReadCsv(const std::string& path)
   return rows;
 }
 
+// Keyed by layer name (the file's keys without "layer_id:").
 std::map<std::string, std::vector<double>> ReadEvals() {
   std::map<std::string, std::vector<double>> out;
-  auto reader = OpenCheckpoint(kReal + "all-MiniLM-L6-v2_evals.npz");
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  if (!reader.ok()) return out;
-  const auto& tensors = (*reader)->Tensors();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    auto view = (*reader)->Load(i);
-    EXPECT_TRUE(view.ok());
-    std::vector<double> v(view->bytes.size() / 8);
-    std::memcpy(v.data(), view->bytes.data(), v.size() * 8);
-    const std::string& key = tensors[i].name;
+  for (auto& [key, v] : test_data::ReadNpzSpectra(kReal + "all-MiniLM-L6-v2_evals.npz")) {
     out[key.substr(key.find(':') + 1)] = std::move(v);
   }
   return out;

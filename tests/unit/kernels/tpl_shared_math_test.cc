@@ -18,6 +18,7 @@
 #include "htsr/tpl_ks.h"
 #include "htsr/tpl_math.h"
 #include "htsr/tpl_profile.h"
+#include "npz_spectra.h"
 #include "readers/checkpoint_reader.h"
 
 namespace htsr {
@@ -25,22 +26,8 @@ namespace {
 
 // Layers of all-MiniLM-L6-v2 (tests/data/real), values above the fit threshold.
 std::map<std::string, std::vector<double>> RealSpectra() {
-  std::map<std::string, std::vector<double>> out;
-  auto reader = OpenCheckpoint(HTSR_TEST_DATA_DIR "/real/all-MiniLM-L6-v2_evals.npz");
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  if (!reader.ok()) return out;
-  const auto& tensors = (*reader)->Tensors();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    auto view = (*reader)->Load(i);
-    EXPECT_TRUE(view.ok());
-    if (!view.ok()) continue;
-    std::vector<double> v(view->bytes.size() / 8);
-    std::memcpy(v.data(), view->bytes.data(), v.size() * 8);
-    std::sort(v.begin(), v.end());
-    v.erase(v.begin(), std::upper_bound(v.begin(), v.end(), ks::kFitThreshold));
-    out[tensors[i].name] = std::move(v);
-  }
-  return out;
+  return test_data::FitRanges(
+      test_data::ReadNpzSpectra(HTSR_TEST_DATA_DIR "/real/all-MiniLM-L6-v2_evals.npz"));
 }
 
 // Tail statistics of x[i..] in precision T, the host scan's way for long double (the suffix
