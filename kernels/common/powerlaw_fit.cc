@@ -142,22 +142,29 @@ absl::StatusOr<TailFit> FitTail(std::span<const double> data, Backend& backend) 
   return fit;
 }
 
-PowerLawFit FitPowerLaw(std::span<const double> all_evals, const AnalysisOptions& options,
-                        Backend& backend) {
-  PowerLawFit out;
-  std::span<const double> evals = all_evals;
-  if (options.xmax_drop > 0) {
+absl::StatusOr<FitRange> SelectFitRange(std::span<const double> evals, int64_t xmax_drop) {
+  if (xmax_drop > 0) {
     // Reference: xmax = -k is refused when k > len(evals)/2, else the top k are dropped.
-    if (2 * options.xmax_drop > static_cast<int64_t>(evals.size())) {
-      out.failure = absl::StrCat("xmax=-", options.xmax_drop, " drops more than half of the ",
-                                 evals.size(), " eigenvalues");
-      return out;
+    if (2 * xmax_drop > static_cast<int64_t>(evals.size())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "xmax=-", xmax_drop, " drops more than half of the ", evals.size(), " eigenvalues"));
     }
-    evals = evals.first(evals.size() - options.xmax_drop);
+    evals = evals.first(evals.size() - static_cast<size_t>(xmax_drop));
   }
   // Values above the threshold: a suffix of the ascending array.
   const auto first_nz = std::upper_bound(evals.begin(), evals.end(), ks::kFitThreshold);
-  const std::span<const double> nz(first_nz, evals.end());
+  return FitRange{evals, std::span<const double>(first_nz, evals.end())};
+}
+
+PowerLawFit FitPowerLaw(std::span<const double> all_evals, const AnalysisOptions& options,
+                        Backend& backend) {
+  PowerLawFit out;
+  const absl::StatusOr<FitRange> range = SelectFitRange(all_evals, options.xmax_drop);
+  if (!range.ok()) {
+    out.failure = std::string(range.status().message());
+    return out;
+  }
+  const std::span<const double> evals = range->kept, nz = range->fitted;
 
   absl::StatusOr<TailFit> best = FitTail(nz, backend);
   if (!best.ok()) {

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "htsr/ks_math.h"
+#include "htsr/powerlaw_fit.h"
 #include "htsr/tpl_ks.h"
 #include "htsr/tpl_profile.h"
 
@@ -214,17 +215,12 @@ using ScanFn =
 TplFit FitTruncatedPowerLawWith(std::span<const double> all_evals, const AnalysisOptions& options,
                                 ScanFn scan_fn) {
   TplFit out;
-  std::span<const double> evals = all_evals;
-  if (options.xmax_drop > 0) {
-    if (2 * options.xmax_drop > static_cast<int64_t>(evals.size())) {
-      out.failure = absl::StrCat("xmax=-", options.xmax_drop, " drops more than half of the ",
-                                 evals.size(), " eigenvalues");
-      return out;
-    }
-    evals = evals.first(evals.size() - options.xmax_drop);
+  const absl::StatusOr<FitRange> range = SelectFitRange(all_evals, options.xmax_drop);
+  if (!range.ok()) {
+    out.failure = std::string(range.status().message());
+    return out;
   }
-  const auto first_nz = std::upper_bound(evals.begin(), evals.end(), ks::kFitThreshold);
-  const std::span<const double> x(first_nz, evals.end());
+  const std::span<const double> evals = range->kept, x = range->fitted;
   const size_t n = x.size();
 
   const std::vector<int64_t> candidates = TplCandidates(x, options.fit);

@@ -55,6 +55,15 @@ struct PowerLawFit {
   double raw_alpha = -1;    // fix_fingers only: alpha of the unclipped fit
 };
 
+// The eigenvalues a fit sees, from all of a layer's (ascending): `kept` without the top
+// `xmax_drop` (the reference's xmax = -k; refused when k is more than half of them), and
+// `fitted`, the suffix of `kept` above ks::kFitThreshold. Shared by the power-law and the
+// truncated power-law fits.
+struct FitRange {
+  std::span<const double> kept, fitted;
+};
+absl::StatusOr<FitRange> SelectFitRange(std::span<const double> evals, int64_t xmax_drop);
+
 // `evals`: the layer's pooled eigenvalues, ascending, zeros kept.
 PowerLawFit FitPowerLaw(std::span<const double> evals, const AnalysisOptions& options,
                         Backend& backend);
