@@ -279,13 +279,23 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
                                                       const AnalysisOptions& aopts,
                                                       const LayerRunner& run,
                                                       const ModelAnalysisOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
   HTSR_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader, OpenCheckpoint(path));
   absl::StatusOr<std::unique_ptr<CheckpointReader>> base_reader = OpenCheckpoint(base_path);
   if (!base_reader.ok()) {
     return BaseModelError(base_reader.status(), base_path);
   }
-  const CheckpointReader& base = **base_reader;
+  return AnalyzeReadersAgainstBase(*reader, **base_reader, aopts, run, options);
+}
+
+absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& model,
+                                                             const CheckpointReader& base,
+                                                             const AnalysisOptions& aopts,
+                                                             const LayerRunner& run,
+                                                             const ModelAnalysisOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string& path = model.Path();
+  const std::string& base_path = base.Path();
+  const CheckpointReader* reader = &model;
   // A LoRA adapter is not a model of its own: its layers are the updates W_merged - W_base
   // already (from their r x r problems), and the model the delta_* columns compare with the
   // base is the merged W_base + s B A (analysis/lora_merge.h).

@@ -77,6 +77,14 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
                                                       const LayerRunner& run,
                                                       const ModelAnalysisOptions& options);
 
+// The same on two open readers (checkpoints, or tensors a caller holds, e.g. Python's); their
+// Path()s name them in rows, notes and errors.
+absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& model,
+                                                             const CheckpointReader& base,
+                                                             const AnalysisOptions& analysis,
+                                                             const LayerRunner& run,
+                                                             const ModelAnalysisOptions& options);
+
 // AnalyzeAgainstBase on `engine`, in-process.
 absl::StatusOr<model::ModelReport> AnalyzeCheckpointAgainstBase(
     const std::string& path, const std::string& base_path, const Engine& engine,

@@ -300,3 +300,57 @@ def test_converted_layers_one_at_a_time_without_deadlock():
     a = htsr.analyze(odd, threads=2)
     b = htsr.analyze(base, threads=2)
     pd.testing.assert_frame_equal(a, b)
+
+
+DELTA = REPO / "tests" / "data" / "real" / "delta"
+LORA = REPO / "tests" / "data" / "lora"
+
+
+def _safetensors_numpy(path):
+    """name -> float32 array, read here with the stdlib and numpy (not through htsr)."""
+    raw = pathlib.Path(path).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32", name
+        a, b = t["data_offsets"]
+        out[name] = np.frombuffer(body[a:b], dtype="<f4").reshape(t["shape"])
+    return out
+
+
+def test_base_model_csv_equals_cli_byte_for_byte():
+    cli = os.environ.get("HTSR_BIN")
+    if not cli or not os.path.exists(cli):
+        pytest.skip("HTSR_BIN (the htsr CLI) not set")
+    for model, base in [(DELTA / "finetuned.safetensors", DELTA / "base.safetensors"),
+                        (LORA / "minilm_delta_r8", DELTA / "base.safetensors")]:
+        want = subprocess.run([cli, "analyze", str(model), "--base", str(base), "--format",
+                               "csv", "--quiet"], capture_output=True, check=True).stdout.decode()
+        assert htsr.analyze(model, base_model=base, format="csv") == want, model
+
+
+def test_base_model_in_memory_equals_paths_and_the_reference():
+    tuned = _safetensors_numpy(DELTA / "finetuned.safetensors")
+    base = _safetensors_numpy(DELTA / "base.safetensors")
+    by_path = htsr.analyze(DELTA / "finetuned.safetensors", base_model=DELTA / "base.safetensors")
+    in_memory = htsr.analyze(tuned, base_model=base)
+    cols = ["name", "alpha", "D", "lambda_max", "dist_cka", "dist_euclidean", "delta_alpha",
+            "delta_log_norm"]
+    assert by_path[cols].equals(in_memory[cols])
+    # The drop-in, base given to the constructor as the reference takes it: its rows are the
+    # reference's analyze(model, base_model=base) (tests/tools/make_delta_fixtures.py).
+    details = htsr.WeightWatcher(model=tuned, base_model=base).analyze()
+    ref = pd.read_csv(DELTA / "base_deltas.csv", keep_default_na=False, na_values=[""])
+    ours = details[[c for c in details.columns if not c.startswith(("dist_", "delta_"))]]
+    assert list(ours.columns) == list(ref.columns)
+    errors = gc.compare(_rows(ours), _rows(ref), "base_deltas")
+    assert not errors, "\n".join(errors)
+    # A base that does not pair is a skipped row, never a zero matrix.
+    partial = {k: v for k, v in base.items() if "query" not in k}
+    df = htsr.analyze(tuned, base_model=partial, keep_skipped=True)
+    query = df[df["name"].str.contains("query")]
+    assert list(query["status"]) == ["skipped"] and "no base layer" in query["reason"].iloc[0]

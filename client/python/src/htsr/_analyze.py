@@ -55,8 +55,9 @@ def _progress_factory(progress: Optional[bool]):
     return factory, bars
 
 
-def run(model: Any, layers: Any = None, progress: Optional[bool] = None, **options: Any):
-    """The engine's Report for `model` (see analyze)."""
+def run(model: Any, layers: Any = None, progress: Optional[bool] = None,
+        base_model: Any = None, **options: Any):
+    """The engine's Report for `model` (see analyze); with base_model, of W - W_base."""
     from . import _htsr
 
     unknown = sorted(set(options) - set(OPTIONS) - {"keep_evals"})
@@ -67,8 +68,11 @@ def run(model: Any, layers: Any = None, progress: Optional[bool] = None, **optio
         del opts["fix_fingers"]
     spec = layer_spec(layers)
     src = _tensors.prepare(model)
+    base = None if base_model is None else _tensors.prepare(base_model)
     factory, bars = _progress_factory(progress)
     try:
+        if base is not None:
+            return _htsr.analyze_against_base(src, base, opts, spec, factory)
         if src[0] == "path":
             return _htsr.analyze_path(src[1], opts, spec, factory)
         return _htsr.analyze_tensors(src[1], src[2], src[3], opts, spec, factory)
@@ -102,7 +106,7 @@ def analyze(model: Any, *, layers: Any = None, min_evals: int = 8, max_evals: in
             device: str = "cpu", fit: str = "pl", threads: int = 0,
             format: str = "dataframe", keep_skipped: bool = False,
             progress: Optional[bool] = None, server: Optional[str] = None,
-            **more: Any):
+            base_model: Any = None, **more: Any):
     """Analyses `model` and returns a pandas DataFrame with weightwatcher 0.7.7's analyze()
     columns (df.attrs["summary"]: the summary), or with format="csv" the text of
     `htsr analyze --format csv`, or with format="report" the engine's Report.
@@ -111,6 +115,10 @@ def analyze(model: Any, *, layers: Any = None, min_evals: int = 8, max_evals: in
     arrays, or a path (every format the CLI reads). Options are the CLI's (docs/spec.md);
     more: all_tensors, reference_layer_set, max_fingers, finger_thresh, xmax_drop.
     server="host:port" runs the same analysis on htsr-server (needs htsr[remote]).
+    base_model (a model of any kind above): the rows are W - W_base for every layer of the
+    same name and shape (the others skipped with a reason), with dist_* and delta_* columns
+    (docs/spec.md §4a); a LoRA adapter directory with its base model: the updates, and the
+    merged W + s B A against the base (§1c). In process only.
     """
     options = dict(min_evals=min_evals, max_evals=max_evals, max_n=max_n,
                    fix_fingers=fix_fingers, mp_fit=mp_fit, randomize=randomize, seed=seed,
@@ -119,8 +127,10 @@ def analyze(model: Any, *, layers: Any = None, min_evals: int = 8, max_evals: in
     if format not in ("dataframe", "csv", "report"):
         raise ValueError(f"format is 'dataframe', 'csv' or 'report', got {format!r}")
     if server is not None:
+        if base_model is not None:
+            raise ValueError("base_model is analysed in process only (not with server=...)")
         return _remote(model, server, layers, format, keep_skipped, options)
-    report = run(model, layers=layers, progress=progress, **options)
+    report = run(model, layers=layers, progress=progress, base_model=base_model, **options)
     if format == "csv":
         return report.to_csv()
     if format == "report":

@@ -15,7 +15,7 @@ _UNSUPPORTED = {"min_size": None, "max_size": None, "glorot_fix": False, "plot":
                 "conv2d_norm": True, "conv2d_fft": False, "fft": False, "deltas": False,
                 "intra": False, "vectors": False, "channels": None, "stacked": False,
                 "xmin_max": None, "ERG": False, "tolerance": 1e-06, "start_ids": 0,
-                "pl_package": "ww", "xmax": None, "base_model": None, "peft": False,
+                "pl_package": "ww", "xmax": None, "peft": False,
                 "inverse": False}
 # Accepted and without effect on the numbers.
 _IGNORED = {"savefig", "sparsify", "svd_method"}
@@ -49,9 +49,9 @@ class WeightWatcher:
 
     def __init__(self, model: Any = None, framework: Any = None, base_model: Any = None,
                  log_level: Any = None):
-        if base_model is not None:
-            raise NotImplementedError("htsr.WeightWatcher: base_model is not supported")
         self.model = model
+        # As the reference: analyze() compares with this base unless given its own.
+        self.base_model = base_model
         self.details = None
         self.results = None
 
@@ -63,10 +63,15 @@ class WeightWatcher:
 
     def analyze(self, model=None, layers=[], min_evals=8, max_evals=15000, max_N=50000,
                 randomize=False, mp_fit=False, ww2x=False, pool=True, fix_fingers=False,
-                max_fingers=10, finger_thresh=1.0, fit="PL", detX=False, **kwargs):
+                max_fingers=10, finger_thresh=1.0, fit="PL", detX=False, base_model=None,
+                **kwargs):
+        """With base_model (here or in the constructor): the rows of W - W_base, paired by
+        exact name and shape (the reference pairs by name containment; docs/compatibility.md),
+        plus htsr's dist_* and delta_* columns."""
         _check(kwargs, "analyze")
         report = _analyze.run(
             self._model(model), layers=layers or None, min_evals=min_evals,
+            base_model=self.base_model if base_model is None else base_model,
             max_evals=max_evals, max_n=max_N, randomize=randomize, mp_fit=mp_fit,
             pool=pool and not ww2x, fix_fingers=_fix_fingers(fix_fingers),
             max_fingers=max_fingers, finger_thresh=float(finger_thresh), fit=fit, detx=detX)

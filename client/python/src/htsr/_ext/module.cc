@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/base_delta.h"
 #include "analysis/layer_filter.h"
 #include "analysis/model_analysis.h"
 #include "htsr/engine.h"
+#include "readers/checkpoint_reader.h"
 #include "py_options.h"
 #include "py_report.h"
 #include "py_status.h"
@@ -167,11 +169,9 @@ absl::StatusOr<TensorView> LoadFromPython(const py::object& load, const TensorIn
   return v;
 }
 
-model::ModelReport AnalyzeTensors(const std::string& label, const py::list& infos,
-                                  const py::object& load, const py::dict& options,
-                                  const std::string& layers, const py::object& progress) {
-  Prepared p = Prepare(options, layers, progress);
-  TensorSource source;
+// (name, safetensors dtype, shape) tuples as the engine's TensorInfo.
+std::vector<TensorInfo> TensorInfos(const py::list& infos) {
+  std::vector<TensorInfo> out;
   for (const py::handle& h : infos) {
     auto t = h.cast<std::tuple<std::string, std::string, std::vector<int64_t>>>();
     std::optional<DType> dtype = ParseSafetensorsDType(std::get<1>(t));
@@ -179,8 +179,89 @@ model::ModelReport AnalyzeTensors(const std::string& label, const py::list& info
       ThrowIfError(absl::InvalidArgumentError(
           absl::StrCat("'", std::get<0>(t), "': unknown dtype '", std::get<1>(t), "'")));
     }
-    source.tensors.push_back(TensorInfo{std::get<0>(t), *dtype, std::get<2>(t)});
+    out.push_back(TensorInfo{std::get<0>(t), *dtype, std::get<2>(t)});
   }
+  return out;
+}
+
+// Tensors Python holds as a CheckpointReader, for the analyses written against readers
+// (--base deltas). Load(i) calls `load(i)` under the GIL, as analyze_tensors does.
+class PyTensorReader final : public CheckpointReader {
+ public:
+  PyTensorReader(std::string label, std::vector<TensorInfo> tensors, py::object load)
+      : label_(std::move(label)), tensors_(std::move(tensors)), load_(std::move(load)) {
+    for (const TensorInfo& t : tensors_) {
+      const std::optional<int64_t> n = t.NumElements();
+      if (n) bytes_ += static_cast<uint64_t>(*n) * DTypeSize(t.dtype);
+    }
+  }
+  ~PyTensorReader() override {
+    py::gil_scoped_acquire gil;
+    load_ = py::object();
+  }
+  std::string_view Format() const override { return "python"; }
+  const std::string& Path() const override { return label_; }
+  const std::vector<TensorInfo>& Tensors() const override { return tensors_; }
+  absl::StatusOr<TensorView> Load(size_t index) const override {
+    if (index >= tensors_.size()) return absl::OutOfRangeError("tensor index out of range");
+    return LoadFromPython(load_, tensors_[index], index);
+  }
+  uint64_t TotalBytes() const override { return bytes_; }
+  const std::vector<std::string>& Notes() const override { return none_; }
+  const std::vector<std::string>& LeftOut() const override { return none_; }
+
+ private:
+  std::string label_;
+  std::vector<TensorInfo> tensors_;
+  py::object load_;
+  uint64_t bytes_ = 0;
+  std::vector<std::string> none_;
+};
+
+// A model as the Python side prepared it: ("path", path) or ("tensors", label, infos, load).
+absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenSource(const py::tuple& src) {
+  if (src[0].cast<std::string>() == "path") return OpenCheckpoint(src[1].cast<std::string>());
+  return std::make_unique<PyTensorReader>(src[1].cast<std::string>(),
+                                          TensorInfos(src[2].cast<py::list>()),
+                                          src[3].cast<py::object>());
+}
+
+// analyze(model, base_model=...): W - W_base per shared layer, with distances and the
+// delta_* columns (client/analysis/base_delta.h), LoRA adapters merged onto their base.
+model::ModelReport AnalyzeAgainstBase(const py::tuple& model_src, const py::tuple& base_src,
+                                      const py::dict& options, const std::string& layers,
+                                      const py::object& progress) {
+  Prepared p = Prepare(options, layers, progress);
+  absl::StatusOr<std::unique_ptr<CheckpointReader>> model = OpenSource(model_src);
+  ThrowIfError(model.status());
+  absl::StatusOr<std::unique_ptr<CheckpointReader>> base = OpenSource(base_src);
+  if (!base.ok()) {
+    ThrowIfError(analysis::BaseModelError(base.status(), base_src[1].cast<std::string>()));
+  }
+  const Engine* engine = p.engine.get();
+  const analysis::LayerRunner run =
+      [engine](const TensorSource& source,
+               const ModelCallbacks& callbacks) -> absl::StatusOr<std::vector<LayerResult>> {
+    return AnalyzeModel(*engine, source, callbacks);
+  };
+  absl::StatusOr<model::ModelReport> report;
+  {
+    py::gil_scoped_release release;
+    report = analysis::AnalyzeReadersAgainstBase(**model, **base, engine->config().options, run,
+                                                 p.options);
+  }
+  ThrowIfError(report.status());
+  report->backend = std::string(engine->backend().Name());
+  CheckHasLayers(*report, (*model)->Path());
+  return *std::move(report);
+}
+
+model::ModelReport AnalyzeTensors(const std::string& label, const py::list& infos,
+                                  const py::object& load, const py::dict& options,
+                                  const std::string& layers, const py::object& progress) {
+  Prepared p = Prepare(options, layers, progress);
+  TensorSource source;
+  source.tensors = TensorInfos(infos);
   const std::vector<TensorInfo>* tensors = &source.tensors;
   source.load = [l = &load, tensors](size_t i) { return LoadFromPython(*l, (*tensors)[i], i); };
 
@@ -221,6 +302,8 @@ PYBIND11_MODULE(_htsr, m) {
   BindPolicy(m);
   m.def("analyze_path", &AnalyzePath, py::arg("path"), py::arg("options"), py::arg("layers"),
         py::arg("progress"));
+  m.def("analyze_against_base", &AnalyzeAgainstBase, py::arg("model"), py::arg("base"),
+        py::arg("options"), py::arg("layers"), py::arg("progress"));
   m.def("analyze_tensors", &AnalyzeTensors, py::arg("label"), py::arg("infos"), py::arg("load"),
         py::arg("options"), py::arg("layers"), py::arg("progress"));
 }
