@@ -18,10 +18,10 @@
 #include "analysis/layer_filter.h"
 #include "analysis/model_analysis.h"
 #include "htsr/engine.h"
-#include "readers/checkpoint_reader.h"
 #include "py_options.h"
 #include "py_report.h"
 #include "py_status.h"
+#include "readers/checkpoint_reader.h"
 
 namespace py = pybind11;
 
@@ -221,9 +221,8 @@ class PyTensorReader final : public CheckpointReader {
 // A model as the Python side prepared it: ("path", path) or ("tensors", label, infos, load).
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenSource(const py::tuple& src) {
   if (src[0].cast<std::string>() == "path") return OpenCheckpoint(src[1].cast<std::string>());
-  return std::make_unique<PyTensorReader>(src[1].cast<std::string>(),
-                                          TensorInfos(src[2].cast<py::list>()),
-                                          src[3].cast<py::object>());
+  return std::make_unique<PyTensorReader>(
+      src[1].cast<std::string>(), TensorInfos(src[2].cast<py::list>()), src[3].cast<py::object>());
 }
 
 // analyze(model, base_model=...): W - W_base per shared layer, with distances and the
