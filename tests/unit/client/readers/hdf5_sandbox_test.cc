@@ -1,0 +1,141 @@
+// libhdf5 in child processes (client/readers/hdf5_sandbox.h): the files that crash Debian's
+// HDF5 1.10.8 (tests/fuzz/known_hdf5_issues/) are errors naming the file, and a child that
+// hangs or crashes while walking or reading becomes an error, never a dead or stuck caller.
+#include "readers/hdf5_sandbox.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "../../../fuzz/hdf5_sanitizer_hooks.h"
+#include "gtest/gtest.h"
+#include "reader_test_util.h"
+#include "readers/checkpoint_reader.h"
+
+namespace htsr::readers::testing {
+namespace {
+
+std::string Keras(const std::string& name) { return DataPath("readers/keras/" + name); }
+
+// Restores the default limits when a test ends.
+class SandboxLimits {
+ public:
+  explicit SandboxLimits(const Hdf5SandboxLimits& limits) {
+    SetHdf5SandboxLimitsForTesting(limits);
+  }
+  ~SandboxLimits() { SetHdf5SandboxLimitsForTesting(DefaultHdf5SandboxLimits()); }
+};
+
+TEST(Hdf5SandboxTest, KnownLibraryCrashesAreErrorsNamingTheFile) {
+  const std::filesystem::path dir =
+      std::filesystem::path(HTSR_SOURCE_DIR) / "tests/fuzz/known_hdf5_issues";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".md") continue;
+    ++files;
+    const std::string path = entry.path().string();
+    // As a file on disk and inside a .keras archive.
+    auto r = OpenCheckpoint(path);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_HAS(r.status().message(), entry.path().filename().string());
+    ZipWriter z;
+    z.Add("config.json", "{}");
+    z.Add("model.weights.h5", ReadFileOrDie(path));
+    auto k = OpenCheckpointFromBuffer("m.keras", z.Finish());
+    ASSERT_FALSE(k.ok());
+    EXPECT_HAS(k.status().message(), "m.keras: member 'model.weights.h5'");
+  }
+  EXPECT_GE(files, 1);
+}
+
+void HangWhileWalking(bool reading) {
+  if (!reading) {
+    for (;;) pause();
+  }
+}
+
+TEST(Hdf5SandboxTest, AWalkThatHangsIsStoppedByTheTimeLimit) {
+  Hdf5SandboxLimits limits;
+  limits.walk_seconds = 0.5;
+  limits.child_hook_for_testing = HangWhileWalking;
+  SandboxLimits set(limits);
+  auto r = OpenCheckpoint(Keras("legacy.h5"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_HAS(r.status().message(), "legacy.h5: the HDF5 library failed opening this file");
+  EXPECT_HAS(r.status().message(), "ran past its time limit of 0.5 s");
+  EXPECT_HAS(r.status().message(), "the file is corrupt or hostile");
+}
+
+void CrashWhileWalking(bool reading) {
+  if (!reading) raise(SIGKILL);
+}
+
+TEST(Hdf5SandboxTest, AWalkThatCrashesIsAnError) {
+  Hdf5SandboxLimits limits;
+  limits.child_hook_for_testing = CrashWhileWalking;
+  SandboxLimits set(limits);
+  auto r = OpenCheckpoint(Keras("real.keras"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_HAS(r.status().message(),
+             "real.keras: member 'model.weights.h5': the HDF5 library failed opening this file "
+             "(the reading process was killed by signal 9");
+}
+
+void CrashWhileReading(bool reading) {
+  if (reading) raise(SIGKILL);
+}
+
+void HangWhileReading(bool reading) {
+  if (reading) {
+    for (;;) pause();
+  }
+}
+
+TEST(Hdf5SandboxTest, ReadingThatCrashesOrHangsIsALoadError) {
+  for (auto hook : {CrashWhileReading, HangWhileReading}) {
+    Hdf5SandboxLimits limits;
+    limits.read_seconds = 0.5;
+    limits.read_seconds_per_gib = 0;
+    limits.child_hook_for_testing = hook;
+    SandboxLimits set(limits);
+    auto r = OpenCheckpoint(Keras("legacy.h5"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_FALSE((*r)->Tensors().empty());
+    auto v = (*r)->Load(0);
+    ASSERT_FALSE(v.ok());
+    EXPECT_HAS(v.status().message(), "legacy.h5: the HDF5 library failed reading this file");
+    EXPECT_HAS(v.status().message(),
+               hook == CrashWhileReading ? "signal 9" : "ran past its time limit of 0.5 s");
+    // The failure is remembered: no second child for the same batch.
+    auto again = (*r)->Load(0);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.status(), v.status());
+  }
+}
+
+TEST(Hdf5SandboxTest, SmallBatchesReadTheSameBytes) {
+  auto whole = OpenCheckpoint(Keras("real.keras"));
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  Hdf5SandboxLimits limits;
+  limits.batch_bytes = 1;  // one dataset per child
+  SandboxLimits set(limits);
+  auto split = OpenCheckpoint(Keras("real.keras"));
+  ASSERT_TRUE(split.ok()) << split.status();
+  ASSERT_EQ((*split)->Tensors().size(), (*whole)->Tensors().size());
+  // Backwards, and each view kept while the next loads: batches are read out of order.
+  std::vector<TensorView> views;
+  for (size_t i = (*split)->Tensors().size(); i-- > 0;) {
+    auto a = (*split)->Load(i);
+    auto b = (*whole)->Load(i);
+    ASSERT_TRUE(a.ok() && b.ok()) << i;
+    EXPECT_TRUE(std::equal(a->bytes.begin(), a->bytes.end(), b->bytes.begin(), b->bytes.end()))
+        << (*split)->Tensors()[i].name;
+    views.push_back(*std::move(a));
+  }
+}
+
+}  // namespace
+}  // namespace htsr::readers::testing
