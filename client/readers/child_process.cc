@@ -63,17 +63,22 @@ void SetLimit(int resource, uint64_t soft, uint64_t hard) {
 // Closes every descriptor from 3 up except `keep` (sorted): the child must not hold the
 // pipes of other children forked at the same time by other threads (their parents would wait
 // for an EOF that never comes) nor the parent's sockets.
+void CloseRange(unsigned from, unsigned to) {
+  if (syscall(SYS_close_range, from, to, 0u) == 0) return;
+  // Before Linux 5.9: one close per descriptor, up to the descriptor limit.
+  const long max = std::min<long>(sysconf(_SC_OPEN_MAX), 1 << 20);
+  for (long fd = from; fd <= static_cast<long>(to) && fd < max; ++fd) close(static_cast<int>(fd));
+}
+
 void CloseOtherFds(std::vector<int> keep) {
   std::sort(keep.begin(), keep.end());
   unsigned from = 3;
   for (int fd : keep) {
     if (fd < static_cast<int>(from)) continue;
-    if (static_cast<unsigned>(fd) > from) {
-      syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0u);
-    }
+    if (static_cast<unsigned>(fd) > from) CloseRange(from, static_cast<unsigned>(fd) - 1);
     from = static_cast<unsigned>(fd) + 1;
   }
-  syscall(SYS_close_range, from, ~0u, 0u);
+  CloseRange(from, ~0u);
 }
 
 [[noreturn]] void ChildMain(int out, const ChildLimits& limits, const std::vector<int>& keep,

@@ -21,16 +21,21 @@ namespace htsr::readers {
 namespace {
 
 constexpr uint64_t kPage = 4096;
+// What a child may send: a walk of a file within Hdf5Limits fits in the first; the read records
+// of a batch (a few dozen bytes per dataset, or an error naming its path) in the second.
 constexpr size_t kMaxWalkMessage = size_t{256} << 20;
-constexpr size_t kMaxReadMessage = size_t{16} << 20;
+constexpr size_t kMaxReadMessage = size_t{64} << 20;
+constexpr size_t kMaxBatchDatasets = 4096;
 
 Hdf5SandboxLimits& GlobalLimits() {
   static Hdf5SandboxLimits limits;
   return limits;
 }
 
-ChildLimits ChildLimitsFor(const Hdf5SandboxLimits& s, double seconds, size_t max_output,
-                           uint64_t extra_memory, uint64_t max_file_bytes) {
+// CPU time never exceeds wall-clock time in the one-threaded child: the same bound (rounded
+// up) backs up the parent's timer should the parent itself stall.
+ChildLimits ChildLimitsFor(double seconds, size_t max_output, uint64_t extra_memory,
+                           uint64_t max_file_bytes) {
   ChildLimits c;
   c.wall_seconds = seconds;
   c.cpu_seconds = static_cast<int>(std::min(seconds, 1e6)) + 1;
@@ -72,7 +77,7 @@ void ReadChild(int out, int data_fd, const std::string& name, std::span<const st
   for (size_t index : indices) {
     Send(out, EncodeReadStart(index));
     const uint64_t bytes = expected.datasets[index].bytes;
-    const uint64_t offset = AlignUp(end);
+    const uint64_t offset = bytes > 0 ? AlignUp(end) : 0;  // an empty one needs no room
     absl::Status status;
     if (bytes > 0) {
       void* map = MAP_FAILED;
@@ -92,7 +97,7 @@ void ReadChild(int out, int data_fd, const std::string& name, std::span<const st
     }
     if (status.ok()) {
       Send(out, EncodeReadDone(index, offset, bytes));
-      end = offset + bytes;
+      if (bytes > 0) end = offset + bytes;
     } else {
       Send(out, EncodeReadFailed(index, status));
     }
@@ -135,8 +140,8 @@ absl::StatusOr<std::shared_ptr<SandboxedHdf5>> SandboxedHdf5::Open(
   f->attribute_names_ = std::move(attribute_names);
   f->limits_ = limits;
   f->sandbox_ = GlobalLimits();
-  const ChildLimits child = ChildLimitsFor(f->sandbox_, f->sandbox_.walk_seconds, kMaxWalkMessage,
-                                           f->sandbox_.extra_memory, 0);
+  const ChildLimits child =
+      ChildLimitsFor(f->sandbox_.walk_seconds, kMaxWalkMessage, f->sandbox_.extra_memory, 0);
   const SandboxedHdf5& self = *f;
   std::string error;
   const ChildResult r = RunInChild(
@@ -169,6 +174,7 @@ void SandboxedHdf5::Plan(const std::vector<size_t>& order) {
     }
     const uint64_t bytes = AlignUp(walk_.datasets[index].bytes);
     if (batches_.empty() || batches_.back().read ||
+        batches_.back().indices.size() >= kMaxBatchDatasets ||
         (!batches_.back().indices.empty() &&
          batches_.back().bytes + bytes > sandbox_.batch_bytes)) {
       batches_.emplace_back();
@@ -191,8 +197,8 @@ absl::Status SandboxedHdf5::ReadBatch(Batch* batch, std::shared_ptr<const DataFi
   // Room for the largest dataset mapped once plus HDF5's own buffers (a chunk, a conversion).
   const uint64_t memory = sandbox_.extra_memory + 2 * largest;
   const ChildLimits child =
-      ChildLimitsFor(sandbox_, sandbox_.read_seconds + sandbox_.read_seconds_per_gib * gib,
-                     kMaxReadMessage, memory, batch->bytes + kPage);
+      ChildLimitsFor(sandbox_.read_seconds + sandbox_.read_seconds_per_gib * gib, kMaxReadMessage,
+                     memory, batch->bytes + kPage);
   std::string error;
   const ChildResult r = RunInChild(
       child, {fd},

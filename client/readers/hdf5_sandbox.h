@@ -5,18 +5,19 @@
 //
 // * Open: a child opens the image and walks it (hdf5_file.h) and sends the walk back
 //   (hdf5_wire.h); the parent decodes it as hostile bytes.
-// * Read: the datasets the caller planned to load are read in batches of up to ~512 MiB; for
-//   each batch a child opens and walks the file again, reads each dataset with H5Dread
-//   (chunked and compressed ones too) into a memfd the parent made, and reports offsets;
-//   the parent seals the memfd and maps it read-only, so tensors are views of it without a
-//   copy. The batch read last stays mapped, older ones while one of their views lives; a
+// * Read: the datasets the caller planned to load are read in batches of up to ~512 MiB and
+//   4096 datasets; for each batch a child opens and walks the file again, reads each dataset
+//   with H5Dread (chunked and compressed ones too) into a memfd the parent made, and reports
+//   offsets; the parent seals the memfd and maps it read-only, so tensors are views of it
+//   without a copy. The batch read last stays mapped, older ones while one of their views lives; a
 //   batch needed again after that is read again.
 //
 // The parent never calls libhdf5. A child that dies by a signal, exits nonzero, runs past
 // its time or CPU limit or its memory limit (RLIMIT_AS above what it inherited) becomes an
-// absl::Status such as "model.h5: the HDF5 library crashed reading this file (killed by
-// signal 11 (Segmentation fault)); the file is corrupt or hostile". This contains crashes;
-// it is not a security boundary against code execution (the child is not seccomp-confined).
+// absl::Status such as "model.h5: the HDF5 library failed opening this file (the reading
+// process was killed by signal 11 (Segmentation fault)); the file is corrupt or hostile". This
+// contains crashes; it is not a security boundary against code execution (the child is not
+// seccomp-confined).
 #ifndef HTSR_CLIENT_READERS_HDF5_SANDBOX_H_
 #define HTSR_CLIENT_READERS_HDF5_SANDBOX_H_
 

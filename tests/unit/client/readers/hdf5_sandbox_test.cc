@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "../../../fuzz/hdf5_sanitizer_hooks.h"
 #include "gtest/gtest.h"
@@ -135,6 +137,43 @@ TEST(Hdf5SandboxTest, SmallBatchesReadTheSameBytes) {
         << (*split)->Tensors()[i].name;
     views.push_back(*std::move(a));
   }
+}
+
+// Children forked from several threads at once (as scan --jobs or a Python session may): each
+// gets its own pipe and memfd, and none holds another's pipe open past its end.
+TEST(Hdf5SandboxTest, ThreadsForkingAtOnceReadTheSameBytes) {
+  auto expected = OpenCheckpoint(Keras("real.keras"));
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  std::vector<std::string> want;
+  for (size_t i = 0; i < (*expected)->Tensors().size(); ++i) {
+    auto v = (*expected)->Load(i);
+    ASSERT_TRUE(v.ok()) << v.status();
+    want.emplace_back(reinterpret_cast<const char*>(v->bytes.data()), v->bytes.size());
+  }
+  std::vector<int> bad(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        auto r = OpenCheckpoint(Keras(t % 2 == 0 ? "real.keras" : "legacy.h5"));
+        if (!r.ok()) {
+          ++bad[t];
+          continue;
+        }
+        for (size_t i = 0; i < (*r)->Tensors().size(); ++i) {
+          auto v = (*r)->Load(i);
+          if (!v.ok()) {
+            ++bad[t];
+          } else if (t % 2 == 0 && std::string(reinterpret_cast<const char*>(v->bytes.data()),
+                                               v->bytes.size()) != want[i]) {
+            ++bad[t];
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad, std::vector<int>(4, 0));
 }
 
 }  // namespace
