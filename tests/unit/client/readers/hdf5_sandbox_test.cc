@@ -139,9 +139,22 @@ TEST(Hdf5SandboxTest, SmallBatchesReadTheSameBytes) {
   }
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerAllocator = true;
+#else
+constexpr bool kSanitizerAllocator = false;
+#endif
+
 // Children forked from several threads at once (as scan --jobs or a Python session may): each
 // gets its own pipe and memfd, and none holds another's pipe open past its end.
 TEST(Hdf5SandboxTest, ThreadsForkingAtOnceReadTheSameBytes) {
+  if (kSanitizerAllocator) {
+    // GCC 12's ASan allocator has no fork handlers: a child forked while another thread holds
+    // one of its locks waits for it forever (seen: H5open -> malloc), and only the wall-clock
+    // limit ends it, as an error after 120 s. glibc's malloc, which release builds use, is
+    // reset by fork.
+    GTEST_SKIP() << "the sanitizer's allocator is not fork-safe with other threads allocating";
+  }
   auto expected = OpenCheckpoint(Keras("real.keras"));
   ASSERT_TRUE(expected.ok()) << expected.status();
   std::vector<std::string> want;
