@@ -519,15 +519,15 @@ absl::StatusOr<Hdf5Walk> Hdf5File::Walk(const std::vector<std::string>& attribut
   return std::move(walker.out());
 }
 
-absl::StatusOr<std::shared_ptr<std::vector<std::byte>>> Hdf5File::Read(size_t index) const {
-  if (index >= datasets_.size() || !datasets_[index].unreadable.empty()) {
+absl::Status Hdf5File::ReadInto(size_t index, std::span<std::byte> out) const {
+  if (index >= datasets_.size() || !datasets_[index].unreadable.empty() ||
+      out.size() != datasets_[index].bytes) {
     return absl::InternalError(absl::StrCat(name_, ": no readable dataset ", index));
   }
   const Hdf5Dataset& d = datasets_[index];
+  if (d.bytes == 0) return absl::OkStatus();
   Hdf5Lock lock;
   const hid_t dset = handles_->datasets[index];
-  auto out = std::make_shared<std::vector<std::byte>>();
-  if (d.bytes == 0) return out;
   // The file's own float layout, little-endian: HDF5 swaps bytes where the file is big-endian.
   Id file_type(H5Dget_type(dset), H5Tclose);
   Id mem(file_type.ok() ? H5Tcopy(file_type.get()) : -1, H5Tclose);
@@ -543,12 +543,11 @@ absl::StatusOr<std::shared_ptr<std::vector<std::byte>>> Hdf5File::Read(size_t in
     return absl::DataLossError(
         absl::StrCat(name_, ": HDF5 object '/", d.path, "': size changed between reads"));
   }
-  out->resize(d.bytes);
-  if (H5Dread(dset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out->data()) < 0) {
+  if (H5Dread(dset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(name_, ": HDF5 object '/", d.path, "': cannot read the data", Hdf5Why()));
   }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace htsr::readers

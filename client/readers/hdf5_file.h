@@ -13,6 +13,9 @@
 //   file, the object path and what failed.
 //
 // All HDF5 calls of the process go through one mutex (the library keeps global state).
+//
+// libhdf5 itself can crash on a hostile file (tests/fuzz/known_hdf5_issues/), so this class
+// is used only inside the child processes of hdf5_sandbox.h; readers use SandboxedHdf5.
 #ifndef HTSR_CLIENT_READERS_HDF5_FILE_H_
 #define HTSR_CLIENT_READERS_HDF5_FILE_H_
 
@@ -77,9 +80,9 @@ class Hdf5File {
   absl::StatusOr<Hdf5Walk> Walk(const std::vector<std::string>& attribute_names,
                                 const Hdf5Limits& limits = {});
 
-  // The row-major little-endian bytes of dataset `index` of the last Walk (a readable one),
-  // converted by HDF5 to `info`'s dtype in little-endian order. Thread-safe.
-  absl::StatusOr<std::shared_ptr<std::vector<std::byte>>> Read(size_t index) const;
+  // Reads dataset `index` of the last Walk (a readable one) into `out` (exactly its `bytes`):
+  // row-major, converted by HDF5 to `info`'s dtype in little-endian order. Thread-safe.
+  absl::Status ReadInto(size_t index, std::span<std::byte> out) const;
 
   const std::string& name() const { return name_; }
 

@@ -1,4 +1,4 @@
-// Keras checkpoints, read through HDF5 (hdf5_file.h):
+// Keras checkpoints, read through HDF5 in child processes (hdf5_sandbox.h, hdf5_file.h):
 //
 // * `.keras` (Keras 3): a zip of config.json, metadata.json and model.weights.h5, whose
 //   variables sit at layers/<group>/vars/<i>; <group> is the layer's class in snake case
@@ -40,6 +40,7 @@
 #include "htsr/status_macros.h"
 #include "readers/format_readers.h"
 #include "readers/hdf5_file.h"
+#include "readers/hdf5_sandbox.h"
 #include "readers/json_parser.h"
 #include "readers/reader_base.h"
 #include "readers/strided_copy.h"
@@ -186,7 +187,8 @@ struct Entry {
 
 class KerasReader : public ReaderBase {
  public:
-  KerasReader(std::string format, std::string path, std::shared_ptr<Hdf5File> h5, Hdf5Walk walk)
+  KerasReader(std::string format, std::string path, std::shared_ptr<SandboxedHdf5> h5,
+              Hdf5Walk walk)
       : ReaderBase(std::move(format), std::move(path)),
         h5_(std::move(h5)),
         walk_(std::move(walk)) {}
@@ -244,6 +246,10 @@ class KerasReader : public ReaderBase {
       AddTensor(e.info, ds[e.dataset].bytes);
       entries_.push_back(std::move(e));
     }
+    // Loads come in tensor order: the HDF5 child reads the datasets in batches of that order.
+    std::vector<size_t> order;
+    for (const Entry& e : entries_) order.push_back(e.dataset);
+    h5_->Plan(order);
     if (!walk_.skipped_links.empty()) {
       const auto& s = walk_.skipped_links;
       AddNote(absl::StrCat(
@@ -258,12 +264,12 @@ class KerasReader : public ReaderBase {
   absl::StatusOr<TensorView> Load(size_t index) const override {
     if (index >= entries_.size()) return IndexError(index);
     const Entry& e = entries_[index];
-    HTSR_ASSIGN_OR_RETURN(std::shared_ptr<std::vector<std::byte>> raw, h5_->Read(e.dataset));
+    HTSR_ASSIGN_OR_RETURN(Hdf5Bytes raw, h5_->Read(e.dataset));
     TensorView view;
     view.info = e.info;
     if (e.permute == Permute::kNone) {
-      view.bytes = std::span<const std::byte>(raw->data(), raw->size());
-      view.owner = std::move(raw);
+      view.bytes = raw.bytes;
+      view.owner = std::move(raw.owner);
       return view;
     }
     // Source strides (elements) of the engine's axes (out, in, kh[, kw]) in the Keras kernel
@@ -278,11 +284,10 @@ class KerasReader : public ReaderBase {
       strides.push_back(in * out);
     }
     const size_t elem = DTypeSize(e.info.dtype);
-    HTSR_RETURN_IF_ERROR(CheckStridedBounds(s, strides, 0, elem, raw->size(),
+    HTSR_RETURN_IF_ERROR(CheckStridedBounds(s, strides, 0, elem, raw.bytes.size(),
                                             absl::StrCat(Path(), ": tensor '", e.info.name, "'")));
-    auto copy = std::make_shared<std::vector<std::byte>>(raw->size());
-    CopyStrided(std::span<const std::byte>(raw->data(), raw->size()), s, strides, 0, elem,
-                /*byteswap=*/false, copy->data());
+    auto copy = std::make_shared<std::vector<std::byte>>(raw.bytes.size());
+    CopyStrided(raw.bytes, s, strides, 0, elem, /*byteswap=*/false, copy->data());
     view.bytes = std::span<const std::byte>(copy->data(), copy->size());
     view.owner = std::move(copy);
     return view;
@@ -475,7 +480,7 @@ class KerasReader : public ReaderBase {
     }
   }
 
-  std::shared_ptr<Hdf5File> h5_;
+  std::shared_ptr<SandboxedHdf5> h5_;
   Hdf5Walk walk_;
   std::vector<Entry> entries_;
 };
@@ -483,9 +488,11 @@ class KerasReader : public ReaderBase {
 absl::StatusOr<std::unique_ptr<CheckpointReader>> OpenHdf5Image(
     std::string format, std::string path, std::string where, std::span<const std::byte> image,
     std::shared_ptr<const void> owner, const JsonValue* config, const std::string& config_note) {
-  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<Hdf5File> h5,
-                        Hdf5File::Open(std::move(where), image, std::move(owner)));
-  HTSR_ASSIGN_OR_RETURN(Hdf5Walk walk, h5->Walk({"layer_names", "weight_names", "model_config"}));
+  // libhdf5 runs in child processes only: a file that crashes it fails with an error.
+  HTSR_ASSIGN_OR_RETURN(std::shared_ptr<SandboxedHdf5> h5,
+                        SandboxedHdf5::Open(std::move(where), image, std::move(owner),
+                                            {"layer_names", "weight_names", "model_config"}));
+  Hdf5Walk walk = h5->walk();
   std::string layout = KerasReader::Layout(walk);
   // A .keras archive is "keras" whatever its weights file holds.
   if (format != "keras") format = layout;

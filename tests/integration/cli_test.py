@@ -193,6 +193,23 @@ class CliTest(unittest.TestCase):
         p = run("describe", f8)
         self.assertIn("F8_E4M3", p.stdout)
 
+    def test_files_that_crash_libhdf5_are_errors(self):
+        # tests/fuzz/known_hdf5_issues/ crash Debian's HDF5 1.10.8 itself; htsr parses HDF5 in a
+        # child process, so the command fails on the file (exit 2, named) instead of dying.
+        known = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "known_hdf5_issues")
+        files = [f for f in sorted(os.listdir(known)) if not f.endswith(".md")]
+        self.assertTrue(files)
+        for name in files:
+            for command in ("analyze", "describe"):
+                p = run(command, os.path.join(known, name))
+                self.assertIn(p.returncode, (1, 2), (command, name, p.returncode, p.stderr))
+                self.assertIn(name, p.stderr)
+            # Next to a good checkpoint: the good one is still analysed.
+            p = run("analyze", os.path.join(known, name), self.good, "--format", "csv")
+            self.assertIn(p.returncode, (1, 2), p.stderr)
+            self.assertIn(name, p.stderr)
+            self.assertIn(",success,", p.stdout)
+
     def test_device_cuda_without_gpu_is_an_error(self):
         if os.path.exists("/dev/nvidia0"):
             self.skipTest("a GPU is present")
