@@ -23,16 +23,8 @@ using gpu_test::SpectraClose;
 constexpr double kRel64 = 2e-9, kAbs64 = 2e-12;
 constexpr double kRel32 = 1e-3, kAbs32 = 1e-4;
 
-class CudaBackendTest : public ::testing::Test {
+class CudaBackendTest : public gpu_test::CudaVsCpuTest {
  protected:
-  void SetUp() override {
-    if (CudaDeviceCountImpl() == 0) GTEST_SKIP() << "no CUDA device";
-    absl::StatusOr<std::unique_ptr<Backend>> gpu = CreateCudaBackend(0);
-    ASSERT_TRUE(gpu.ok()) << gpu.status();
-    gpu_ = *std::move(gpu);
-    cpu_ = CreateCpuBackend(0);
-  }
-
   // Spectra of every matrix of `batch` from one backend, split per matrix.
   static std::vector<std::vector<double>> Solve(Backend& backend, const MatrixBatch& batch,
                                                 double scale, Precision precision) {
@@ -60,9 +52,6 @@ class CudaBackendTest : public ::testing::Test {
           << rows << "x" << cols << " matrix " << b << " f32";
     }
   }
-
-  std::unique_ptr<Backend> gpu_;
-  std::unique_ptr<Backend> cpu_;
 };
 
 TEST_F(CudaBackendTest, NameAndDescription) {

@@ -15,16 +15,8 @@
 namespace htsr {
 namespace {
 
-class CudaKsScanTest : public ::testing::Test {
+class CudaKsScanTest : public gpu_test::CudaVsCpuTest {
  protected:
-  void SetUp() override {
-    if (CudaDeviceCountImpl() == 0) GTEST_SKIP() << "no CUDA device";
-    absl::StatusOr<std::unique_ptr<Backend>> gpu = CreateCudaBackend(0);
-    ASSERT_TRUE(gpu.ok()) << gpu.status();
-    gpu_ = *std::move(gpu);
-    cpu_ = CreateCpuBackend(0);
-  }
-
   void ExpectSameScan(const std::vector<double>& sorted) {
     SCOPED_TRACE(testing::Message() << "n = " << sorted.size());
     const absl::StatusOr<PowerLawScan> want = cpu_->ScanPowerLaw(sorted);
@@ -39,9 +31,6 @@ class CudaKsScanTest : public ::testing::Test {
     }
     EXPECT_NEAR(got->D, want->D, 1e-9 * std::fabs(want->D) + 1e-15);
   }
-
-  std::unique_ptr<Backend> gpu_;
-  std::unique_ptr<Backend> cpu_;
 };
 
 std::vector<double> ParetoSample(size_t n, double alpha, double xmin, uint32_t seed) {

@@ -14,6 +14,7 @@
 
 #include "../../kernels/cuda/cuda_backend.h"
 #include "../unit/kernels/npz_spectra.h"
+#include "gpu_test_util.h"
 #include "gtest/gtest.h"
 #include "htsr/backend.h"
 #include "htsr/ks_math.h"
@@ -23,16 +24,8 @@
 namespace htsr {
 namespace {
 
-class CudaTplScanTest : public ::testing::Test {
+class CudaTplScanTest : public gpu_test::CudaVsCpuTest {
  protected:
-  void SetUp() override {
-    if (CudaDeviceCountImpl() == 0) GTEST_SKIP() << "no CUDA device";
-    absl::StatusOr<std::unique_ptr<Backend>> gpu = CreateCudaBackend(0);
-    ASSERT_TRUE(gpu.ok()) << gpu.status();
-    gpu_ = *std::move(gpu);
-    cpu_ = CreateCpuBackend(0);
-  }
-
   // Returns whether both chose the same xmin.
   bool ExpectSameScan(const std::vector<double>& x, const std::vector<int64_t>& candidates) {
     SCOPED_TRACE(testing::Message()
@@ -53,9 +46,6 @@ class CudaTplScanTest : public ::testing::Test {
     EXPECT_NEAR(static_cast<double>(got->z) / xmin, lambda_want, 2e-5 * lambda_want + 1e-9);
     return true;
   }
-
-  std::unique_ptr<Backend> gpu_;
-  std::unique_ptr<Backend> cpu_;
 };
 
 std::map<std::string, std::vector<double>> RealSpectra() {

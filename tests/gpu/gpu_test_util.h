@@ -5,13 +5,32 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../../kernels/cuda/cuda_backend.h"
 #include "gtest/gtest.h"
+#include "htsr/backend.h"
 
 namespace htsr::gpu_test {
+
+// A test comparing the CUDA backend (device 0) with the CPU backend, the reference;
+// skipped where no CUDA device is visible.
+class CudaVsCpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (CudaDeviceCountImpl() == 0) GTEST_SKIP() << "no CUDA device";
+    absl::StatusOr<std::unique_ptr<Backend>> gpu = CreateCudaBackend(0);
+    ASSERT_TRUE(gpu.ok()) << gpu.status();
+    gpu_ = *std::move(gpu);
+    cpu_ = CreateCpuBackend(0);
+  }
+
+  std::unique_ptr<Backend> gpu_;
+  std::unique_ptr<Backend> cpu_;
+};
 
 inline std::vector<float> GaussianMatrix(int64_t rows, int64_t cols, uint32_t seed,
                                          float sigma = 1.0f) {

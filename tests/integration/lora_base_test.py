@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from golden_compare import ATOL, RTOL_FIT, RTOL_METRIC  # noqa: E402
-from safetensors_writer import write_safetensors  # noqa: E402
+from safetensors_writer import read_safetensors_raw, write_safetensors  # noqa: E402
 
 DATA = os.path.join(HERE, "..", "data")
 LORA = os.path.join(DATA, "lora")
@@ -80,17 +80,10 @@ def read_csv_file(path):
 
 def read_safetensors(path):
     """name -> (shape, flat list of floats); F32 only (what the fixtures hold)."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        body = f.read()
     out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        assert t["dtype"] == "F32", name
-        a, b = t["data_offsets"]
-        out[name] = (t["shape"], list(struct.unpack(f"<{(b - a) // 4}f", body[a:b])))
+    for name, (dtype, shape, raw) in read_safetensors_raw(path).items():
+        assert dtype == "F32", name
+        out[name] = (shape, list(struct.unpack(f"<{len(raw) // 4}f", raw)))
     return out
 
 

@@ -1,5 +1,5 @@
-"""Writes safetensors files with the stdlib alone (a JSON header plus raw bytes), so tests can
-build fixtures independently of htsr's own readers."""
+"""Writes and reads safetensors files with the stdlib alone (a JSON header plus raw bytes), so
+tests can build fixtures and check results independently of htsr's own readers."""
 import json
 import struct
 
@@ -21,3 +21,19 @@ def write_safetensors(path, tensors):
     """tensors: list of (name, shape, flat list of floats), stored as F32."""
     write_safetensors_raw(path, [(name, "F32", shape, struct.pack(f"<{len(values)}f", *values))
                                  for name, shape, values in tensors])
+
+
+def read_safetensors_raw(path):
+    """name -> (dtype, shape, raw little-endian bytes), in the header's order."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        out[name] = (t["dtype"], t["shape"], body[a:b])
+    return out

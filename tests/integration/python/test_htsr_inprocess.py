@@ -36,6 +36,8 @@ MINILM = os.environ.get("HTSR_MINILM", os.path.expanduser(
 # conv2d N/M as the reference exchanges them, failed fits, ids).
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 import golden_compare as gc  # noqa: E402
+sys.path.insert(0, str(REPO / "tests" / "tools"))
+from safetensors_writer import read_safetensors_raw  # noqa: E402
 
 CASES = ["state_dict.pt", "nested_state_dict.pt", "legacy_state_dict.pt", "mixed.safetensors"]
 MAX_ERR = {}  # case -> max relative error seen (printed at the end)
@@ -308,17 +310,10 @@ LORA = REPO / "tests" / "data" / "lora"
 
 def _safetensors_numpy(path):
     """name -> float32 array, read here with the stdlib and numpy (not through htsr)."""
-    raw = pathlib.Path(path).read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
     out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        assert t["dtype"] == "F32", name
-        a, b = t["data_offsets"]
-        out[name] = np.frombuffer(body[a:b], dtype="<f4").reshape(t["shape"])
+    for name, (dtype, shape, raw) in read_safetensors_raw(path).items():
+        assert dtype == "F32", name
+        out[name] = np.frombuffer(raw, dtype="<f4").reshape(shape)
     return out
 
 
