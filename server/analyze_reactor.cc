@@ -34,11 +34,9 @@ constexpr uint64_t kHeaderBytesPerTensor = 3072;
 // Calls whose header charged this much give their memory back to the OS when they end.
 constexpr uint64_t kTrimAfterBytes = uint64_t{16} << 20;
 
-// Bytes of a tensor as declared; nullopt on overflow (of int64: anything above is over
-// every --max-layer-bytes anyway).
-std::optional<uint64_t> TensorBytes(const TensorInfo& info) {
-  return CheckedByteSize(info.shape, DTypeSize(info.dtype));
-}
+// Bytes of a tensor as declared (a LoRA update: its factors); nullopt on overflow (anything
+// above int64 is over every --max-layer-bytes anyway).
+std::optional<uint64_t> TensorBytes(const TensorInfo& info) { return info.DataBytes(); }
 
 }  // namespace
 

@@ -372,14 +372,6 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
                                                        ModelSummary* summary, std::string* peer) {
   if (remote.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
   if (remote.streams < 1) return absl::InvalidArgumentError("streams must be >= 1");
-  for (const TensorInfo& t : source.tensors) {
-    if (t.low_rank > 0) {
-      // The wire contract carries stored tensors only; a LoRA factor pair is not one.
-      return absl::UnimplementedError(absl::StrCat(
-          model_name, ": LoRA adapters are analysed in-process only, not with --server (", t.name,
-          ")"));
-    }
-  }
   // --layers: the ids of the server's plan (PlanModel is deterministic on the metadata).
   std::vector<size_t> tensor_index;
   const std::vector<LayerPlan> all_plans = PlanModel(source.tensors, options, &tensor_index);
@@ -389,8 +381,7 @@ absl::StatusOr<std::vector<LayerResult>> AnalyzeRemote(const RemoteOptions& remo
     if (callbacks.select && !callbacks.select(all_plans[k])) continue;
     plans.push_back(all_plans[k]);
     const TensorInfo& t = source.tensors[tensor_index[k]];
-    bytes.push_back(all_plans[k].analyse ? CheckedByteSize(t.shape, DTypeSize(t.dtype)).value_or(0)
-                                         : 0);
+    bytes.push_back(all_plans[k].analyse ? t.DataBytes().value_or(0) : 0);
   }
   const bool select_all = plans.size() == all_plans.size();
   if (!select_all && plans.empty()) return std::vector<LayerResult>{};

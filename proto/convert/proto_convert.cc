@@ -1,5 +1,6 @@
 #include "convert/proto_convert.h"
 
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -260,6 +261,11 @@ v1::TensorMeta ToProto(const TensorInfo& info) {
   p.set_name(info.name);
   p.set_dtype(ToProto(info.dtype));
   for (int64_t d : info.shape) p.add_shape(d);
+  if (info.low_rank > 0) {
+    p.set_low_rank(info.low_rank);
+    p.set_low_rank_scale(info.low_rank_scale);
+    p.set_low_rank_fan_in_fan_out(info.low_rank_fan_in_fan_out);
+  }
   return p;
 }
 
@@ -277,6 +283,23 @@ absl::StatusOr<TensorInfo> FromProto(const v1::TensorMeta& p) {
     if (d < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("tensor '", p.name(), "': negative dimension ", d));
+    }
+  }
+  if (p.low_rank() != 0) {
+    // A LoRA update's factors: rank >= 1, an (out, in) shape, float32 bytes, a finite scale.
+    if (p.low_rank() < 0 || info.shape.size() != 2 || info.dtype != DType::kF32 ||
+        !std::isfinite(p.low_rank_scale())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", p.name(),
+                       "': a LoRA update needs low_rank >= 1, a 2-d shape, dtype F32 "
+                       "and a finite low_rank_scale"));
+    }
+    info.low_rank = p.low_rank();
+    info.low_rank_scale = p.low_rank_scale();
+    info.low_rank_fan_in_fan_out = p.low_rank_fan_in_fan_out();
+    if (!info.DataBytes()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", p.name(), "': LoRA factor size overflows"));
     }
   }
   return info;

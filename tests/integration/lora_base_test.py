@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`htsr analyze ADAPTER --base BASE`: a LoRA adapter with the base it updates.
 
-    lora_base_test.py HTSR_BIN [--report]
+    lora_base_test.py HTSR_BIN [HTSR_SERVER_BIN] [--report]
 
 Fixtures and goldens: tests/tools/make_lora_base_fixtures.py (committed; no oracle here).
 1. tests/data/lora/minilm_delta_r8 on three real all-MiniLM-L6-v2 layers
@@ -21,6 +21,8 @@ Fixtures and goldens: tests/tools/make_lora_base_fixtures.py (committed; no orac
    naming the weight; an adapter on a base with no adapted weight at all still runs, every
    row skipped with its reason; a base that does not exist is an error naming it.
 5. A scan manifest row with an adapter and a base column stores the same rows.
+6. With HTSR_SERVER_BIN: remote mode (--server) prints embedded mode's CSV byte for byte, for
+   the adapter alone and with its base (the factors travel, the server solves r x r).
 Pure Python (no numpy): the checks must run wherever the suite runs.
 """
 import csv
@@ -32,6 +34,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -212,8 +215,36 @@ def scan(htsr, tmp):
           "the scan stores analyze --base's rows")
 
 
+def remote(htsr, server, tmp):
+    port_file = os.path.join(tmp, "port")
+    proc = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                             "--device", "cpu", "--log_calls=false"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 30
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if proc.poll() is not None or time.time() > deadline:
+                check(False, "htsr-server did not start")
+                return
+            time.sleep(0.05)
+        address = "127.0.0.1:" + open(port_file).read().strip()
+        adapter = os.path.join(LORA, "minilm_delta_r8")
+        for extra in ([], ["--base", BASE]):
+            emb = subprocess.run([htsr, "analyze", adapter, *extra, "--format", "csv", "--quiet"],
+                                 capture_output=True, text=True)
+            rem = subprocess.run([htsr, "analyze", adapter, *extra, "--server", address,
+                                  "--format", "csv", "--quiet"], capture_output=True, text=True)
+            check(rem.returncode == 0 and rem.stdout == emb.stdout and emb.stdout,
+                  f"remote {extra or 'adapter'}: rc {rem.returncode}, same CSV: "
+                  f"{rem.stdout == emb.stdout} ({rem.stderr.strip()})")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main():
     htsr = sys.argv[1]
+    server = next((a for a in sys.argv[2:] if not a.startswith("--")), None)
     minilm(htsr)
     plain = closed_form(htsr, "closed_form", "closed_form_base.safetensors", "closed_form")
     fan_in = closed_form(htsr, "closed_form_fan_in", "closed_form_base_t.safetensors",
@@ -229,6 +260,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         bad_bases(htsr, tmp)
         scan(htsr, tmp)
+        if server:
+            remote(htsr, server, tmp)
     for e in ERRORS:
         print(e)
     if "--report" in sys.argv:

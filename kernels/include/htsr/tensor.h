@@ -38,6 +38,11 @@ struct TensorInfo {
   // Product of the dimensions; nullopt for a negative dimension or on overflow of int64
   // (htsr/base/checked_math.h).
   std::optional<int64_t> NumElements() const;
+
+  // Bytes of the data as readers hand it out and the wire carries it: product(shape) times
+  // the dtype's size, or for a LoRA update its two float32 factors, low_rank * (out + in) * 4.
+  // nullopt on overflow, a negative dimension, or an update whose shape is not (out, in).
+  std::optional<uint64_t> DataBytes() const;
 };
 
 // Metadata plus the bytes. The bytes may point into a memory-mapped file; `owner` keeps

@@ -222,6 +222,44 @@ TEST(ProtoConvert, OptionsRoundTripAndAbsentMeansDefault) {
   EXPECT_EQ(FromProto(unknown_enum).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A LoRA update travels as its factors: low_rank, scale and fan_in_fan_out round-trip, its
+// byte count is r * (out + in) * 4, and a header that lies about it is refused.
+TEST(ProtoConvert, LowRankTensorMetaRoundTripsAndValidates) {
+  TensorInfo info;
+  info.name = "m.lora_BA.weight";
+  info.dtype = DType::kF32;
+  info.shape = {1536, 384};
+  info.low_rank = 8;
+  info.low_rank_scale = 2.0;
+  info.low_rank_fan_in_fan_out = true;
+  auto back = FromProto(ToProto(info));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->low_rank, 8);
+  EXPECT_EQ(back->low_rank_scale, 2.0);
+  EXPECT_TRUE(back->low_rank_fan_in_fan_out);
+  EXPECT_EQ(back->DataBytes(), uint64_t{8} * (1536 + 384) * 4);
+  TensorInfo dense = info;
+  dense.low_rank = 0;
+  EXPECT_EQ(FromProto(ToProto(dense))->low_rank, 0);
+  EXPECT_EQ(dense.DataBytes(), uint64_t{1536} * 384 * 4);
+
+  v1::TensorMeta bad = ToProto(info);
+  bad.set_dtype(v1::DTYPE_BF16);
+  EXPECT_EQ(FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = ToProto(info);
+  bad.add_shape(3);
+  EXPECT_EQ(FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = ToProto(info);
+  bad.set_low_rank(-1);
+  EXPECT_EQ(FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = ToProto(info);
+  bad.set_low_rank_scale(std::numeric_limits<double>::infinity());
+  EXPECT_EQ(FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = ToProto(info);
+  bad.set_low_rank(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ProtoConvert, TensorMetaValidates) {
   TensorInfo info;
   info.name = "a.weight";

@@ -99,14 +99,20 @@ LAYER_WARNING_UNDER_TRAINED: LayerWarning
 LAYER_WARNING_FAILED: LayerWarning
 
 class TensorMeta(_message.Message):
-    __slots__ = ("name", "dtype", "shape")
+    __slots__ = ("name", "dtype", "shape", "low_rank", "low_rank_scale", "low_rank_fan_in_fan_out")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DTYPE_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
+    LOW_RANK_FIELD_NUMBER: _ClassVar[int]
+    LOW_RANK_SCALE_FIELD_NUMBER: _ClassVar[int]
+    LOW_RANK_FAN_IN_FAN_OUT_FIELD_NUMBER: _ClassVar[int]
     name: str
     dtype: DType
     shape: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ...) -> None: ...
+    low_rank: int
+    low_rank_scale: float
+    low_rank_fan_in_fan_out: bool
+    def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., low_rank: _Optional[int] = ..., low_rank_scale: _Optional[float] = ..., low_rank_fan_in_fan_out: _Optional[bool] = ...) -> None: ...
 
 class TensorChunk(_message.Message):
     __slots__ = ("tensor_index", "offset", "data", "name", "dtype", "shape", "client_error")
