@@ -27,10 +27,12 @@
 namespace htsr {
 namespace {
 
+using ::htsr::testing::Chunk;
 using ::htsr::testing::ExpectDrained;
 using ::htsr::testing::Info;
 using ::htsr::testing::MakeMixedModel;
 using ::htsr::testing::MakeTensor;
+using ::htsr::testing::OneTensorHeader;
 using ::htsr::testing::ServerProcess;
 using ::htsr::testing::Stub;
 using ::htsr::testing::SyntheticModel;
@@ -39,25 +41,6 @@ using Clock = std::chrono::steady_clock;
 
 void Deadline(grpc::ClientContext* ctx, int seconds) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-}
-
-v1::AnalyzeRequest Chunk(uint32_t index, uint64_t offset, size_t bytes) {
-  v1::AnalyzeRequest req;
-  req.mutable_chunk()->set_tensor_index(index);
-  req.mutable_chunk()->set_offset(offset);
-  req.mutable_chunk()->set_data(std::string(bytes, '\x01'));
-  return req;
-}
-
-v1::AnalyzeRequest OneTensorHeader(const std::string& model, std::vector<int64_t> shape) {
-  v1::AnalyzeRequest req;
-  req.mutable_header()->set_model_name(model);
-  TensorInfo t;
-  t.name = "big.weight";
-  t.dtype = DType::kF32;
-  t.shape = std::move(shape);
-  *req.mutable_header()->add_tensors() = ToProto(t);
-  return req;
 }
 
 // `count` tiny [3,3] tensors with the shortest names, all_tensors: the most server

@@ -25,6 +25,7 @@
 #include "readers/checkpoint_reader.h"
 #include "remote/remote_analyzer.h"
 #include "server/htsr_server.h"
+#include "server_calls.h"
 #include "synthetic_model.h"
 
 namespace htsr {
@@ -63,19 +64,9 @@ void ExpectSameResults(const std::vector<LayerResult>& embedded,
                        const std::vector<LayerResult>& remote) {
   ASSERT_EQ(embedded.size(), remote.size());
   for (size_t i = 0; i < embedded.size(); ++i) {
-    v1::LayerResult a, b;
-    ToProto(embedded[i], &a);
-    ToProto(remote[i], &b);
-    a.clear_seconds();
-    b.clear_seconds();
-    // Exact comparison; NaN equals NaN (degenerate layers legitimately produce NaN).
-    google::protobuf::util::DefaultFieldComparator exact;
-    exact.set_treat_nan_as_equal(true);
-    google::protobuf::util::MessageDifferencer diff;
-    diff.set_field_comparator(&exact);
     std::string report;
-    diff.ReportDifferencesToString(&report);
-    EXPECT_TRUE(diff.Compare(a, b)) << "layer " << embedded[i].plan.name << ": " << report;
+    EXPECT_TRUE(testing::SameLayerResult(embedded[i], remote[i], &report))
+        << "layer " << embedded[i].plan.name << ": " << report;
     // And the identification columns directly, to make a failure obvious.
     EXPECT_EQ(embedded[i].plan.layer_id, remote[i].plan.layer_id);
     EXPECT_EQ(embedded[i].plan.name, remote[i].plan.name);

@@ -1,16 +1,27 @@
 // gRPC helpers the server integration tests share: a stub on a test server, its
-// GetServerInfo, and a bounded wait until it holds no calls and no tensor bytes.
+// GetServerInfo, a bounded wait until it holds no calls and no tensor bytes, hand-made
+// requests, and the exact comparison of a remote row with an embedded one.
 #ifndef HTSR_TESTS_INTEGRATION_SERVER_SERVER_CALLS_H_
 #define HTSR_TESTS_INTEGRATION_SERVER_SERVER_CALLS_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/util/field_comparator.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "convert/proto_convert.h"
+#include "htsr/layer.h"
+#include "htsr/tensor.h"
 #include "htsr/v1/analysis.grpc.pb.h"
 #include "server_process.h"
 
@@ -50,6 +61,45 @@ inline void ExpectDrained(const ServerProcess& s,
   }
   EXPECT_EQ(info.active_calls(), 0u);
   EXPECT_EQ(info.bytes_in_use(), 0u);
+}
+
+// A chunk of `bytes` bytes of 0x01 for tensor `index` at `offset`.
+inline v1::AnalyzeRequest Chunk(uint32_t index, uint64_t offset, size_t bytes) {
+  v1::AnalyzeRequest req;
+  req.mutable_chunk()->set_tensor_index(index);
+  req.mutable_chunk()->set_offset(offset);
+  req.mutable_chunk()->set_data(std::string(bytes, '\x01'));
+  return req;
+}
+
+// A header for model `model` listing one float32 tensor "big.weight" of `shape`.
+inline v1::AnalyzeRequest OneTensorHeader(const std::string& model, std::vector<int64_t> shape) {
+  v1::AnalyzeRequest req;
+  req.mutable_header()->set_model_name(model);
+  TensorInfo t;
+  t.name = "big.weight";
+  t.dtype = DType::kF32;
+  t.shape = std::move(shape);
+  *req.mutable_header()->add_tensors() = ToProto(t);
+  return req;
+}
+
+// Whether a remote row equals the embedded one in every field, via the wire form (the
+// converter test proves it lossless); `seconds` is wall time, not a result, and NaN equals
+// NaN (degenerate layers legitimately produce it). `why` gets the differences.
+inline bool SameLayerResult(const LayerResult& embedded, const LayerResult& remote,
+                            std::string* why) {
+  v1::LayerResult a, b;
+  ToProto(embedded, &a);
+  ToProto(remote, &b);
+  a.clear_seconds();
+  b.clear_seconds();
+  google::protobuf::util::DefaultFieldComparator exact;
+  exact.set_treat_nan_as_equal(true);
+  google::protobuf::util::MessageDifferencer diff;
+  diff.set_field_comparator(&exact);
+  diff.ReportDifferencesToString(why);
+  return diff.Compare(a, b);
 }
 
 }  // namespace htsr::testing

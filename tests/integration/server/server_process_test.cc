@@ -25,6 +25,7 @@
 namespace htsr {
 namespace {
 
+using ::htsr::testing::Chunk;
 using ::htsr::testing::MakeMixedModel;
 using ::htsr::testing::MakeTensor;
 using ::htsr::testing::ServerProcess;
@@ -49,14 +50,6 @@ v1::AnalyzeRequest Header(const std::vector<TensorInfo>& tensors) {
   v1::AnalyzeRequest req;
   req.mutable_header()->set_model_name("test");
   for (const TensorInfo& t : tensors) *req.mutable_header()->add_tensors() = ToProto(t);
-  return req;
-}
-
-v1::AnalyzeRequest Chunk(uint32_t index, uint64_t offset, size_t bytes) {
-  v1::AnalyzeRequest req;
-  req.mutable_chunk()->set_tensor_index(index);
-  req.mutable_chunk()->set_offset(offset);
-  req.mutable_chunk()->set_data(std::string(bytes, '\x01'));
   return req;
 }
 

@@ -20,15 +20,20 @@
 #include "htsr/engine.h"
 #include "htsr/v1/analysis.grpc.pb.h"
 #include "remote/remote_analyzer.h"
+#include "server_calls.h"
 #include "server_process.h"
 #include "synthetic_model.h"
 
 namespace htsr {
 namespace {
 
+using ::htsr::testing::Chunk;
 using ::htsr::testing::MakeMixedModel;
 using ::htsr::testing::MakeTensor;
+using ::htsr::testing::OneTensorHeader;
+using ::htsr::testing::SameLayerResult;
 using ::htsr::testing::ServerProcess;
+using ::htsr::testing::Stub;
 using ::htsr::testing::SyntheticModel;
 using Stream = grpc::ClientReaderWriter<v1::AnalyzeRequest, v1::AnalyzeResponse>;
 using Clock = std::chrono::steady_clock;
@@ -50,30 +55,6 @@ constexpr double kBoundMiB =
     (kQueue + kCache + kMetadata + (kHostile + kNormal) * (kWindow + 10 * kMessage)) /
         static_cast<double>(kMiB) +
     64;
-
-std::unique_ptr<v1::AnalysisService::Stub> Stub(const ServerProcess& s) {
-  return v1::AnalysisService::NewStub(
-      grpc::CreateChannel(s.address(), grpc::InsecureChannelCredentials()));
-}
-
-v1::AnalyzeRequest Chunk(uint32_t index, uint64_t offset, size_t bytes) {
-  v1::AnalyzeRequest req;
-  req.mutable_chunk()->set_tensor_index(index);
-  req.mutable_chunk()->set_offset(offset);
-  req.mutable_chunk()->set_data(std::string(bytes, '\x01'));
-  return req;
-}
-
-v1::AnalyzeRequest OneTensorHeader(std::vector<int64_t> shape) {
-  v1::AnalyzeRequest req;
-  req.mutable_header()->set_model_name("hostile");
-  TensorInfo t;
-  t.name = "big.weight";
-  t.dtype = DType::kF32;
-  t.shape = std::move(shape);
-  *req.mutable_header()->add_tensors() = ToProto(t);
-  return req;
-}
 
 v1::AnalyzeRequest TinyTensorsHeader(int count) {
   v1::AnalyzeRequest req;
@@ -108,12 +89,12 @@ void Hostile(const ServerProcess& s, int k, const v1::AnalyzeRequest& amplify_re
       ctx.TryCancel();
       break;
     case 2:  // idle stream holding budget: 1 MiB of a declared 8 MiB tensor, then quiet
-      if (stream->Write(OneTensorHeader({2048, 1024})) && stream->Read(&resp)) {
+      if (stream->Write(OneTensorHeader("hostile", {2048, 1024})) && stream->Read(&resp)) {
         stream->Write(Chunk(0, 0, kMiB));
       }
       break;
     case 3:  // lying size: more bytes than the header's shape
-      if (stream->Write(OneTensorHeader({512, 512})) && stream->Read(&resp)) {
+      if (stream->Write(OneTensorHeader("hostile", {512, 512})) && stream->Read(&resp)) {
         for (uint64_t off = 0; off < 2 * kMiB; off += kMiB / 2) {
           if (!stream->Write(Chunk(0, off, kMiB / 2))) break;
         }
@@ -121,7 +102,7 @@ void Hostile(const ServerProcess& s, int k, const v1::AnalyzeRequest& amplify_re
       stream->WritesDone();
       break;
     case 4:  // dropped connection mid-tensor
-      if (stream->Write(OneTensorHeader({2048, 1024})) && stream->Read(&resp)) {
+      if (stream->Write(OneTensorHeader("hostile", {2048, 1024})) && stream->Read(&resp)) {
         stream->Write(Chunk(0, 0, kMiB));
         stream->Write(Chunk(0, kMiB, kMiB));
       }
@@ -140,17 +121,7 @@ bool SameRows(const std::vector<LayerResult>& embedded, const std::vector<LayerR
     return false;
   }
   for (size_t i = 0; i < embedded.size(); ++i) {
-    v1::LayerResult a, b;
-    ToProto(embedded[i], &a);
-    ToProto(remote[i], &b);
-    a.clear_seconds();
-    b.clear_seconds();
-    google::protobuf::util::DefaultFieldComparator exact;
-    exact.set_treat_nan_as_equal(true);
-    google::protobuf::util::MessageDifferencer diff;
-    diff.set_field_comparator(&exact);
-    diff.ReportDifferencesToString(why);
-    if (!diff.Compare(a, b)) return false;
+    if (!SameLayerResult(embedded[i], remote[i], why)) return false;
   }
   return true;
 }
