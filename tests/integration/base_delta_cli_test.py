@@ -12,11 +12,12 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from safetensors_writer import write_safetensors  # noqa: E402
+sys.path.insert(0, HERE)
+from local_server import local_server  # noqa: E402
 
 DELTA = os.path.join(HERE, "..", "data", "real", "delta")
 failures = []
@@ -95,24 +96,12 @@ def main():
               "scan rows equal analyze --base's")
 
         if server:
-            port_file = os.path.join(tmp, "port")
-            proc = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                     "--device", "cpu", "--log_calls=false"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                for _ in range(100):
-                    if os.path.exists(port_file) and open(port_file).read().strip():
-                        break
-                    time.sleep(0.1)
-                addr = "127.0.0.1:" + open(port_file).read().strip()
+            with local_server(server, tmp) as addr:
                 rem = run(htsr, "analyze", tuned, "--base", base, "--format", "csv", "--quiet",
                           "--server", addr)
                 check(rem.returncode == 0 and rem.stdout == emb.stdout,
                       f"remote --base prints embedded mode's CSV (rc {rem.returncode}: "
                       f"{rem.stderr.strip()})")
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 

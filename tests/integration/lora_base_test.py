@@ -34,12 +34,12 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from golden_compare import ATOL, RTOL_FIT, RTOL_METRIC  # noqa: E402
+from local_server import local_server  # noqa: E402
 from safetensors_writer import read_safetensors_raw, write_safetensors  # noqa: E402
 
 DATA = os.path.join(HERE, "..", "data")
@@ -216,19 +216,8 @@ def scan(htsr, tmp):
 
 
 def remote(htsr, server, tmp):
-    port_file = os.path.join(tmp, "port")
-    proc = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                             "--device", "cpu", "--log_calls=false"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 30
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
-            if proc.poll() is not None or time.time() > deadline:
-                check(False, "htsr-server did not start")
-                return
-            time.sleep(0.05)
-        address = "127.0.0.1:" + open(port_file).read().strip()
-        adapter = os.path.join(LORA, "minilm_delta_r8")
+    adapter = os.path.join(LORA, "minilm_delta_r8")
+    with local_server(server, tmp) as address:
         for extra in ([], ["--base", BASE]):
             emb = subprocess.run([htsr, "analyze", adapter, *extra, "--format", "csv", "--quiet"],
                                  capture_output=True, text=True)
@@ -237,9 +226,6 @@ def remote(htsr, server, tmp):
             check(rem.returncode == 0 and rem.stdout == emb.stdout and emb.stdout,
                   f"remote {extra or 'adapter'}: rc {rem.returncode}, same CSV: "
                   f"{rem.stdout == emb.stdout} ({rem.stderr.strip()})")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main():

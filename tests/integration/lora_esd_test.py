@@ -19,7 +19,6 @@ import io
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ except ImportError:
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import golden_compare  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from safetensors_writer import read_safetensors_raw, write_safetensors_raw  # noqa: E402
 
 DATA = os.path.join(HERE, "..", "data")
 LORA = os.path.join(DATA, "lora")
@@ -53,31 +54,16 @@ def run(htsr, *args):
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
+    """name -> array of every F32/F64/F16 tensor (read with the stdlib reader, not htsr's)."""
     kinds = {"F32": "<f4", "F64": "<f8", "F16": "<f2"}
-    for k, v in header.items():
-        if k == "__metadata__" or v["dtype"] not in kinds:
-            continue
-        a, b = v["data_offsets"]
-        out[k] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=kinds[v["dtype"]]).reshape(v["shape"])
-    return out
+    return {k: np.frombuffer(raw, dtype=kinds[dtype]).reshape(shape)
+            for k, (dtype, shape, raw) in read_safetensors_raw(path).items() if dtype in kinds}
 
 
 def write_safetensors(path, tensors):
-    header, blobs, at = {}, [], 0
-    for k, v in tensors.items():
-        b = np.ascontiguousarray(v, dtype="<f4").tobytes()
-        header[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [at, at + len(b)]}
-        blobs.append(b)
-        at += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    write_safetensors_raw(path, [(k, "F32", list(v.shape),
+                                  np.ascontiguousarray(v, dtype="<f4").tobytes())
+                                 for k, v in tensors.items()])
 
 
 def adapter(dirname, tensors, config_text):

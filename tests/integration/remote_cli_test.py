@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_server import local_server  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "synthetic", "fixtures")
 CASES = [("mixed.safetensors", []), ("state_dict.pt", []), ("legacy_state_dict.pt", []),
@@ -48,46 +50,30 @@ def main():
     htsr, server = sys.argv[1], sys.argv[2]
     if not server_help_lists_flags(server):
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        port_file = os.path.join(tmp, "port")
-        proc = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                 "--device", "cpu", "--log_calls=false"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            for _ in range(100):
-                if os.path.exists(port_file) and open(port_file).read().strip():
-                    break
-                time.sleep(0.1)
-            else:
-                print("server did not start")
-                return 1
-            addr = "127.0.0.1:" + open(port_file).read().strip()
-            failures = 0
-            for fixture, extra in CASES:
-                for fmt in ("csv", "json", "table"):
-                    base = [htsr, "analyze", os.path.join(FIX, fixture), "--format", fmt, "--quiet"] + extra
-                    emb = subprocess.run(without_remote_flags(base), capture_output=True, text=True,
-                                         timeout=300)
-                    rem = subprocess.run(base + ["--server", addr], capture_output=True, text=True, timeout=300)
-                    a, b = emb.stdout, rem.stdout
-                    if fmt == "table":
-                        a, b = a.split("\n", 1)[1], b.split("\n", 1)[1]
-                    if fmt == "json":  # backend and elapsed time differ by design
-                        import json
-                        ja, jb = json.loads(a), json.loads(b)
-                        for m in ja["models"] + jb["models"]:
-                            m.pop("backend"), m.pop("seconds")
-                        a, b = json.dumps(ja, sort_keys=True), json.dumps(jb, sort_keys=True)
-                    ok = emb.returncode == rem.returncode and a == b and a
-                    print(f"{fixture} {' '.join(extra)} [{fmt}]: {'identical' if ok else 'DIFFERENT'}")
-                    if not ok:
-                        failures += 1
-                        print("embedded rc", emb.returncode, emb.stderr[-500:])
-                        print("remote rc", rem.returncode, rem.stderr[-500:])
-            return 1 if failures else 0
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, local_server(server, tmp) as addr:
+        failures = 0
+        for fixture, extra in CASES:
+            for fmt in ("csv", "json", "table"):
+                base = [htsr, "analyze", os.path.join(FIX, fixture), "--format", fmt, "--quiet"] + extra
+                emb = subprocess.run(without_remote_flags(base), capture_output=True, text=True,
+                                     timeout=300)
+                rem = subprocess.run(base + ["--server", addr], capture_output=True, text=True, timeout=300)
+                a, b = emb.stdout, rem.stdout
+                if fmt == "table":
+                    a, b = a.split("\n", 1)[1], b.split("\n", 1)[1]
+                if fmt == "json":  # backend and elapsed time differ by design
+                    import json
+                    ja, jb = json.loads(a), json.loads(b)
+                    for m in ja["models"] + jb["models"]:
+                        m.pop("backend"), m.pop("seconds")
+                    a, b = json.dumps(ja, sort_keys=True), json.dumps(jb, sort_keys=True)
+                ok = emb.returncode == rem.returncode and a == b and a
+                print(f"{fixture} {' '.join(extra)} [{fmt}]: {'identical' if ok else 'DIFFERENT'}")
+                if not ok:
+                    failures += 1
+                    print("embedded rc", emb.returncode, emb.stderr[-500:])
+                    print("remote rc", rem.returncode, rem.stderr[-500:])
+        return 1 if failures else 0
 
 
 if __name__ == "__main__":
