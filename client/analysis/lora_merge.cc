@@ -136,10 +136,8 @@ DeltaSource MakeMergedSource(const CheckpointReader& adapter, const CheckpointRe
     const int64_t r = u.low_rank, out_dim = u.shape[0], in_dim = u.shape[1];
     // The adapter reader validated the pair; the byte count is checked again here because
     // the product below indexes by it.
-    const std::optional<uint64_t> sides = CheckedAdd(in_dim, out_dim);
-    const std::optional<uint64_t> n_factors = sides ? CheckedMul(r, *sides) : std::nullopt;
-    if (r <= 0 || in_dim <= 0 || out_dim <= 0 || !n_factors ||
-        factors.bytes.size() != *n_factors * sizeof(float)) {
+    const std::optional<uint64_t> n_bytes = u.DataBytes();
+    if (r <= 0 || in_dim <= 0 || out_dim <= 0 || !n_bytes || factors.bytes.size() != *n_bytes) {
       return absl::InternalError(absl::StrCat("LoRA factors of ", u.name, ": wrong byte count"));
     }
     const float* a = reinterpret_cast<const float*>(factors.bytes.data());

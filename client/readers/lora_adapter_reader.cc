@@ -223,8 +223,7 @@ class LoraAdapterReader final : public ReaderBase {
     info.low_rank_scale = alpha / (config_.use_rslora ? std::sqrt(rank) : rank);
     info.low_rank_fan_in_fan_out = config_.fan_in_fan_out;
     // The bytes Load hands out: both factors as float32.
-    const uint64_t bytes =
-        layer->problem.empty() ? static_cast<uint64_t>(r) * static_cast<uint64_t>(in + out) * 4 : 0;
+    const uint64_t bytes = layer->problem.empty() ? info.DataBytes().value_or(0) : 0;
     AddTensor(std::move(info), bytes);
   }
 
