@@ -287,34 +287,33 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
   return AnalyzeReadersAgainstBase(*reader, **base_reader, aopts, run, options);
 }
 
-absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& model,
+absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& checkpoint,
                                                              const CheckpointReader& base,
                                                              const AnalysisOptions& aopts,
                                                              const LayerRunner& run,
                                                              const ModelAnalysisOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string& path = model.Path();
+  const std::string& path = checkpoint.Path();
   const std::string& base_path = base.Path();
-  const CheckpointReader* reader = &model;
   // A LoRA adapter is not a model of its own: its layers are the updates W_merged - W_base
   // already (from their r x r problems), and the model the delta_* columns compare with the
   // base is the merged W_base + s B A (analysis/lora_merge.h).
-  const bool updates = HoldsLowRankUpdates(reader->Tensors());
-  const BasePairing pairing = updates ? PairUpdatesWithBase(reader->Tensors(), base.Tensors())
-                                      : PairWithBase(reader->Tensors(), base.Tensors());
+  const bool updates = HoldsLowRankUpdates(checkpoint.Tensors());
+  const BasePairing pairing = updates ? PairUpdatesWithBase(checkpoint.Tensors(), base.Tensors())
+                                      : PairWithBase(checkpoint.Tensors(), base.Tensors());
   DeltaSource delta, merged;
   if (updates) {
-    delta.source = ReaderSource(*reader);
-    merged = MakeMergedSource(*reader, base, pairing);
+    delta.source = ReaderSource(checkpoint);
+    merged = MakeMergedSource(checkpoint, base, pairing);
   } else {
-    delta = MakeDeltaSource(*reader, base, pairing);
+    delta = MakeDeltaSource(checkpoint, base, pairing);
   }
   const auto& distances = updates ? merged.distances : delta.distances;
   // Model tensor name -> its partner's name in the base (the same name but for adapters).
   std::unordered_map<std::string, std::string> base_name_of;
   for (size_t i = 0; i < pairing.base_index.size(); ++i) {
     if (pairing.base_index[i]) {
-      base_name_of[reader->Tensors()[i].name] = base.Tensors()[*pairing.base_index[i]].name;
+      base_name_of[checkpoint.Tensors()[i].name] = base.Tensors()[*pairing.base_index[i]].name;
     }
   }
 
@@ -374,7 +373,7 @@ absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointRea
   own.select = [&](const LayerPlan& p) {
     return options.filter.Selects(p) && matched(p) && p.analyse;
   };
-  const TensorSource model_source = updates ? merged.source : ReaderSource(*reader);
+  const TensorSource model_source = updates ? merged.source : ReaderSource(checkpoint);
   HTSR_ASSIGN_OR_RETURN(std::vector<LayerResult> model_rows, run(model_source, own));
   RestoreTensorNames(model_rows, PlanModel(model_source.tensors, aopts));
   std::map<std::pair<std::string, int64_t>, const LayerResult*> model_by_name, base_by_name;
@@ -416,16 +415,16 @@ absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointRea
     r.delta_log_norm = m->second->log_norm - b->second->log_norm;
     r.delta_log_spectral_norm = m->second->log_spectral_norm - b->second->log_spectral_norm;
   }
-  HTSR_RETURN_IF_ERROR(reader->CheckIntact());
+  HTSR_RETURN_IF_ERROR(checkpoint.CheckIntact());
   if (absl::Status s = base.CheckIntact(); !s.ok()) {
     return BaseModelError(s, base_path);
   }
 
   model::ModelReport report;
   report.path = path;
-  report.format = std::string(reader->Format());
-  report.bytes = reader->TotalBytes();
-  report.notes = reader->Notes();
+  report.format = std::string(checkpoint.Format());
+  report.bytes = checkpoint.TotalBytes();
+  report.notes = checkpoint.Notes();
   if (updates) {
     report.notes.push_back(absl::StrCat(
         "LoRA updates s B A on ", base_path,

@@ -79,7 +79,7 @@ absl::StatusOr<model::ModelReport> AnalyzeAgainstBase(const std::string& path,
 
 // The same on two open readers (checkpoints, or tensors a caller holds, e.g. Python's); their
 // Path()s name them in rows, notes and errors.
-absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& model,
+absl::StatusOr<model::ModelReport> AnalyzeReadersAgainstBase(const CheckpointReader& checkpoint,
                                                              const CheckpointReader& base,
                                                              const AnalysisOptions& analysis,
                                                              const LayerRunner& run,
